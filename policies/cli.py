@@ -1,0 +1,139 @@
+"""`evictguard`: a thin command line over the engine (lint, rules, explain).
+
+Exit codes: 0 nothing at or above --fail-on; 1 findings; 2 usage, policy or input errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from fnmatch import fnmatchcase
+from typing import TextIO
+
+from .config import ConfigError, Policy, load_preset, resolve_policy
+from .formatters import FORMATS
+from .lint import count_at_or_above, lint_sources
+from .loader import read_sources
+from .registry import RULES
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+def _rule_list(values: Sequence[str] | None) -> list[str]:
+    patterns = [p.strip() for value in values or () for p in value.split(",") if p.strip()]
+    for pattern in patterns:
+        if not any(fnmatchcase(rule_id, pattern) for rule_id in RULES):
+            raise UsageError(f"no rule matches {pattern!r} (see `evictguard rules`)")
+    return patterns
+
+
+def select_rules(policy: Policy, select: Sequence[str] | None, ignore: Sequence[str] | None) -> Policy:
+    """--select keeps only matching rules, --ignore drops matching ones; modes stay the policy's."""
+    selected, ignored = _rule_list(select), _rule_list(ignore)
+    disabled = {
+        rule_id
+        for rule_id in RULES
+        if (selected and not any(fnmatchcase(rule_id, p) for p in selected))
+        or any(fnmatchcase(rule_id, p) for p in ignored)
+    }
+    return policy.with_disabled(disabled)
+
+
+def _use_colour(stream: TextIO) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    return bool(os.environ.get("FORCE_COLOR")) or (hasattr(stream, "isatty") and stream.isatty())
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    policy = select_rules(resolve_policy(args.config), args.select, args.ignore)
+    report = lint_sources(read_sources(args.paths), policy)
+    out = sys.stdout
+    out.write(FORMATS[args.format](report, colour=_use_colour(out)))
+    out.flush()
+    if report.errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if count_at_or_above(report, args.fail_on) else EXIT_OK
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    policy = resolve_policy(args.config) if args.config else load_preset("default")
+    width = max(len(rule_id) for rule_id in RULES)
+    for rule_id, rule in RULES.items():
+        fix = " (fix)" if rule.fixable else ""
+        print(f"{rule_id:<{width}}  {policy.mode(rule_id).value:<7}  {rule.summary}{fix}")
+    return EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    rule = RULES.get(args.rule)
+    if rule is None:
+        raise UsageError(f"unknown rule {args.rule!r} (see `evictguard rules`)")
+    mode = load_preset("default").mode(rule.id).value
+    fix = "yes (applied by `evictguard fix` and the mutating webhook)" if rule.fixable else "no"
+    example = "\n".join("    " + line for line in rule.example.rstrip().splitlines())
+    print(
+        f"{rule.id}\n\n"
+        f"What it checks\n  {rule.summary}\n\n"
+        f"Why it matters\n  {rule.why}\n\n"
+        f"Example (fails)\n{example}\n\n"
+        f"Fix\n  {rule.remediation}\n  Automatic fix: {fix}\n\n"
+        f"Default mode: {mode}"
+    )
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="evictguard",
+        description="Keep Kubernetes workloads from being OOM-killed, evicted, or stranded.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    lint = commands.add_parser("lint", help="lint manifest files, folders, or - (stdin)")
+    lint.add_argument("paths", nargs="+", metavar="PATH", help="file, folder, or - for stdin")
+    lint.add_argument("--format", choices=sorted(FORMATS), default="text")
+    lint.add_argument("--config", metavar="FILE", help="policy file (default: .evictguard.yaml "
+                      "found upwards, else the packaged default)")
+    lint.add_argument("--select", action="append", metavar="RULES",
+                      help="only these rules (comma-separated ids or globs); modes stay the policy's")
+    lint.add_argument("--ignore", action="append", metavar="RULES",
+                      help="skip these rules (comma-separated ids or globs)")
+    lint.add_argument("--fail-on", choices=("error", "warning", "never"), default="error",
+                      help="lowest severity that makes the exit code 1 (default: error)")
+    lint.set_defaults(handler=cmd_lint)
+
+    rules = commands.add_parser("rules", help="list every rule with its mode")
+    rules.add_argument("--config", metavar="FILE", help="show modes from this policy")
+    rules.set_defaults(handler=cmd_rules)
+
+    explain = commands.add_parser("explain", help="what a rule checks, why, and how to fix it")
+    explain.add_argument("rule", metavar="RULE")
+    explain.set_defaults(handler=cmd_explain)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_ERROR
+    except UsageError as exc:
+        print(f"evictguard: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

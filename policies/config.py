@@ -1,0 +1,239 @@
+"""The policy: which rules run, in which mode, with which parameters and exemptions.
+
+A policy file is layered over the preset it `extends` (the packaged `default` unless it
+says otherwise), validated against the JSON Schema in `schema/`, then frozen.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from .extract import ExtraKind
+from .loader import SafeLoader
+from .model import Mode
+from .quantity import QuantityError, parse_manifest_quantity
+from .registry import RULES
+
+CONFIG_FILENAME = ".evictguard.yaml"
+PRESETS = ("default", "strict")
+MAX_EXTENDS_DEPTH = 8
+
+
+class ConfigError(Exception):
+    """Every problem found in a policy, one `FILE: path: message` line each."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    mode: Mode
+    params: Mapping[str, Any]
+
+    @property
+    def mutate(self) -> bool:
+        return bool(self.params.get("mutate", False))
+
+
+@dataclass(frozen=True)
+class Exemption:
+    rules: frozenset[str] | None  # None: every rule
+    namespaces: tuple[str, ...] | None
+    names: tuple[str, ...] | None
+    kinds: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class Policy:
+    rules: Mapping[str, RuleSettings]
+    system_namespaces: tuple[str, ...] = ()
+    extra_kinds: tuple[ExtraKind, ...] = ()
+    exemptions: tuple[Exemption, ...] = ()
+    source: str = "preset:default"
+    disabled: frozenset[str] = field(default_factory=frozenset)  # by --select/--ignore
+
+    def mode(self, rule_id: str) -> Mode:
+        if rule_id in self.disabled:
+            return Mode.OFF
+        settings = self.rules.get(rule_id)
+        return settings.mode if settings else Mode.OFF
+
+    def params(self, rule_id: str) -> Mapping[str, Any]:
+        settings = self.rules.get(rule_id)
+        return settings.params if settings else {}
+
+    def active_rules(self) -> list[str]:
+        return [rule_id for rule_id in RULES if self.mode(rule_id) is not Mode.OFF]
+
+    def with_disabled(self, rule_ids: Iterable[str]) -> Policy:
+        return Policy(
+            self.rules,
+            self.system_namespaces,
+            self.extra_kinds,
+            self.exemptions,
+            self.source,
+            self.disabled | frozenset(rule_ids),
+        )
+
+
+@cache
+def schema() -> dict[str, Any]:
+    text = resources.files("policies").joinpath("schema/policy.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def _read_yaml(path: str, label: str) -> Any:
+    try:
+        with open(path, "rb") as handle:
+            return yaml.load(handle, Loader=SafeLoader)  # noqa: S506 - the safe loader
+    except OSError as exc:
+        raise ConfigError([f"{label}: cannot read policy: {exc.strerror}"]) from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([f"{label}{where}: invalid YAML: {problem}"]) from exc
+
+
+def _preset_path(name: str) -> str:
+    return str(resources.files("policies").joinpath(f"presets/{name}.yaml"))
+
+
+def _normalise_modes(data: dict[str, Any]) -> None:
+    """`mode: off` is the YAML 1.1 boolean false; read it as the word the author wrote."""
+    rules = data.get("rules")
+    if isinstance(rules, dict):
+        for settings in rules.values():
+            if isinstance(settings, dict) and settings.get("mode") is False:
+                settings["mode"] = "off"
+
+
+def _path_of(error: jsonschema.ValidationError) -> str:
+    parts = [str(p) for p in error.absolute_path]
+    return ".".join(parts) if parts else "(root)"
+
+
+def validate_document(data: Any, label: str) -> list[str]:
+    """Schema errors and semantic errors (quantities, rule names), as `FILE: path: msg`."""
+    validator = jsonschema.Draft202012Validator(schema())
+    problems = [
+        f"{label}: {_path_of(e)}: {e.message}"
+        for e in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path)))
+    ]
+    if problems or not isinstance(data, dict):
+        return problems
+    for rule_id, settings in (data.get("rules") or {}).items():
+        for key, value in settings.items():
+            if key in ("defaultLimit", "defaultRequest", "floor"):
+                try:
+                    quantity = parse_manifest_quantity(value)
+                except QuantityError as exc:
+                    problems.append(f"{label}: rules.{rule_id}.{key}: {value!r} {exc}")
+                    continue
+                if quantity.value < 0:
+                    problems.append(f"{label}: rules.{rule_id}.{key}: {value!r} is negative")
+    for i, exemption in enumerate(data.get("exemptions") or []):
+        for rule_id in exemption.get("rules", []):
+            if rule_id not in RULES and rule_id != "*":
+                problems.append(f"{label}: exemptions.{i}.rules: unknown rule {rule_id!r}")
+    return problems
+
+
+def _merge(base: Any, overlay: Any) -> Any:
+    """Mappings merge key by key; anything else (lists included) is replaced."""
+    if isinstance(base, dict) and isinstance(overlay, dict):
+        merged = dict(base)
+        for key, value in overlay.items():
+            merged[key] = _merge(base.get(key), value) if key in base else value
+        return merged
+    return overlay
+
+
+def _load_layered(path: str, label: str, depth: int = 0) -> dict[str, Any]:
+    if depth > MAX_EXTENDS_DEPTH:
+        raise ConfigError([f"{label}: extends: chain deeper than {MAX_EXTENDS_DEPTH}"])
+    data = _read_yaml(path, label)
+    if data is None:
+        data = {}
+    if isinstance(data, dict):
+        _normalise_modes(data)
+    problems = validate_document(data, label)
+    if problems:
+        raise ConfigError(problems)
+    is_base = os.path.abspath(path) == os.path.abspath(_preset_path("default"))
+    parent_name = data.get("extends", None if is_base else "default")
+    if parent_name in (None, "none"):
+        return data
+    if parent_name in PRESETS:
+        parent_path, parent_label = _preset_path(parent_name), f"preset:{parent_name}"
+    else:
+        parent_path = os.path.join(os.path.dirname(os.path.abspath(path)), parent_name)
+        parent_label = parent_path
+    parent = _load_layered(parent_path, parent_label, depth + 1)
+    merged = _merge(parent, data)
+    merged.pop("extends", None)
+    return merged
+
+
+def _freeze(data: Mapping[str, Any], source: str) -> Policy:
+    rules: dict[str, RuleSettings] = {}
+    for rule_id in RULES:
+        settings = dict((data.get("rules") or {}).get(rule_id) or {})
+        mode = Mode(settings.pop("mode", "off"))
+        rules[rule_id] = RuleSettings(mode, settings)
+    extra = tuple(
+        ExtraKind(k["kind"], tuple(k["path"].split(".")), k.get("apiGroup"))
+        for k in data.get("podSpecKinds") or ()
+    )
+    exemptions = tuple(
+        Exemption(
+            frozenset(e["rules"]) if "rules" in e and "*" not in e["rules"] else None,
+            tuple(e["namespaces"]) if "namespaces" in e else None,
+            tuple(e["names"]) if "names" in e else None,
+            tuple(e["kinds"]) if "kinds" in e else None,
+        )
+        for e in data.get("exemptions") or ()
+    )
+    return Policy(
+        rules=rules,
+        system_namespaces=tuple(data.get("systemNamespaces") or ()),
+        extra_kinds=extra,
+        exemptions=exemptions,
+        source=source,
+    )
+
+
+def load_policy_file(path: str) -> Policy:
+    return _freeze(_load_layered(path, path), path)
+
+
+def load_preset(name: str = "default") -> Policy:
+    return _freeze(_load_layered(_preset_path(name), f"preset:{name}"), f"preset:{name}")
+
+
+def find_config(start: str | None = None) -> str | None:
+    """`.evictguard.yaml` in the folder or the nearest parent that has one."""
+    folder = Path(start or os.getcwd()).resolve()
+    for candidate in (folder, *folder.parents):
+        path = candidate / CONFIG_FILENAME
+        if path.is_file():
+            return str(path)
+    return None
+
+
+def resolve_policy(config: str | None = None, start: str | None = None) -> Policy:
+    """--config FILE, else `.evictguard.yaml` found upwards, else the default preset."""
+    path = config or find_config(start)
+    return load_policy_file(path) if path else load_preset("default")

@@ -1,0 +1,76 @@
+"""The one evaluation every door shares: an object and a policy in, findings out.
+
+Knows nothing of files, Flask or the command line. Selection (the policy's modes and
+--select/--ignore) and exemptions are decided here, never inside rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import Policy
+from .extract import StructureProblem, extract_pod_spec
+from .model import SEVERITY_OF_MODE, Finding, ObjectRef
+from .registry import RULES
+from .rules.base import Context
+from .suppress import ALL, exempted_rules
+
+
+@dataclass
+class ObjectResult:
+    ref: ObjectRef
+    findings: list[Finding] = field(default_factory=list)
+    problems: list[StructureProblem] = field(default_factory=list)
+
+
+def object_ref(obj: Mapping[str, Any]) -> ObjectRef:
+    metadata = obj.get("metadata")
+    metadata = metadata if isinstance(metadata, Mapping) else {}
+    name = metadata.get("name") or metadata.get("generateName")
+    namespace = metadata.get("namespace")
+    return ObjectRef(
+        api_version=str(obj.get("apiVersion", "")),
+        kind=str(obj.get("kind", "")),
+        namespace=namespace if isinstance(namespace, str) else None,
+        name=name if isinstance(name, str) else None,
+    )
+
+
+def check_object(obj: Mapping[str, Any], policy: Policy) -> ObjectResult:
+    ref = object_ref(obj)
+    result = ObjectResult(ref)
+    pod, problems = extract_pod_spec(obj, policy.extra_kinds)
+    result.problems.extend(problems)
+    if pod is None:
+        return result
+    exempt = exempted_rules(obj, ref, policy, pod.metadata_pointer)
+    if ALL in exempt:
+        return result
+    for rule_id in policy.active_rules():
+        if rule_id in exempt:
+            continue
+        rule = RULES[rule_id]
+        severity = SEVERITY_OF_MODE[policy.mode(rule_id)]
+        context = Context(obj, ref, pod, policy.params(rule_id), policy)
+        try:
+            violations = list(rule.check(context))
+        except Exception as exc:  # a bug in one rule must not hide the others' findings
+            result.problems.append(
+                StructureProblem("", f"internal error in rule {rule_id}: {type(exc).__name__}: {exc}")
+            )
+            continue
+        for violation in violations:
+            result.findings.append(
+                Finding(
+                    rule=rule_id,
+                    severity=severity,
+                    ref=ref,
+                    pointer=violation.pointer,
+                    message=violation.message,
+                    container=violation.container,
+                    fix=violation.fix,
+                )
+            )
+    return result

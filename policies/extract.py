@@ -1,0 +1,162 @@
+"""Where each kind keeps its pod spec: one table, and the containers found there.
+
+Like kube-linter's `extract/pod_spec.go`, this is the only place that knows workload
+shapes; rules see a PodSpecView and never walk `spec.template.spec` themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from . import pointer as jp
+
+TEMPLATE = ("spec", "template", "spec")
+
+# kind -> (API groups that define it, path of the pod spec inside the object)
+POD_SPEC_PATHS: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
+    "Pod": (frozenset({""}), ("spec",)),
+    "PodTemplate": (frozenset({""}), ("template", "spec")),
+    "ReplicationController": (frozenset({""}), TEMPLATE),
+    "Deployment": (frozenset({"apps", "extensions"}), TEMPLATE),
+    "StatefulSet": (frozenset({"apps"}), TEMPLATE),
+    "DaemonSet": (frozenset({"apps", "extensions"}), TEMPLATE),
+    "ReplicaSet": (frozenset({"apps", "extensions"}), TEMPLATE),
+    "Job": (frozenset({"batch"}), TEMPLATE),
+    "CronJob": (frozenset({"batch"}), ("spec", "jobTemplate", "spec", "template", "spec")),
+}
+
+# container list field -> how messages call its entries
+CONTAINER_FIELDS = ("containers", "initContainers")
+EPHEMERAL_FIELD = "ephemeralContainers"
+
+
+@dataclass(frozen=True)
+class ExtraKind:
+    """A pod-spec-bearing kind from the policy (Argo Rollout, OpenShift DeploymentConfig)."""
+
+    kind: str
+    path: tuple[str, ...]
+    api_group: str | None = None  # None: any group
+
+
+@dataclass(frozen=True)
+class ContainerView:
+    data: Mapping[str, Any]
+    pointer: str
+    index: int
+    field: str  # containers | initContainers | ephemeralContainers
+
+    @property
+    def name(self) -> str | None:
+        name = self.data.get("name")
+        return name if isinstance(name, str) else None
+
+    @property
+    def role(self) -> str:
+        if self.field == "containers":
+            return "container"
+        if self.field == EPHEMERAL_FIELD:
+            return "ephemeral container"
+        if self.data.get("restartPolicy") == "Always":
+            return "sidecar container"
+        return "init container"
+
+    def describe(self) -> str:
+        label = self.name if self.name is not None else f"#{self.index}"
+        return f'{self.role} "{label}"'
+
+
+@dataclass(frozen=True)
+class StructureProblem:
+    """A pod spec too malformed to check (the API server would reject it on decoding)."""
+
+    pointer: str
+    message: str
+
+
+@dataclass(frozen=True)
+class PodSpecView:
+    spec: Mapping[str, Any]
+    pointer: str  # of the pod spec inside the object
+    is_pod: bool  # a Pod (API defaulting applies) rather than a template
+    containers: tuple[ContainerView, ...]  # regular, init and sidecar containers
+    ephemeral: tuple[ContainerView, ...]
+    metadata_pointer: str  # of the metadata that pods created from it carry
+
+    @property
+    def resources(self) -> Any:
+        """Pod-level `spec.resources` (beta, on by default since Kubernetes 1.34)."""
+        return self.spec.get("resources")
+
+
+def api_group(api_version: str) -> str:
+    return api_version.rsplit("/", 1)[0] if "/" in api_version else ""
+
+
+def pod_spec_path(
+    api_version: str, kind: str, extra: Iterable[ExtraKind] = ()
+) -> tuple[str, ...] | None:
+    group = api_group(api_version)
+    for custom in extra:
+        if custom.kind == kind and custom.api_group in (None, group):
+            return custom.path
+    known = POD_SPEC_PATHS.get(kind)
+    if known and group in known[0]:
+        return known[1]
+    return None
+
+
+def _type_name(value: Any) -> str:
+    return "null" if value is None else type(value).__name__.replace("str", "string")
+
+
+def extract_pod_spec(
+    obj: Mapping[str, Any], extra: Iterable[ExtraKind] = ()
+) -> tuple[PodSpecView | None, list[StructureProblem]]:
+    """The object's pod spec, or None for kinds without one; malformed shapes are problems."""
+    path = pod_spec_path(str(obj.get("apiVersion", "")), str(obj.get("kind", "")), extra)
+    if path is None:
+        return None, []
+    node: Any = obj
+    for depth, token in enumerate(path):
+        if not isinstance(node, Mapping):
+            where = jp.join(*path[:depth])
+            return None, [StructureProblem(where, f"{jp.to_dotted(where)} is {_type_name(node)}, not an object")]
+        if node.get(token) is None:
+            where = jp.join(*path[: depth + 1])
+            return None, [StructureProblem(where, f"{jp.to_dotted(where)} is missing: no pod spec to check")]
+        node = node[token]
+    spec_pointer = jp.join(*path)
+    if not isinstance(node, Mapping):
+        return None, [StructureProblem(spec_pointer, f"{jp.to_dotted(spec_pointer)} is {_type_name(node)}, not an object")]
+
+    problems: list[StructureProblem] = []
+    containers: list[ContainerView] = []
+    ephemeral: list[ContainerView] = []
+    for field_name in (*CONTAINER_FIELDS, EPHEMERAL_FIELD):
+        items = node.get(field_name)
+        field_pointer = jp.child(spec_pointer, field_name)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            problems.append(StructureProblem(field_pointer, f"{jp.to_dotted(field_pointer)} is {_type_name(items)}, not a list"))
+            continue
+        for i, item in enumerate(items):
+            item_pointer = jp.child(field_pointer, i)
+            if not isinstance(item, Mapping):
+                problems.append(StructureProblem(item_pointer, f"{jp.to_dotted(item_pointer)} is {_type_name(item)}, not a container"))
+                continue
+            view = ContainerView(item, item_pointer, i, field_name)
+            (ephemeral if field_name == EPHEMERAL_FIELD else containers).append(view)
+    metadata_pointer = jp.join(*path[:-1], "metadata")
+    view = PodSpecView(
+        spec=node,
+        pointer=spec_pointer,
+        is_pod=path == ("spec",) and obj.get("kind") == "Pod",
+        containers=tuple(containers),
+        ephemeral=tuple(ephemeral),
+        metadata_pointer=metadata_pointer,
+    )
+    return view, problems

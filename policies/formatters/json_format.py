@@ -1,0 +1,53 @@
+"""The JSON report: a stable contract other tools parse (documented in README.md).
+
+{"findings": [{rule, severity, file, line, column, apiVersion, kind, namespace, name,
+container, pointer, message, fix}], "errors": [{file, line, message}],
+"summary": {files, documents, objects, findings, errors}}
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..model import Finding, InputError, Report
+
+
+def finding_to_dict(finding: Finding) -> dict[str, Any]:
+    return {
+        "rule": finding.rule,
+        "severity": finding.severity.value,
+        "file": finding.file,
+        "line": finding.line,
+        "column": finding.column,
+        "apiVersion": finding.ref.api_version,
+        "kind": finding.ref.kind,
+        "namespace": finding.ref.namespace,
+        "name": finding.ref.name,
+        "container": finding.container,
+        "pointer": finding.pointer,
+        "message": finding.message,
+        "fix": finding.fix,
+    }
+
+
+def error_to_dict(error: InputError) -> dict[str, Any]:
+    return {"file": error.file, "line": error.line, "message": error.message}
+
+
+def report_to_dict(report: Report) -> dict[str, Any]:
+    return {
+        "findings": [finding_to_dict(f) for f in report.findings],
+        "errors": [error_to_dict(e) for e in report.errors],
+        "summary": {
+            "files": report.files,
+            "documents": report.documents,
+            "objects": report.objects,
+            "findings": len(report.findings),
+            "errors": len(report.errors),
+        },
+    }
+
+
+def render(report: Report, **_: Any) -> str:
+    return json.dumps(report_to_dict(report), indent=2, ensure_ascii=False, default=str) + "\n"

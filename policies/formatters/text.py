@@ -1,0 +1,75 @@
+"""Human output: `file:line:col: severity rule-id message`, grouped by file and coloured on
+a terminal, plain when piped; a one-line summary last."""
+
+from __future__ import annotations
+
+from itertools import groupby
+from typing import Any
+
+from ..model import Finding, InputError, Report, Severity
+
+COLOURS = {
+    Severity.ERROR: "\033[31m",
+    Severity.WARNING: "\033[33m",
+    Severity.INFO: "\033[36m",
+    "error-input": "\033[35m",
+}
+BOLD, DIM, RESET = "\033[1m", "\033[2m", "\033[0m"
+
+
+def _where(file: str | None, line: int | None, column: int | None) -> str:
+    parts = [file or "<unknown>"]
+    if line is not None:
+        parts.append(str(line))
+        if column is not None:
+            parts.append(str(column))
+    return ":".join(parts)
+
+
+def _finding_line(finding: Finding, colour: bool) -> str:
+    where = _where(finding.file, finding.line, finding.column)
+    severity = finding.severity.value
+    if colour:
+        severity = f"{COLOURS[finding.severity]}{severity}{RESET}"
+        return f"{DIM}{where}:{RESET} {severity} {BOLD}{finding.rule}{RESET} {finding.message}"
+    return f"{where}: {severity} {finding.rule} {finding.message}"
+
+
+def _error_line(error: InputError, colour: bool) -> str:
+    where = _where(error.file, error.line, error.column)
+    label = f"{COLOURS['error-input']}input-error{RESET}" if colour else "input-error"
+    return f"{where}: {label} {error.message}"
+
+
+def _sort_key(item: tuple[str, int, int, int, str]) -> tuple[str, int, int, int]:
+    return item[0], item[1], item[2], item[3]
+
+
+def summary_line(report: Report) -> str:
+    counts = {s: 0 for s in Severity}
+    for finding in report.findings:
+        counts[finding.severity] += 1
+    return (
+        f"{report.files} file(s), {report.objects} object(s): "
+        f"{counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s), "
+        f"{counts[Severity.INFO]} info, {len(report.errors)} input error(s)"
+    )
+
+
+def render(report: Report, colour: bool = False, **_: Any) -> str:
+    rows: list[tuple[str, int, int, int, str]] = []
+    for error in report.errors:
+        rows.append((error.file, error.line or 0, error.column or 0, 0, _error_line(error, colour)))
+    for finding in report.findings:
+        key = (finding.file or "", finding.line or 0, finding.column or 0, 1)
+        rows.append((*key, _finding_line(finding, colour)))
+    rows.sort(key=_sort_key)
+    out: list[str] = []
+    for file, group in groupby(rows, key=lambda r: r[0]):
+        if colour:
+            out.append(f"{BOLD}{file}{RESET}")
+        out.extend(row[4] for row in group)
+        if colour:
+            out.append("")
+    out.append(summary_line(report))
+    return "\n".join(out) + "\n"

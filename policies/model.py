@@ -1,0 +1,98 @@
+"""The engine's vocabulary: what rules report, what the linter and the webhook consume.
+
+Kept free of YAML, Flask and argparse so every door into the engine shares it.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+JsonPatch = list[dict[str, Any]]
+
+
+class Mode(str, enum.Enum):
+    """How the policy treats a rule, as Pod Security Admission does (enforce/warn/audit)."""
+
+    ENFORCE = "enforce"
+    WARN = "warn"
+    AUDIT = "audit"
+    OFF = "off"
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
+
+SEVERITY_OF_MODE = {Mode.ENFORCE: Severity.ERROR, Mode.WARN: Severity.WARNING, Mode.AUDIT: Severity.INFO}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """What a rule says about one object; the engine stamps rule id and severity on it.
+
+    `pointer` is an RFC 6901 pointer into the object (for a missing field: where it
+    belongs); `fix` is a list of RFC 6902 operations against the object, safe to apply
+    unattended (the mutating webhook and `evictguard fix` do), or None.
+    """
+
+    pointer: str
+    message: str
+    container: str | None = None
+    fix: JsonPatch | None = None
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    api_version: str
+    kind: str
+    namespace: str | None
+    name: str | None
+
+    def describe(self) -> str:
+        name = self.name or "<unnamed>"
+        if self.namespace:
+            return f"{self.kind} {self.namespace}/{name}"
+        return f"{self.kind} {name}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: Severity
+    ref: ObjectRef
+    pointer: str
+    message: str
+    container: str | None = None
+    fix: JsonPatch | None = None
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+
+
+@dataclass(frozen=True)
+class InputError:
+    """A file or document that could not be linted; the rest of the run goes on."""
+
+    file: str
+    line: int | None
+    message: str
+    column: int | None = None
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    files: int = 0
+    documents: int = 0
+    objects: int = 0

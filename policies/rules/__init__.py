@@ -1,0 +1,23 @@
+"""The rules, in the order they are reported. Add a rule: write its module, list it here,
+give it a default mode in presets/default.yaml and its parameters in the policy schema."""
+
+from __future__ import annotations
+
+from . import (
+    memory_limit_missing,
+    memory_limit_ratio,
+    memory_quantity_invalid,
+    memory_quantity_suspicious,
+    memory_request_exceeds_limit,
+    memory_request_missing,
+)
+from .base import Rule
+
+ALL_RULES: tuple[Rule, ...] = (
+    memory_limit_missing.RULE,
+    memory_request_missing.RULE,
+    memory_request_exceeds_limit.RULE,
+    memory_quantity_invalid.RULE,
+    memory_quantity_suspicious.RULE,
+    memory_limit_ratio.RULE,
+)

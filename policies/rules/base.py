@@ -1,0 +1,42 @@
+"""What a rule is: metadata (feeding `rules`, `explain` and SARIF) plus one check function.
+
+A rule never decides its own severity or whether it is exempted: the policy's mode and
+the engine's suppression step do (as yamllint and ruff separate them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..extract import PodSpecView
+from ..model import ObjectRef, Violation
+
+if TYPE_CHECKING:
+    from ..config import Policy
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a rule may look at for one object."""
+
+    obj: Mapping[str, Any]
+    ref: ObjectRef
+    pod: PodSpecView
+    params: Mapping[str, Any]
+    policy: Policy
+
+
+CheckFunction = Callable[[Context], Iterable[Violation]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str  # stable kebab-case slug
+    summary: str  # one line: what it checks
+    why: str  # why it matters (a paragraph)
+    remediation: str  # one line: what to change
+    example: str  # a failing manifest snippet
+    check: CheckFunction
+    fixable: bool = False  # offers a safe fix (the mutating webhook and `fix` apply it)

@@ -1,0 +1,57 @@
+"""memory-limit-ratio: limits far above requests overcommit the node."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from fractions import Fraction
+
+from ..model import Violation
+from ..resources import all_memory
+from .base import Context, Rule
+
+
+def check(ctx: Context) -> Iterator[Violation]:
+    maximum = Fraction(str(ctx.params["max"]))
+    for memory in all_memory(ctx.pod):
+        request, limit = memory.request, memory.limit
+        if request is None or limit is None or not request.valid or not limit.valid:
+            continue
+        assert request.quantity is not None and limit.quantity is not None
+        if request.quantity.value <= 0:
+            continue
+        ratio = limit.quantity.value / request.quantity.value
+        if ratio > maximum:
+            yield Violation(
+                pointer=limit.pointer,
+                message=f"{ctx.ref.describe()}: {memory.what}: memory limit {limit.shown} is "
+                f"{float(ratio):.3g}x its request {request.shown} (policy maximum "
+                f"{ctx.params['max']}x)",
+                container=memory.container,
+            )
+
+
+RULE = Rule(
+    id="memory-limit-ratio",
+    summary="The memory limit is at most a configured multiple of the request (off by "
+    "default).",
+    why="The scheduler reserves the request; the limit is what the container may really "
+    "use. When many pods on a node use memory far above their requests, the node runs out "
+    "and the kubelet evicts pods (those furthest above their requests first), so a large "
+    "limit/request ratio turns into evictions under load.",
+    remediation="Raise the request towards the limit (Guaranteed QoS when equal), or lower "
+    "the limit.",
+    example="""\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: batch
+spec:
+  containers:
+    - name: batch
+      image: example/batch:1.0
+      resources:
+        requests: {memory: 128Mi}
+        limits: {memory: 4Gi}   # 32x the request
+""",
+    check=check,
+)

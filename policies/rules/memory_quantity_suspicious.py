@@ -1,0 +1,85 @@
+"""memory-quantity-suspicious: valid quantities that are almost certainly typos."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..model import Violation
+from ..quantity import format_bytes, parse_manifest_quantity
+from ..resources import MemoryValue, all_memory
+from .base import Context, Rule
+
+# Sub-unit suffixes: nobody sizes memory in thousandths of a byte on purpose.
+# suffix -> (what it means, what was probably meant)
+SUB_BYTE_SUFFIXES = {
+    "m": ("thousandths of a byte", "Mi"),
+    "u": ("millionths of a byte", "Mi"),
+    "n": ("billionths of a byte", "Mi"),
+}
+
+
+def _suffix(text: str) -> str:
+    stripped = text.strip()
+    return stripped.lstrip("+-0123456789.")
+
+
+def _problem(value: MemoryValue, floor_text: str, is_request: bool) -> str | None:
+    quantity = value.quantity
+    if quantity is None or quantity.value < 0:
+        return None  # memory-quantity-invalid reports it
+    shown = value.shown
+    suffix = _suffix(shown) if isinstance(value.raw, str) else ""
+    if suffix in SUB_BYTE_SUFFIXES:
+        meaning, intended = SUB_BYTE_SUFFIXES[suffix]
+        meant = shown.strip()[: -len(suffix)] + intended
+        return (
+            f'"{shown}" is {format_bytes(quantity.value)}: "{suffix}" counts {meaning}; '
+            f'did you mean "{meant}"?'
+        )
+    if quantity.value.denominator != 1:
+        return f'"{shown}" is a fractional number of bytes ({format_bytes(quantity.value)})'
+    floor = parse_manifest_quantity(floor_text)
+    if quantity.value < floor.value and not (is_request and quantity.value == 0):
+        return f'"{shown}" is below the policy floor of {floor_text}; no real process fits in it'
+    return None
+
+
+def check(ctx: Context) -> Iterator[Violation]:
+    floor = ctx.params["floor"]
+    for memory in all_memory(ctx.pod):
+        for label, value in (("limit", memory.limit), ("request", memory.request)):
+            if value is None:
+                continue
+            problem = _problem(value, floor, label == "request")
+            if problem:
+                yield Violation(
+                    pointer=value.pointer,
+                    message=f"{ctx.ref.describe()}: {memory.what}: memory {label} {problem}",
+                    container=memory.container,
+                )
+
+
+RULE = Rule(
+    id="memory-quantity-suspicious",
+    summary="Memory quantities that parse but are almost certainly typos: fractions of a "
+    "byte (512m), or below a floor (default 4Mi).",
+    why="`512m` is 0.512 bytes, not 512 megabytes: the API accepts it, and the container "
+    "is OOM-killed on start (or, as a request, reserves nothing). Values below a few "
+    "mebibytes cannot hold any real process and are usually a missing suffix (`memory: 512` "
+    "is 512 bytes).",
+    remediation="Use Mi or Gi (512Mi); set the policy's floor if tiny values are intended.",
+    example="""\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: api
+spec:
+  containers:
+    - name: api
+      image: example/api:1.0
+      resources:
+        limits:
+          memory: 512m   # 0.512 bytes: meant 512Mi
+""",
+    check=check,
+)

@@ -1,0 +1,52 @@
+"""memory-request-exceeds-limit: a spec the API server rejects outright."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..model import Violation
+from ..resources import all_memory
+from .base import Context, Rule
+
+
+def check(ctx: Context) -> Iterator[Violation]:
+    for memory in all_memory(ctx.pod):
+        request, limit = memory.request, memory.limit
+        if request is None or limit is None or not request.valid or not limit.valid:
+            continue
+        assert request.quantity is not None and limit.quantity is not None
+        if request.quantity.value <= limit.quantity.value:
+            continue
+        api_error = f"must be less than or equal to memory limit of {limit.quantity.canonical()}"
+        yield Violation(
+            pointer=request.pointer,
+            message=f"{ctx.ref.describe()}: {memory.what} requests {request.shown} of memory, "
+            f"more than its limit {limit.shown}; the API server rejects it "
+            f'("{api_error}")',
+            container=memory.container,
+        )
+
+
+RULE = Rule(
+    id="memory-request-exceeds-limit",
+    summary="A memory request is not above the memory limit (containers and pod-level).",
+    why="The API server refuses such a Pod (`spec.containers[i].resources.requests: Invalid "
+    "value: ...: must be less than or equal to memory limit`). For a Deployment the "
+    "Deployment itself is accepted, but every Pod its ReplicaSet tries to create is "
+    "refused, so the rollout stalls with no Pod and only an event to say why.",
+    remediation="Raise the limit to at least the request, or lower the request.",
+    example="""\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: worker
+spec:
+  containers:
+    - name: worker
+      image: example/worker:1.0
+      resources:
+        requests: {memory: 2Gi}
+        limits: {memory: 1Gi}
+""",
+    check=check,
+)

@@ -1,0 +1,111 @@
+"""Suppression in three layers: policy exemptions, the `evictguard.io/exempt` annotation
+(both honoured at admission and in lint), and inline `# evictguard:` comments (lint only).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any
+
+from . import pointer as jp
+from .config import Exemption, Policy
+from .model import ObjectRef
+
+EXEMPT_ANNOTATION = "evictguard.io/exempt"
+ALL = "*"
+
+
+def _matches(value: str | None, patterns: tuple[str, ...] | None) -> bool:
+    if patterns is None:
+        return True
+    return value is not None and any(fnmatchcase(value, p) for p in patterns)
+
+
+def _exemption_applies(exemption: Exemption, ref: ObjectRef) -> bool:
+    return (
+        _matches(ref.namespace, exemption.namespaces)
+        and _matches(ref.name, exemption.names)
+        and _matches(ref.kind, exemption.kinds)
+    )
+
+
+def _annotation_rules(obj: Mapping[str, Any], metadata_pointer: str) -> set[str]:
+    node: Any = obj
+    for token in jp.split(metadata_pointer):
+        node = node.get(token) if isinstance(node, Mapping) else None
+    annotations = node.get("annotations") if isinstance(node, Mapping) else None
+    value = annotations.get(EXEMPT_ANNOTATION) if isinstance(annotations, Mapping) else None
+    if not isinstance(value, str):
+        return set()
+    return {part.strip() for part in value.split(",") if part.strip()}
+
+
+def exempted_rules(
+    obj: Mapping[str, Any], ref: ObjectRef, policy: Policy, template_metadata: str | None
+) -> set[str]:
+    """Rule ids (or `*`) this object is exempt from: policy exemptions, then the annotation
+    on the object and on its pod template (Pods made from it carry the same annotation)."""
+    exempt: set[str] = set()
+    for exemption in policy.exemptions:
+        if _exemption_applies(exemption, ref):
+            exempt |= {ALL} if exemption.rules is None else set(exemption.rules)
+    exempt |= _annotation_rules(obj, "/metadata")
+    if template_metadata and template_metadata != "/metadata":
+        exempt |= _annotation_rules(obj, template_metadata)
+    if "all" in exempt:
+        exempt.add(ALL)
+    return exempt
+
+
+_DIRECTIVE = re.compile(
+    r"#\s*evictguard:\s*(?P<verb>disable-file|disable)(?:\s*=\s*(?P<rules>[A-Za-z0-9_\-, *]+))?"
+)
+
+
+@dataclass
+class InlineDirectives:
+    """`# evictguard: disable=rule-a,rule-b` after code on a line silences those rules on
+    that line; on a line of its own, in the whole object (document) it stands in;
+    `# evictguard: disable-file` silences the file. No rule list means every rule."""
+
+    file_rules: set[str] = field(default_factory=set)
+    line_rules: dict[int, set[str]] = field(default_factory=dict)
+    standalone: list[tuple[int, set[str]]] = field(default_factory=list)
+
+    def silences(self, rule: str, line: int | None, first_line: int, last_line: int) -> bool:
+        if _covers(self.file_rules, rule):
+            return True
+        if line is not None and _covers(self.line_rules.get(line, set()), rule):
+            return True
+        return any(
+            first_line <= at <= last_line and _covers(rules, rule) for at, rules in self.standalone
+        )
+
+
+def _covers(rules: set[str], rule: str) -> bool:
+    return rule in rules or ALL in rules
+
+
+def parse_directives(text: str) -> InlineDirectives | None:
+    """None when the text has no directive (the common case costs one substring search)."""
+    if "evictguard:" not in text:
+        return None
+    directives = InlineDirectives()
+    for number, line in enumerate(text.splitlines(), start=1):
+        if "evictguard:" not in line:
+            continue
+        match = _DIRECTIVE.search(line)
+        if not match:
+            continue
+        listed = match.group("rules")
+        rules = {r.strip() for r in listed.split(",") if r.strip()} if listed else {ALL}
+        if match.group("verb") == "disable-file":
+            directives.file_rules |= rules
+        elif line.lstrip().startswith("#"):
+            directives.standalone.append((number, rules))
+        else:
+            directives.line_rules.setdefault(number, set()).update(rules)
+    return directives
