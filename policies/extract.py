@@ -115,7 +115,8 @@ def _type_name(value: Any) -> str:
 def extract_pod_spec(
     obj: Mapping[str, Any], extra: Iterable[ExtraKind] = ()
 ) -> tuple[PodSpecView | None, list[StructureProblem]]:
-    """The object's pod spec, or None for kinds without one; malformed shapes are problems."""
+    """The object's pod spec, or None for kinds without one (or partial objects without a
+    pod spec, such as kustomize patches); malformed shapes are problems."""
     path = pod_spec_path(str(obj.get("apiVersion", "")), str(obj.get("kind", "")), extra)
     if path is None:
         return None, []
@@ -125,8 +126,9 @@ def extract_pod_spec(
             where = jp.join(*path[:depth])
             return None, [StructureProblem(where, f"{jp.to_dotted(where)} is {_type_name(node)}, not an object")]
         if node.get(token) is None:
-            where = jp.join(*path[: depth + 1])
-            return None, [StructureProblem(where, f"{jp.to_dotted(where)} is missing: no pod spec to check")]
+            # A partial object (a kustomize patch, an apply configuration): nothing to check,
+            # and no error either, since the repository that holds it is not wrong.
+            return None, []
         node = node[token]
     spec_pointer = jp.join(*path)
     if not isinstance(node, Mapping):

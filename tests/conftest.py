@@ -1,0 +1,52 @@
+"""Shared helpers: the real CLI in a subprocess, and the engine on real files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from policies.config import Policy, load_preset
+from policies.lint import lint_sources
+from policies.loader import read_sources
+from policies.model import Report
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session")
+def default_policy() -> Policy:
+    return load_preset("default")
+
+
+def lint_paths(*paths: str | Path, policy: Policy | None = None) -> Report:
+    return lint_sources(read_sources([str(p) for p in paths]), policy or load_preset("default"))
+
+
+def run_cli(
+    *args: str, stdin: str | bytes | None = None, cwd: str | Path | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run `evictguard ...` as a user would (a separate process, real stdin/stdout)."""
+    data = stdin.encode() if isinstance(stdin, str) else stdin
+    proc = subprocess.run(
+        [sys.executable, "-m", "policies", *args],
+        input=data,
+        capture_output=True,
+        cwd=cwd or ROOT,
+        env=env,
+        timeout=120,
+    )
+    return subprocess.CompletedProcess(
+        proc.args, proc.returncode, proc.stdout.decode(), proc.stderr.decode()
+    )
+
+
+def run_json(*args: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
+    proc = run_cli("lint", "--format", "json", *args, **kwargs)
+    return proc.returncode, json.loads(proc.stdout)
