@@ -109,7 +109,20 @@ def pod_spec_path(
 
 
 def _type_name(value: Any) -> str:
-    return "null" if value is None else type(value).__name__.replace("str", "string")
+    """JSON's names for YAML values, as the API server's decoding errors use them."""
+    if value is None:
+        return "null"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return f"a {type(value).__name__}"
 
 
 def extract_pod_spec(
