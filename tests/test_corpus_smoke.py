@@ -1,0 +1,66 @@
+"""Real-world manifests written by others (../shared/corpus): the whole tree lints without
+input errors, every document is counted, and positions land on the lines they name.
+
+Skipped cleanly when the corpus is absent (it is not part of this repository)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, run_json
+
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is absent")
+
+
+@pytest.fixture(scope="module")
+def corpus_report() -> dict:
+    status, report = run_json(str(CORPUS))
+    assert status == 1, "the corpus has findings (about 79% of containers have no limit)"
+    return report
+
+
+def test_the_whole_corpus_lints_without_input_errors(corpus_report):
+    # SOURCES.md: 3,085 YAML files, 5,390 non-null documents, all of them objects.
+    assert corpus_report["errors"] == []
+    assert corpus_report["summary"]["files"] == 3085
+    assert corpus_report["summary"]["documents"] == 5390
+    assert corpus_report["summary"]["findings"] == len(corpus_report["findings"]) > 500
+
+
+def test_findings_on_present_values_point_at_their_lines(corpus_report):
+    checked = 0
+    lines_of: dict[str, list[str]] = {}
+    for finding in corpus_report["findings"]:
+        if finding["rule"] not in ("memory-request-exceeds-limit", "memory-quantity-invalid"):
+            continue
+        lines = lines_of.setdefault(
+            finding["file"], Path(finding["file"]).read_text("utf-8").splitlines()
+        )
+        assert "memory" in lines[finding["line"] - 1], finding
+        checked += 1
+    assert checked >= 1
+
+
+def test_missing_limits_point_at_the_container_or_its_resources(corpus_report):
+    lines_of: dict[str, list[str]] = {}
+    for finding in corpus_report["findings"]:
+        if finding["rule"] != "memory-limit-missing":
+            continue
+        lines = lines_of.setdefault(
+            finding["file"], Path(finding["file"]).read_text("utf-8").splitlines()
+        )
+        text = lines[finding["line"] - 1][finding["column"] - 1 :]
+        key = text.split(":")[0].strip().strip('"')
+        # the container's name: line, or its resources:/limits: key, whichever exists
+        assert key in ("name", "resources", "limits"), (finding, text)
+
+
+def test_json_output_is_stable_between_runs(corpus_report):
+    _, again = run_json(str(CORPUS / "microservices-demo"))
+    subset = [f for f in corpus_report["findings"] if "/microservices-demo/" in f["file"]]
+    assert json.dumps(again["findings"], sort_keys=True) == json.dumps(subset, sort_keys=True)
