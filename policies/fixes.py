@@ -7,6 +7,7 @@ the tests apply them to prove a fix silences its rule.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -44,29 +45,73 @@ def set_value_ops(obj: Mapping[str, Any], pointer: str, value: Any) -> JsonPatch
 
 def merge_ops(*patches: JsonPatch | None) -> JsonPatch:
     """Several set-value patches against the same object as one patch: a later `add` of a
-    parent the earlier one created is folded into it, so no operation undoes another."""
+    parent the earlier one created (or of the same parent: both a missing limit and a
+    missing request create `resources`) is folded into it, so no operation undoes another."""
     merged: JsonPatch = []
     for patch in patches:
         for op in patch or ():
-            for earlier in merged:
-                prefix = earlier["path"] + "/"
-                if op["path"].startswith(prefix) and isinstance(earlier.get("value"), dict):
-                    rest = jp.split("/" + op["path"][len(prefix) :])
-                    target = earlier["value"]
-                    for token in rest[:-1]:
-                        target = target.setdefault(token, {})
-                    target[rest[-1]] = op["value"]
-                    break
-            else:
+            if not any(_fold(earlier, op) for earlier in merged):
                 merged.append(copy.deepcopy(op))
     return merged
+
+
+def _fold(earlier: dict[str, Any], op: dict[str, Any]) -> bool:
+    """Put `op`'s value inside the value `earlier` creates, when `earlier` creates op's
+    path or a parent of it; False (nothing changed) otherwise."""
+    if earlier["op"] not in ("add", "replace") or op["op"] not in ("add", "replace"):
+        return False
+    target = earlier.get("value")
+    if op["path"] == earlier["path"]:
+        rest: list[str] = []
+    elif op["path"].startswith(earlier["path"] + "/"):
+        rest = jp.split(op["path"][len(earlier["path"]) :])
+    else:
+        return False
+    for token in rest[:-1]:
+        if not isinstance(target, dict):
+            return False
+        target = target.get(token, {})
+    if not isinstance(target, dict) or (not rest and not isinstance(op["value"], dict)):
+        return False
+    target = earlier["value"]
+    for token in rest[:-1]:
+        target = target.setdefault(token, {})
+    if rest:
+        target[rest[-1]] = copy.deepcopy(op["value"])
+    else:
+        _deep_merge(target, op["value"])
+    return True
+
+
+def _deep_merge(into: dict[str, Any], value: Mapping[str, Any]) -> None:
+    for key, item in value.items():
+        if isinstance(into.get(key), dict) and isinstance(item, Mapping):
+            _deep_merge(into[key], item)
+        else:
+            into[key] = copy.deepcopy(item)
+
+
+_ARRAY_INDEX = re.compile(r"0|[1-9][0-9]*")
+
+
+def _index(key: str, size: int, kind: str) -> int:
+    """An RFC 6901 array index: no sign, no leading zero; `-` (the end) only for `add`;
+    at most the length for `add` and below it for every other operation."""
+    if key == "-" and kind == "add":
+        return size
+    if not _ARRAY_INDEX.fullmatch(key):
+        raise PatchError(f"{key!r} is not an array index")
+    index = int(key)
+    if index > size or (index == size and kind != "add"):
+        raise PatchError(f"array index {index} is out of range (length {size})")
+    return index
 
 
 def _parent(doc: Any, tokens: list[str]) -> tuple[Any, str]:
     node = doc
     for token in tokens[:-1]:
         if isinstance(node, list):
-            node = node[int(token)]
+            node = node[_index(token, len(node), "get")]
         elif isinstance(node, dict):
             node = node[token]
         else:
@@ -74,21 +119,38 @@ def _parent(doc: Any, tokens: list[str]) -> tuple[Any, str]:
     return node, tokens[-1]
 
 
+def json_equal(a: Any, b: Any) -> bool:
+    """RFC 6902 `test` equality: numbers by value, but a boolean is no number."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b
+
+
 def apply_patch(doc: Any, patch: JsonPatch) -> Any:
     """Apply add/replace/remove/test operations to a deep copy of `doc`."""
     result = copy.deepcopy(doc)
     for op in patch:
         tokens = jp.split(op["path"])
+        kind = op["op"]
         if not tokens:
-            if op["op"] in ("add", "replace"):
+            if kind in ("add", "replace"):
                 result = copy.deepcopy(op["value"])
                 continue
-            raise PatchError(f"unsupported operation on the root: {op['op']}")
-        kind = op["op"]
+            if kind == "test":
+                if not json_equal(result, op["value"]):
+                    raise PatchError(f"test failed at {op['path']!r}")
+                continue
+            raise PatchError(f"unsupported operation on the root: {kind}")
         try:
             parent, key = _parent(result, tokens)
             if isinstance(parent, list):
-                index = len(parent) if key == "-" else int(key)
+                index = _index(key, len(parent), kind)
                 if kind == "add":
                     parent.insert(index, copy.deepcopy(op["value"]))
                 elif kind == "replace":
@@ -96,7 +158,7 @@ def apply_patch(doc: Any, patch: JsonPatch) -> Any:
                 elif kind == "remove":
                     del parent[index]
                 elif kind == "test":
-                    if parent[index] != op["value"]:
+                    if not json_equal(parent[index], op["value"]):
                         raise PatchError(f"test failed at {op['path']}")
                 else:
                     raise PatchError(f"unsupported operation {kind!r}")
@@ -110,12 +172,14 @@ def apply_patch(doc: Any, patch: JsonPatch) -> Any:
                 elif kind == "remove":
                     del parent[key]
                 elif kind == "test":
-                    if parent.get(key) != op["value"]:
+                    if key not in parent or not json_equal(parent[key], op["value"]):
                         raise PatchError(f"test failed at {op['path']}")
                 else:
                     raise PatchError(f"unsupported operation {kind!r}")
             else:
                 raise PatchError(f"{op['path']}: parent is not a container")
         except (KeyError, IndexError, ValueError) as exc:
+            if isinstance(exc, PatchError):
+                raise
             raise PatchError(f"cannot apply {kind} at {op['path']}: {exc}") from exc
     return result

@@ -30,7 +30,15 @@ class MemoryValue:
 
     @property
     def shown(self) -> str:
-        return str(self.raw) if not isinstance(self.raw, str) else self.raw
+        """The value for messages: as written when a string, else as the API server reads
+        the YAML number (`1.5e9` is 1500000000, not Python's "1500000000.0")."""
+        if isinstance(self.raw, str):
+            return self.raw
+        if self.quantity is not None:
+            return self.quantity.text
+        if isinstance(self.raw, bool):
+            return "true" if self.raw else "false"
+        return str(self.raw)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,10 @@ SUFFIX_CORRECTIONS: dict[str, tuple[str, ...]] = {
     "tib": ("Ti",),
     "ti": ("Ti",),
     "t": ("Ti", "T"),
+    "pb": ("Pi", "P"),
+    "pib": ("Pi",),
+    "pi": ("Pi",),
+    "p": ("Pi", "P"),
     "b": ("",),
     "bytes": ("",),
 }
@@ -43,10 +47,11 @@ def suggest_quantity(text: str) -> list[str]:
     valid: list[str] = []
     for candidate in candidates:
         try:
-            parse_quantity(candidate)
+            quantity = parse_quantity(candidate)
         except QuantityError:
             continue
-        if candidate != text:
+        # A negative value would only trade one rejection for another.
+        if candidate != text and quantity.value >= 0:
             valid.append(candidate)
     return valid
 

@@ -6,41 +6,72 @@ from collections.abc import Iterator
 
 from ..fixes import merge_ops, set_value_ops
 from ..model import Violation
-from ..resources import MemorySettings, container_memory, pod_memory
+from ..quantity import parse_manifest_quantity
+from ..resources import MemorySettings, MemoryValue, container_memory, pod_memory
 from .base import Context, Rule
+from .memory_quantity_suspicious import DEFAULT_FLOOR
+from .memory_quantity_suspicious import RULE as SUSPICIOUS_RULE
+from .memory_quantity_suspicious import problem as suspicious_problem
+
+SUSPICIOUS = SUSPICIOUS_RULE.id
+
+
+def _sets_no_limit(value: MemoryValue | None) -> bool:
+    """Absent, or 0: the kubelet treats a zero memory limit as no limit at all (it checks
+    `Limits.Memory().IsZero()`), and so does the pod's QoS class."""
+    return value is None or (value.quantity is not None and value.quantity.value == 0)
+
+
+def _positive(value: MemoryValue) -> bool:
+    return value.quantity is not None and value.quantity.value > 0
 
 
 def _fix(ctx: Context, memory: MemorySettings) -> list[dict] | None:
+    pod = pod_memory(ctx.pod)
+    if pod.request is not None or pod.limit is not None:
+        # A pod-level request must cover the sum of the container requests (and a new
+        # limit becomes the container's request when the Pod is created); a container limit
+        # must not exceed a pod-level limit, even one of 0: only a human can size that.
+        return None
     request = memory.request
     if request is not None and not request.valid:
         return None  # memory-quantity-invalid asks for a human first
-    if request is not None:
+    if request is not None and _positive(request):
+        floor = ctx.policy.params(SUSPICIOUS).get("floor", DEFAULT_FLOOR)
+        if suspicious_problem(request, floor):
+            return None  # a limit copied from "512m" would be as wrong as the request
         limit = request.raw  # the request as written: the container keeps what it asked for
         return set_value_ops(ctx.obj, memory.value_pointer("limits"), limit)
-    limit_ops = set_value_ops(ctx.obj, memory.value_pointer("limits"), ctx.params["defaultLimit"])
-    request_ops = set_value_ops(
-        ctx.obj, memory.value_pointer("requests"), ctx.params["defaultRequest"]
-    )
+    default_limit = ctx.params["defaultLimit"]
+    limit_ops = set_value_ops(ctx.obj, memory.value_pointer("limits"), default_limit)
+    if request is not None:
+        return limit_ops  # an explicit zero request stays as written
+    default_request = ctx.params["defaultRequest"]
+    if parse_manifest_quantity(default_request) > parse_manifest_quantity(default_limit):
+        return None  # the API server would reject the request above the limit
+    request_ops = set_value_ops(ctx.obj, memory.value_pointer("requests"), default_request)
     if limit_ops is None or request_ops is None:
         return None
     return merge_ops(limit_ops, request_ops)
 
 
 def check(ctx: Context) -> Iterator[Violation]:
-    pod_limit = pod_memory(ctx.pod).limit
-    if pod_limit is not None:
+    if not _sets_no_limit(pod_memory(ctx.pod).limit):
         return  # a pod-level memory limit caps every container together
     for container in ctx.pod.containers:
         memory = container_memory(container)
-        if memory.limit is not None or memory.shape_problems:
+        if not _sets_no_limit(memory.limit) or memory.shape_problems:
             continue
-        if memory.request is not None and memory.request.valid:
+        if memory.request is not None and _positive(memory.request):
             remedy = f"set resources.limits.memory (at least the request, {memory.request.shown})"
         else:
             remedy = f"set resources.limits.memory (policy default {ctx.params['defaultLimit']})"
+        problem = "has no memory limit"
+        if memory.limit is not None:
+            problem = "has a memory limit of 0, which the kubelet treats as no limit"
         yield Violation(
             pointer=memory.value_pointer("limits"),
-            message=f"{ctx.ref.describe()}: {memory.what} has no memory limit; {remedy}",
+            message=f"{ctx.ref.describe()}: {memory.what} {problem}; {remedy}",
             container=container.name,
             fix=_fix(ctx, memory),
         )
@@ -48,8 +79,8 @@ def check(ctx: Context) -> Iterator[Violation]:
 
 RULE = Rule(
     id="memory-limit-missing",
-    summary="Every container (regular, init, sidecar) has a memory limit, or the pod has a "
-    "pod-level memory limit.",
+    summary="Every container (regular, init, sidecar) has a non-zero memory limit, or the pod "
+    "has a pod-level memory limit.",
     why="Without a limit a container may use all of the node's memory. The kubelet then "
     "evicts pods under memory pressure (starting with those using most above their request) "
     "and the kernel OOM-kills processes in other pods on the same node: one leaky container "

@@ -9,6 +9,8 @@ from ..quantity import format_bytes, parse_manifest_quantity
 from ..resources import MemoryValue, all_memory
 from .base import Context, Rule
 
+DEFAULT_FLOOR = "4Mi"  # as in presets/default.yaml
+
 # Sub-unit suffixes: nobody sizes memory in thousandths of a byte on purpose.
 # suffix -> (what it means, what was probably meant)
 SUB_BYTE_SUFFIXES = {
@@ -23,10 +25,14 @@ def _suffix(text: str) -> str:
     return stripped.lstrip("+-0123456789.")
 
 
-def _problem(value: MemoryValue, floor_text: str, is_request: bool) -> str | None:
+def problem(value: MemoryValue, floor_text: str) -> str | None:
+    """Why a valid value looks like a typo, or None. Zero is no typo: a zero request is
+    allowed, and a zero limit is no limit at all (memory-limit-missing reports it)."""
     quantity = value.quantity
     if quantity is None or quantity.value < 0:
         return None  # memory-quantity-invalid reports it
+    if quantity.value == 0:
+        return None
     shown = value.shown
     suffix = _suffix(shown) if isinstance(value.raw, str) else ""
     if suffix in SUB_BYTE_SUFFIXES:
@@ -39,7 +45,7 @@ def _problem(value: MemoryValue, floor_text: str, is_request: bool) -> str | Non
     if quantity.value.denominator != 1:
         return f'"{shown}" is a fractional number of bytes ({format_bytes(quantity.value)})'
     floor = parse_manifest_quantity(floor_text)
-    if quantity.value < floor.value and not (is_request and quantity.value == 0):
+    if quantity.value < floor.value:
         return f'"{shown}" is below the policy floor of {floor_text}; no real process fits in it'
     return None
 
@@ -50,11 +56,11 @@ def check(ctx: Context) -> Iterator[Violation]:
         for label, value in (("limit", memory.limit), ("request", memory.request)):
             if value is None:
                 continue
-            problem = _problem(value, floor, label == "request")
-            if problem:
+            found = problem(value, floor)
+            if found:
                 yield Violation(
                     pointer=value.pointer,
-                    message=f"{ctx.ref.describe()}: {memory.what}: memory {label} {problem}",
+                    message=f"{ctx.ref.describe()}: {memory.what}: memory {label} {found}",
                     container=memory.container,
                 )
 

@@ -1,0 +1,374 @@
+"""Data-driven rule tests: "this manifest -> these findings at (line, column)".
+
+Layout (as yamllint's rule tests): `tests/data/rules/<rule-id>/pass/*.yaml` must give no
+finding of that rule; in `fail/*.yaml` every expected finding is marked on the line where
+it must be reported with a trailing comment
+
+    memory: 512MB   # expect: memory-quantity-invalid@19
+
+(several per line, comma-separated: `# expect: rule-a@11, rule-b@11`). Each file is linted
+with the packaged default policy, the rule under test forced on (memory-limit-ratio, off
+by default, from a policy file with `max: 3`), and the set of (rule, line, column) of that
+rule's findings must equal the markers exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from policies import pointer as jp
+from policies.config import Policy, RuleSettings, load_policy_file, load_preset
+from policies.engine import check_object
+from policies.extract import extract_pod_spec
+from policies.lint import lint_text
+from policies.loader import load_text
+from policies.model import Finding, Mode, Report
+from policies.quantity import parse_manifest_quantity
+from policies.registry import RULES
+from tests.conftest import DATA, lint_paths
+
+RULES_DATA = DATA / "rules"
+RATIO = "memory-limit-ratio"
+RATIO_MAX = 3  # the maximum memory-limit-ratio data files are written against
+
+_MARKER = re.compile(r"#\s*expect:\s*(?P<items>.*)$")
+_ITEM = re.compile(r"^(?P<rule>[a-z0-9-]+)@(?P<column>[0-9]+)$")
+
+Expectation = tuple[str, int, int]  # (rule, line, column)
+
+
+def data_files(kind: str) -> list[tuple[str, Path]]:
+    return [
+        (rule_id, path)
+        for rule_id in sorted(RULES)
+        for path in sorted((RULES_DATA / rule_id / kind).glob("*.yaml"))
+    ]
+
+
+def file_id(case: tuple[str, Path]) -> str:
+    rule_id, path = case
+    return f"{rule_id}/{path.parent.name}/{path.name}"
+
+
+PASS_FILES = data_files("pass")
+FAIL_FILES = data_files("fail")
+
+
+def expected_markers(path: Path) -> set[Expectation]:
+    """Every `# expect: rule@column` marker in a file, with the line it stands on."""
+    expected: set[Expectation] = set()
+    for number, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+        match = _MARKER.search(line)
+        if not match:
+            continue
+        for item in match.group("items").split(","):
+            parsed = _ITEM.match(item.strip())
+            assert parsed, f"{path}:{number}: malformed marker item {item.strip()!r}"
+            expected.add((parsed["rule"], number, int(parsed["column"])))
+    return expected
+
+
+def forced_on(policy: Policy, rule_id: str) -> Policy:
+    """`policy` with `rule_id` enforced and its parameters unchanged."""
+    rules = dict(policy.rules)
+    rules[rule_id] = RuleSettings(Mode.ENFORCE, policy.params(rule_id))
+    return dataclasses.replace(policy, rules=rules)
+
+
+def ratio_policy(folder: Path, maximum: float = RATIO_MAX) -> Policy:
+    path = folder / "ratio-policy.yaml"
+    path.write_text(
+        "apiVersion: evictguard.io/v1alpha1\n"
+        "kind: Policy\n"
+        "rules:\n"
+        f"  {RATIO}:\n"
+        "    mode: enforce\n"
+        f"    max: {maximum}\n",
+        "utf-8",
+    )
+    return load_policy_file(str(path))
+
+
+def policy_for(rule_id: str, tmp_path: Path) -> Policy:
+    if rule_id == RATIO:
+        return ratio_policy(tmp_path)
+    return forced_on(load_preset("default"), rule_id)
+
+
+def lint_for_rule(rule_id: str, path: Path, tmp_path: Path) -> tuple[Report, list[Finding]]:
+    report = lint_paths(path, policy=policy_for(rule_id, tmp_path))
+    assert not report.errors, f"{path}: the data file itself has input errors: {report.errors}"
+    assert report.objects >= 1, f"{path}: holds no Kubernetes object"
+    return report, [f for f in report.findings if f.rule == rule_id]
+
+
+def show(findings: list[Finding]) -> str:
+    return "\n".join(f"  {f.line}:{f.column} {f.rule} {f.pointer}: {f.message}" for f in findings)
+
+
+# --- the data files ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", FAIL_FILES, ids=file_id)
+def test_fail_file(case: tuple[str, Path], tmp_path: Path) -> None:
+    rule_id, path = case
+    expected = expected_markers(path)
+    assert expected, f"{path}: a fail file needs at least one `# expect:` marker"
+    others = {e for e in expected if e[0] != rule_id}
+    assert not others, f"{path}: markers for another rule than {rule_id}: {others}"
+    _, findings = lint_for_rule(rule_id, path, tmp_path)
+    got = {(f.rule, f.line, f.column) for f in findings}
+    assert got == expected, (
+        f"{path}:\n missing {sorted(expected - got)}\n unexpected {sorted(got - expected)}\n"
+        f" findings:\n{show(findings)}"
+    )
+    assert len(findings) == len(got), f"{path}: two findings at one place:\n{show(findings)}"
+
+
+@pytest.mark.parametrize("case", PASS_FILES, ids=file_id)
+def test_pass_file(case: tuple[str, Path], tmp_path: Path) -> None:
+    rule_id, path = case
+    assert not expected_markers(path), f"{path}: a pass file carries `# expect:` markers"
+    _, findings = lint_for_rule(rule_id, path, tmp_path)
+    assert not findings, f"{path}:\n{show(findings)}"
+
+
+def test_every_rule_has_data() -> None:
+    for rule_id in RULES:
+        for kind in ("pass", "fail"):
+            files = list((RULES_DATA / rule_id / kind).glob("*.yaml"))
+            assert len(files) >= 3, f"{rule_id}/{kind}: only {len(files)} data files"
+    unknown = {p.name for p in RULES_DATA.iterdir()} - set(RULES)
+    assert not unknown, f"data folders for unknown rules: {unknown}"
+
+
+def test_data_files_carry_no_suppression_comments() -> None:
+    for _rule, path in PASS_FILES + FAIL_FILES:
+        assert "evictguard:" not in path.read_text("utf-8"), path
+
+
+# --- what each finding says --------------------------------------------------------------
+
+
+def resolve(obj: Any, pointer: str) -> tuple[bool, Any]:
+    """(whether the pointer names an existing member, its value)."""
+    node = obj
+    for token in jp.split(pointer):
+        if isinstance(node, Mapping) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return False, None
+    return True, node
+
+
+MISSING_RULES = {"memory-limit-missing", "memory-request-missing"}
+VALUE_RULES = {
+    "memory-request-exceeds-limit",
+    "memory-quantity-suspicious",
+    "memory-limit-ratio",
+}
+
+
+@pytest.mark.parametrize("case", FAIL_FILES, ids=file_id)
+def test_findings_name_object_container_and_value(case: tuple[str, Path], tmp_path: Path) -> None:
+    """For every finding in the fail data: `container` is the name of the container its
+    pointer lies in (null for pod-level resources), and the message names the object,
+    the container (or "pod-level resources") and the value it is about."""
+    rule_id, path = case
+    policy = policy_for(rule_id, tmp_path)
+    loaded = load_text(path.read_text("utf-8"), str(path))
+    checked = 0
+    for item in loaded.objects:
+        pod, _ = extract_pod_spec(item.obj)
+        for finding in check_object(item.obj, policy).findings:
+            if finding.rule != rule_id:
+                continue
+            checked += 1
+            assert finding.ref.describe() in finding.message
+            assert pod is not None and finding.pointer.startswith(pod.pointer + "/")
+            rest = jp.split(finding.pointer[len(pod.pointer) :])
+            if rest[0] == "resources":
+                assert finding.container is None
+                assert "pod-level resources" in finding.message
+            else:
+                assert rest[0] in ("containers", "initContainers"), finding.pointer
+                assert rest[2] == "resources", finding.pointer
+                container = pod.spec[rest[0]][int(rest[1])]
+                assert finding.container == container.get("name")
+                label = container.get("name", f"#{rest[1]}")
+                assert f'"{label}"' in finding.message, finding.message
+            exists, value = resolve(item.obj, finding.pointer)
+            if rule_id in MISSING_RULES:
+                assert finding.pointer.endswith(("/limits/memory", "/requests/memory"))
+                assert value is None or parse_manifest_quantity(value).value == 0, finding.pointer
+            elif rule_id in VALUE_RULES or (exists and not isinstance(value, (dict, list))):
+                assert exists, finding.pointer
+                if isinstance(value, str):
+                    assert value in finding.message, finding.message
+                elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                    shown = parse_manifest_quantity(value).text  # 1.5e+9 -> "1500000000"
+                    assert shown in finding.message, finding.message
+    assert checked, f"{path}: no finding of {rule_id} to check"
+
+
+# --- a few findings spelled out ----------------------------------------------------------
+
+
+def _findings(text: str, policy: Policy) -> list[Finding]:
+    [item] = load_text(text, "<test>").objects
+    return check_object(item.obj, policy).findings
+
+
+SIDECAR_JOB = """\
+apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate, namespace: billing}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      initContainers:
+        - name: proxy
+          image: envoyproxy/envoy:v1.31
+          restartPolicy: Always
+        - name: wait-db
+          image: busybox:1.36
+          resources: {limits: {memory: 1GB}}
+      containers:
+        - name: migrate
+          image: example/migrate:2.1
+          resources: {requests: {memory: 2Gi}, limits: {memory: 1Gi}}
+      ephemeralContainers:
+        - name: debugger
+          image: busybox:1.36
+"""
+
+
+def test_finding_details_are_exact(default_policy: Policy) -> None:
+    findings = {
+        (f.rule, f.container, f.pointer): f.message for f in _findings(SIDECAR_JOB, default_policy)
+    }
+    base = "/spec/template/spec"
+    assert set(findings) == {
+        ("memory-limit-missing", "proxy", f"{base}/initContainers/0/resources/limits/memory"),
+        ("memory-request-missing", "proxy", f"{base}/initContainers/0/resources/requests/memory"),
+        ("memory-quantity-invalid", "wait-db", f"{base}/initContainers/1/resources/limits/memory"),
+        (
+            "memory-request-exceeds-limit",
+            "migrate",
+            f"{base}/containers/0/resources/requests/memory",
+        ),
+    }
+    by_rule = {rule: message for (rule, _c, _p), message in findings.items()}
+    assert by_rule["memory-limit-missing"] == (
+        'Job billing/migrate: sidecar container "proxy" has no memory limit; '
+        "set resources.limits.memory (policy default 512Mi)"
+    )
+    assert by_rule["memory-quantity-invalid"].startswith(
+        'Job billing/migrate: init container "wait-db": memory limit "1GB" is not a '
+        "Kubernetes quantity ("
+    )
+    assert by_rule["memory-quantity-invalid"].endswith('; did you mean "1Gi" or "1G"?')
+    assert by_rule["memory-request-exceeds-limit"] == (
+        'Job billing/migrate: container "migrate" requests 2Gi of memory, more than its '
+        'limit 1Gi; the API server rejects it ("must be less than or equal to memory limit '
+        'of 1Gi")'
+    )
+
+
+def test_list_item_pointers_are_relative_to_the_item(default_policy: Policy) -> None:
+    text = """\
+apiVersion: v1
+kind: List
+items:
+  - apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: settings}
+  - apiVersion: v1
+    kind: Pod
+    metadata: {name: probe}
+    spec:
+      containers:
+        - name: probe
+          image: busybox:1.36
+          resources: {limits: {memory: 512m}}
+"""
+    report = lint_text(text, default_policy)
+    [finding] = report.findings
+    assert finding.rule == "memory-quantity-suspicious"
+    assert finding.pointer == "/spec/containers/0/resources/limits/memory"
+    assert (finding.line, finding.column) == (14, 40)
+    assert finding.container == "probe"
+    assert finding.message == (
+        'Pod probe: container "probe": memory limit "512m" is 0.512 bytes: "m" counts '
+        'thousandths of a byte; did you mean "512Mi"?'
+    )
+
+
+def test_yaml_numbers_are_shown_as_the_api_reads_them(default_policy: Policy) -> None:
+    text = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: tiny}
+spec:
+  containers:
+    - name: app
+      image: example/app:1.0
+      resources: {requests: {memory: 1.5e+9}, limits: {memory: 1.0e+9}}
+"""
+    [finding] = _findings(text, default_policy)
+    assert finding.rule == "memory-request-exceeds-limit"
+    assert "requests 1500000000 of memory, more than its limit 1000000000;" in finding.message
+
+
+def test_ratio_is_off_by_default_and_on_with_a_policy(
+    default_policy: Policy, tmp_path: Path
+) -> None:
+    path = RULES_DATA / RATIO / "fail"
+    assert not [f for f in lint_paths(path, policy=default_policy).findings if f.rule == RATIO]
+    strict = [f for f in lint_paths(path, policy=ratio_policy(tmp_path)).findings]
+    assert any(f.rule == RATIO for f in strict)
+    lenient = lint_paths(path, policy=ratio_policy(tmp_path, maximum=1000)).findings
+    assert not [f for f in lenient if f.rule == RATIO]
+
+
+def _container_findings(resources: str, policy: Policy) -> list[Finding]:
+    text = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+        f"    - name: app\n      image: example/app:1.0\n      resources: {resources}\n"
+    )
+    return _findings(text, policy)
+
+
+@pytest.mark.parametrize(
+    ("value", "hint"),
+    [
+        ("1PB", '; did you mean "1Pi" or "1P"?'),
+        ("2 Gi", '; did you mean "2Gi"?'),
+        ("-1GB", ""),  # "-1Gi" would be refused too: no suggestion
+        ("1.2.3Gi", ""),
+    ],
+)
+def test_invalid_quantity_suggestions(value: str, hint: str, default_policy: Policy) -> None:
+    [finding] = _container_findings(f'{{limits: {{memory: "{value}"}}}}', default_policy)
+    assert finding.rule == "memory-quantity-invalid"
+    assert finding.message.startswith(f'Pod p: container "app": memory limit "{value}" is not')
+    assert finding.message.endswith(")" + hint)
+
+
+def test_a_zero_limit_is_reported_as_no_limit(default_policy: Policy) -> None:
+    """The kubelet and the QoS class treat a zero memory limit as none (IsZero)."""
+    [finding] = _container_findings("{limits: {memory: 0Mi}}", default_policy)
+    assert finding.rule == "memory-limit-missing"
+    assert finding.message == (
+        'Pod p: container "app" has a memory limit of 0, which the kubelet treats as no '
+        "limit; set resources.limits.memory (policy default 512Mi)"
+    )
