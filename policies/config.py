@@ -6,6 +6,7 @@ says otherwise), validated against the JSON Schema in `schema/`, then frozen.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -125,29 +126,64 @@ def _path_of(error: jsonschema.ValidationError) -> str:
     return ".".join(parts) if parts else "(root)"
 
 
+def _schema_problems(data: Any, label: str) -> list[str]:
+    """Schema errors; an unknown rule id is named at its own path, with a likely spelling."""
+    validator = jsonschema.Draft202012Validator(schema())
+    problems: list[str] = []
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
+        if error.validator == "additionalProperties" and list(error.path) == ["rules"]:
+            for rule_id in error.instance:
+                if rule_id not in RULES:
+                    close = difflib.get_close_matches(str(rule_id), list(RULES), n=1)
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    problems.append(f"{label}: rules.{rule_id}: unknown rule{hint}")
+            continue
+        problems.append(f"{label}: {_path_of(error)}: {error.message}")
+    return problems
+
+
+def _semantic_problems(data: dict[str, Any], label: str) -> list[str]:
+    """What the schema cannot say: quantity grammar, rule ids in exemptions, exemptions that
+    would match everything. Checked even when the schema fails, so one run lists it all."""
+    problems: list[str] = []
+    rules = data.get("rules")
+    for rule_id, settings in rules.items() if isinstance(rules, dict) else ():
+        if not isinstance(settings, dict):
+            continue
+        for key in ("defaultLimit", "defaultRequest", "floor"):
+            value = settings.get(key)
+            if not isinstance(value, (str, int)) or isinstance(value, bool):
+                continue  # absent, or a type the schema already reports
+            try:
+                quantity = parse_manifest_quantity(value)
+            except QuantityError as exc:
+                problems.append(
+                    f"{label}: rules.{rule_id}.{key}: {value!r} is not a Kubernetes quantity ({exc})"
+                )
+                continue
+            if quantity.value < 0:
+                problems.append(f"{label}: rules.{rule_id}.{key}: {value!r} is negative")
+    exemptions = data.get("exemptions")
+    for i, exemption in enumerate(exemptions if isinstance(exemptions, list) else ()):
+        if not isinstance(exemption, dict):
+            continue
+        listed = exemption.get("rules")
+        for rule_id in listed if isinstance(listed, list) else ():
+            if isinstance(rule_id, str) and rule_id not in RULES and rule_id != "*":
+                problems.append(f"{label}: exemptions.{i}.rules: unknown rule {rule_id!r}")
+        if exemption and not any(k in exemption for k in ("namespaces", "names", "kinds", "rules")):
+            problems.append(
+                f"{label}: exemptions.{i}: names no namespaces, names, kinds or rules, so it "
+                f"would exempt every object from every rule"
+            )
+    return problems
+
+
 def validate_document(data: Any, label: str) -> list[str]:
     """Schema errors and semantic errors (quantities, rule names), as `FILE: path: msg`."""
-    validator = jsonschema.Draft202012Validator(schema())
-    problems = [
-        f"{label}: {_path_of(e)}: {e.message}"
-        for e in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path)))
-    ]
-    if problems or not isinstance(data, dict):
-        return problems
-    for rule_id, settings in (data.get("rules") or {}).items():
-        for key, value in settings.items():
-            if key in ("defaultLimit", "defaultRequest", "floor"):
-                try:
-                    quantity = parse_manifest_quantity(value)
-                except QuantityError as exc:
-                    problems.append(f"{label}: rules.{rule_id}.{key}: {value!r} {exc}")
-                    continue
-                if quantity.value < 0:
-                    problems.append(f"{label}: rules.{rule_id}.{key}: {value!r} is negative")
-    for i, exemption in enumerate(data.get("exemptions") or []):
-        for rule_id in exemption.get("rules", []):
-            if rule_id not in RULES and rule_id != "*":
-                problems.append(f"{label}: exemptions.{i}.rules: unknown rule {rule_id!r}")
+    problems = _schema_problems(data, label)
+    if isinstance(data, dict):
+        problems += _semantic_problems(data, label)
     return problems
 
 
@@ -187,10 +223,22 @@ def _load_layered(path: str, label: str, depth: int = 0) -> dict[str, Any]:
     return merged
 
 
+@cache
+def _default_params() -> dict[str, dict[str, Any]]:
+    """Each rule's parameters in the default preset: a policy that `extends: none` and turns
+    a rule on still needs them (rules read them unconditionally)."""
+    data = _read_yaml(_preset_path("default"), "preset:default") or {}
+    return {
+        rule_id: {k: v for k, v in (settings or {}).items() if k != "mode"}
+        for rule_id, settings in (data.get("rules") or {}).items()
+    }
+
+
 def _freeze(data: Mapping[str, Any], source: str) -> Policy:
     rules: dict[str, RuleSettings] = {}
     for rule_id in RULES:
-        settings = dict((data.get("rules") or {}).get(rule_id) or {})
+        settings = dict(_default_params().get(rule_id, {}))
+        settings.update((data.get("rules") or {}).get(rule_id) or {})
         mode = Mode(settings.pop("mode", "off"))
         rules[rule_id] = RuleSettings(mode, settings)
     extra = tuple(

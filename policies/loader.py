@@ -31,8 +31,12 @@ STDIN_NAME = "<stdin>"
 MAX_EXPANDED_NODES = 1_000_000
 MAX_ALIAS_RATIO = 10
 MIN_NODES_FOR_RATIO = 10_000
+# go-yaml refuses collections nested deeper than this; libyaml's composer recurses in C once
+# per level and crashes the process (a segfault, no exception) some 30,000 levels down.
+MAX_DEPTH = 10_000
 
-_DOC_START = re.compile(r"^---(?:[ \t]|$)", re.MULTILINE)
+# `\r?$`: with re.MULTILINE `$` matches only before "\n", so CRLF files need the `\r`.
+_DOC_START = re.compile(r"^---(?:[ \t]|\r?$)", re.MULTILINE)
 
 
 @dataclass
@@ -85,11 +89,15 @@ def locate(node: yaml.Node, tokens: list[str]) -> tuple[int, int]:
     current = node
     for token in tokens:
         if isinstance(current, yaml.MappingNode):
-            for key_node, value_node in current.value:
-                if isinstance(key_node, yaml.ScalarNode) and key_node.value == token:
-                    break
-            else:
+            # The last of duplicate keys: the constructor keeps the last value, so must we.
+            found = [
+                (k, v)
+                for k, v in current.value
+                if isinstance(k, yaml.ScalarNode) and k.value == token
+            ]
+            if not found:
                 break
+            key_node, value_node = found[-1]
             current = value_node
             mark = key_node.start_mark if not isinstance(value_node, yaml.ScalarNode) else None
             if mark is None:
@@ -168,9 +176,42 @@ def _alias_problem(node: yaml.Node) -> str | None:
     return None
 
 
+def too_deep(text: str) -> int | None:
+    """The 0-based line of the first collection nested deeper than MAX_DEPTH, else None.
+
+    Each level needs an opening bracket or one more column of indentation (at most two
+    levels per column), so ordinary input is cleared by that bound without a second parse;
+    the exact check walks libyaml's parser events, which keep their own heap stack.
+    """
+    if len(text) <= MAX_DEPTH:
+        return None
+    longest = max(map(len, text.split("\n")))
+    if text.count("[") + text.count("{") + 2 * longest + 2 <= MAX_DEPTH:
+        return None
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark.line
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return None  # the composer reports the syntax error, with its place
+    return None
+
+
+_UNKNOWN_TAG = "could not determine a constructor for the tag "
+
+
 def _mark_error(source: str, exc: yaml.YAMLError, line_offset: int) -> InputError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     text = getattr(exc, "problem", None) or str(exc)
+    if text.startswith(_UNKNOWN_TAG):
+        # `!!python/object...` and friends: say what happened in words a user can act on.
+        tag = text[len(_UNKNOWN_TAG) :].strip("'\"").replace("tag:yaml.org,2002:", "!!")
+        text = f"tag {tag} is not allowed: only plain data (mappings, lists, scalars) is loaded"
     context = getattr(exc, "context", None)
     context_mark = getattr(exc, "context_mark", None)
     if context and context_mark is not None and context_mark is not mark:
@@ -192,6 +233,14 @@ def _parse_stream(
     """
     results: list[tuple[ParsedDocument, Any]] = []
     errors: list[InputError] = []
+    deep_line = too_deep(text)
+    if deep_line is not None:
+        message = (
+            f"document nests collections more than {MAX_DEPTH:,} levels deep "
+            f"(refused, as Kubernetes refuses it)"
+        )
+        errors.append(InputError(source, deep_line + 1 + line_offset, message))
+        return results, errors, True
     check_aliases = "*" in text
     loader = SafeLoader(text)
     previous_end = 0
@@ -204,6 +253,9 @@ def _parse_stream(
                 node = loader.get_node()
             except yaml.YAMLError as exc:
                 errors.append(_mark_error(source, exc, line_offset))
+                return results, errors, True
+            except RecursionError:  # the pure-Python composer, when libyaml is missing
+                errors.append(InputError(source, line_offset + 1, "document is nested too deeply"))
                 return results, errors, True
             end = node.end_mark
             last_line = end.line + (0 if end.column == 0 and end.line > 0 else 1)

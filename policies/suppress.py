@@ -60,8 +60,11 @@ def exempted_rules(
     return exempt
 
 
+# The verb must end there (`disabled`, `disable-next-line` are not directives), and the list
+# ends at the first word not joined by a comma, so an explanation may follow it.
 _DIRECTIVE = re.compile(
-    r"#\s*evictguard:\s*(?P<verb>disable-file|disable)(?:\s*=\s*(?P<rules>[A-Za-z0-9_\-, *]+))?"
+    r"#\s*evictguard:\s*(?P<verb>disable-file|disable)(?![\w-])"
+    r"(?:\s*=\s*(?P<rules>[\w*-]+(?:\s*,\s*[\w*-]+)*))?"
 )
 
 
