@@ -33,7 +33,9 @@ def _rule_list(values: Sequence[str] | None) -> list[str]:
     return patterns
 
 
-def select_rules(policy: Policy, select: Sequence[str] | None, ignore: Sequence[str] | None) -> Policy:
+def select_rules(
+    policy: Policy, select: Sequence[str] | None, ignore: Sequence[str] | None
+) -> Policy:
     """--select keeps only matching rules, --ignore drops matching ones; modes stay the policy's."""
     selected, ignored = _rule_list(select), _rule_list(ignore)
     disabled = {
@@ -99,14 +101,29 @@ def build_parser() -> argparse.ArgumentParser:
     lint = commands.add_parser("lint", help="lint manifest files, folders, or - (stdin)")
     lint.add_argument("paths", nargs="+", metavar="PATH", help="file, folder, or - for stdin")
     lint.add_argument("--format", choices=sorted(FORMATS), default="text")
-    lint.add_argument("--config", metavar="FILE", help="policy file (default: .evictguard.yaml "
-                      "found upwards, else the packaged default)")
-    lint.add_argument("--select", action="append", metavar="RULES",
-                      help="only these rules (comma-separated ids or globs); modes stay the policy's")
-    lint.add_argument("--ignore", action="append", metavar="RULES",
-                      help="skip these rules (comma-separated ids or globs)")
-    lint.add_argument("--fail-on", choices=("error", "warning", "never"), default="error",
-                      help="lowest severity that makes the exit code 1 (default: error)")
+    lint.add_argument(
+        "--config",
+        metavar="FILE",
+        help="policy file (default: .evictguard.yaml found upwards, else the packaged default)",
+    )
+    lint.add_argument(
+        "--select",
+        action="append",
+        metavar="RULES",
+        help="only these rules (comma-separated ids or globs); modes stay the policy's",
+    )
+    lint.add_argument(
+        "--ignore",
+        action="append",
+        metavar="RULES",
+        help="skip these rules (comma-separated ids or globs)",
+    )
+    lint.add_argument(
+        "--fail-on",
+        choices=("error", "warning", "never"),
+        default="error",
+        help="lowest severity that makes the exit code 1 (default: error)",
+    )
     lint.set_defaults(handler=cmd_lint)
 
     rules = commands.add_parser("rules", help="list every rule with its mode")

@@ -98,7 +98,7 @@ def schema() -> dict[str, Any]:
 def _read_yaml(path: str, label: str) -> Any:
     try:
         with open(path, "rb") as handle:
-            return yaml.load(handle, Loader=SafeLoader)  # noqa: S506 - the safe loader
+            return yaml.load(handle, Loader=SafeLoader)  # the safe loader (C when available)
     except OSError as exc:
         raise ConfigError([f"{label}: cannot read policy: {exc.strerror}"]) from exc
     except yaml.YAMLError as exc:
@@ -157,9 +157,8 @@ def _semantic_problems(data: dict[str, Any], label: str) -> list[str]:
             try:
                 quantity = parse_manifest_quantity(value)
             except QuantityError as exc:
-                problems.append(
-                    f"{label}: rules.{rule_id}.{key}: {value!r} is not a Kubernetes quantity ({exc})"
-                )
+                where = f"{label}: rules.{rule_id}.{key}"
+                problems.append(f"{where}: {value!r} is not a Kubernetes quantity ({exc})")
                 continue
             if quantity.value < 0:
                 problems.append(f"{label}: rules.{rule_id}.{key}: {value!r} is negative")

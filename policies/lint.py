@@ -62,4 +62,3 @@ def count_at_or_above(report: Report, threshold: str) -> int:
         return 0
     rank = Severity(threshold).rank
     return sum(1 for f in report.findings if f.severity.rank >= rank)
-

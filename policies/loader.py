@@ -8,6 +8,7 @@ pay nothing for positions beyond the parse they needed anyway.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import sys
@@ -51,7 +52,8 @@ class ParsedDocument:
     last_line: int
 
     def position(self, pointer: str) -> tuple[int, int]:
-        """(line, column), 1-based, of the node the pointer names, or its nearest existing parent."""
+        """(line, column), 1-based, of the node the pointer names, or of its nearest existing
+        parent."""
         line, col = locate(self.node, jp.split(pointer))
         return line + self.line_offset, col
 
@@ -90,14 +92,17 @@ def locate(node: yaml.Node, tokens: list[str]) -> tuple[int, int]:
     for token in tokens:
         if isinstance(current, yaml.MappingNode):
             # The last of duplicate keys: the constructor keeps the last value, so must we.
-            found = [
-                (k, v)
-                for k, v in current.value
-                if isinstance(k, yaml.ScalarNode) and k.value == token
-            ]
-            if not found:
+            match = next(
+                (
+                    (k, v)
+                    for k, v in reversed(current.value)
+                    if isinstance(k, yaml.ScalarNode) and k.value == token
+                ),
+                None,
+            )
+            if match is None:
                 break
-            key_node, value_node = found[-1]
+            key_node, value_node = match
             current = value_node
             mark = key_node.start_mark if not isinstance(value_node, yaml.ScalarNode) else None
             if mark is None:
@@ -244,6 +249,7 @@ def _parse_stream(
     check_aliases = "*" in text
     loader = SafeLoader(text)
     previous_end = 0
+    markers: list[int] | None = None
     index = first_index
     try:
         while True:
@@ -259,6 +265,11 @@ def _parse_stream(
                 return results, errors, True
             end = node.end_mark
             last_line = end.line + (0 if end.column == 0 and end.line > 0 else 1)
+            if end.column != 0:
+                # A flow or scalar document ends mid-line, so the comments after it are still
+                # its own up to the next `---` (or the end), not the next document's.
+                markers = _marker_lines(text) if markers is None else markers
+                last_line = next((m for m in markers if m > end.line), _line_count(text))
             document = ParsedDocument(
                 source=source,
                 index=index,
@@ -279,14 +290,34 @@ def _parse_stream(
             except yaml.YAMLError as exc:
                 errors.append(_mark_error(source, exc, line_offset))
                 continue
-            except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+            except Exception as exc:
+                # PyYAML's constructors fail in their own ways on a scalar that does not fit
+                # its explicit tag (`!!int ''` IndexError, `!!bool x` KeyError, `!!timestamp
+                # ''` AttributeError): one bad document, never a crash of the whole run.
+                readable = (ValueError, TypeError, OverflowError, RecursionError)
+                detail = str(exc) if isinstance(exc, readable) else "a scalar does not fit its tag"
                 line = node.start_mark.line + 1 + line_offset
-                errors.append(InputError(source, line, f"invalid YAML value: {exc}"))
+                errors.append(InputError(source, line, f"invalid YAML value: {detail}"))
                 continue
             results.append((document, data))
     finally:
         loader.dispose()
     return results, errors, False
+
+
+def _marker_lines(text: str) -> list[int]:
+    """0-based line numbers of the `---` lines in a stream."""
+    lines: list[int] = []
+    line, position = 0, 0
+    for match in _DOC_START.finditer(text):
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        lines.append(line)
+    return lines
+
+
+def _line_count(text: str) -> int:
+    return text.count("\n") + (0 if text.endswith("\n") else 1)
 
 
 def _chunks(text: str) -> Iterator[tuple[int, str]]:
@@ -296,7 +327,7 @@ def _chunks(text: str) -> Iterator[tuple[int, str]]:
     if not starts or starts[0] != 0:
         starts.insert(0, 0)
     starts.append(len(text))
-    for begin, end in zip(starts, starts[1:]):
+    for begin, end in itertools.pairwise(starts):
         yield text.count("\n", 0, begin), text[begin:end]
 
 
@@ -343,7 +374,9 @@ def _objects_of(
     missing = [k for k in ("apiVersion", "kind") if not isinstance(data.get(k), str) or not data[k]]
     if missing:
         what = " and ".join(missing)
-        return [], [_object_error(source, document, "", f"object has no {what}: not a Kubernetes object")]
+        return [], [
+            _object_error(source, document, "", f"object has no {what}: not a Kubernetes object")
+        ]
     kind = data["kind"]
     if not kind.endswith("List") or "items" not in data:
         return [LoadedObject(data, document)], []
@@ -351,19 +384,29 @@ def _objects_of(
     if items is None:
         return [], []
     if not isinstance(items, list):
-        return [], [_object_error(source, document, "/items", f"{kind}.items is {_type_name(items)}, not a list")]
+        return [], [
+            _object_error(
+                source, document, "/items", f"{kind}.items is {_type_name(items)}, not a list"
+            )
+        ]
     objects: list[LoadedObject] = []
     errors: list[InputError] = []
     item_kind = kind[: -len("List")] if kind != "List" else None
     for i, item in enumerate(items):
         base = jp.join("items", i)
         if not isinstance(item, Mapping):
-            errors.append(_object_error(source, document, base, f"{kind} item {i} is {_type_name(item)}, not an object"))
+            errors.append(
+                _object_error(
+                    source, document, base, f"{kind} item {i} is {_type_name(item)}, not an object"
+                )
+            )
             continue
         if item_kind and "kind" not in item:
             # Typed lists from the API (PodList) leave kind and apiVersion off their items.
             item = {"apiVersion": data["apiVersion"], "kind": item_kind, **item}
-        missing = [k for k in ("apiVersion", "kind") if not isinstance(item.get(k), str) or not item[k]]
+        missing = [
+            k for k in ("apiVersion", "kind") if not isinstance(item.get(k), str) or not item[k]
+        ]
         if missing:
             what = " and ".join(missing)
             errors.append(_object_error(source, document, base, f"{kind} item {i} has no {what}"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..model import Report
 from . import json_format, text
 
 Formatter = Callable[..., str]

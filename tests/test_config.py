@@ -1,0 +1,384 @@
+"""Policy files: discovery, presets, `extends`, layering, validation with every error listed."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from policies.config import (
+    ConfigError,
+    find_config,
+    load_policy_file,
+    load_preset,
+    resolve_policy,
+    schema,
+)
+from policies.model import Mode
+from policies.registry import RULES
+from tests.conftest import DATA, ROOT, lint_paths, run_cli, run_json
+
+CONFIG = DATA / "config"
+WORKLOAD = CONFIG / "workload.yaml"
+
+# (line, column, rule) -> severity for workload.yaml, by policy. Counted by hand:
+# 12:26 the ratio container's limit value (1Gi, 8x its 128Mi request), 13:7 the `name:` of
+# the container without resources, 18:26 the small container's 8Mi limit.
+DEFAULT_VERDICTS = {
+    (13, 7, "memory-limit-missing"): "error",
+    (13, 7, "memory-request-missing"): "warning",
+}
+
+
+def verdicts(report: dict) -> dict[tuple[int, int, str], str]:
+    return {(f["line"], f["column"], f["rule"]): f["severity"] for f in report["findings"]}
+
+
+def env_with_project() -> dict[str, str]:
+    """The subprocess must import this checkout even when its cwd is elsewhere."""
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+# --- where the policy comes from ----------------------------------------------------------
+
+
+def test_packaged_default_when_no_config_is_found(tmp_path: Path) -> None:
+    code, report = run_json(str(WORKLOAD), cwd=tmp_path, env=env_with_project())
+    assert code == 1
+    assert verdicts(report) == DEFAULT_VERDICTS
+    assert resolve_policy(start=str(tmp_path)).source == "preset:default"
+
+
+def test_dot_evictguard_yaml_is_found_upwards_from_the_cwd(tmp_path: Path) -> None:
+    (tmp_path / ".evictguard.yaml").write_text("rules:\n  memory-request-missing:\n    mode: off\n")
+    nested = tmp_path / "a" / "b" / "c"
+    nested.mkdir(parents=True)
+    assert find_config(str(nested)) == str(tmp_path / ".evictguard.yaml")
+    code, report = run_json(str(WORKLOAD), cwd=nested, env=env_with_project())
+    assert code == 1
+    assert verdicts(report) == {(13, 7, "memory-limit-missing"): "error"}
+
+
+def test_the_nearest_config_wins(tmp_path: Path) -> None:
+    (tmp_path / ".evictguard.yaml").write_text("rules:\n  memory-limit-missing:\n    mode: off\n")
+    inner = tmp_path / "team"
+    inner.mkdir()
+    (inner / ".evictguard.yaml").write_text("rules:\n  memory-limit-missing:\n    mode: warn\n")
+    code, report = run_json(str(WORKLOAD), cwd=inner, env=env_with_project())
+    assert code == 0  # only warnings left
+    assert verdicts(report)[(13, 7, "memory-limit-missing")] == "warning"
+
+
+def test_explicit_config_beats_the_discovered_one(tmp_path: Path) -> None:
+    (tmp_path / ".evictguard.yaml").write_text("rules:\n  memory-limit-missing:\n    mode: off\n")
+    code, report = run_json(
+        "--config",
+        str(CONFIG / "mode-off.yaml"),
+        str(WORKLOAD),
+        cwd=tmp_path,
+        env=env_with_project(),
+    )
+    assert code == 1
+    assert verdicts(report) == {(13, 7, "memory-limit-missing"): "error"}
+
+
+# --- layering -----------------------------------------------------------------------------
+
+
+def test_a_file_changing_one_rule_keeps_the_other_defaults() -> None:
+    code, report = run_json("--config", str(CONFIG / "only-ratio.yaml"), str(WORKLOAD))
+    assert code == 1
+    assert verdicts(report) == {**DEFAULT_VERDICTS, (12, 26, "memory-limit-ratio"): "warning"}
+    ratio = next(f for f in report["findings"] if f["rule"] == "memory-limit-ratio")
+    assert "policy maximum 4x" in ratio["message"]  # max comes from the default preset
+    policy = load_policy_file(str(CONFIG / "only-ratio.yaml"))
+    default = load_preset("default")
+    for rule_id in RULES:
+        if rule_id != "memory-limit-ratio":
+            assert policy.mode(rule_id) is default.mode(rule_id)
+            assert policy.params(rule_id) == default.params(rule_id)
+
+
+def test_extends_strict() -> None:
+    code, report = run_json("--config", str(CONFIG / "extends-strict.yaml"), str(WORKLOAD))
+    assert code == 1
+    # strict enforces memory-request-missing; this file raises the ratio's max to 16, so
+    # the 8x container passes although strict enforces the ratio.
+    assert verdicts(report) == {
+        (13, 7, "memory-limit-missing"): "error",
+        (13, 7, "memory-request-missing"): "error",
+    }
+    policy = load_policy_file(str(CONFIG / "extends-strict.yaml"))
+    assert policy.mode("memory-limit-ratio") is Mode.ENFORCE
+    assert policy.params("memory-limit-ratio")["max"] == 16
+
+
+def test_strict_preset_itself() -> None:
+    strict = load_preset("strict")
+    assert strict.mode("memory-request-missing") is Mode.ENFORCE
+    assert strict.mode("memory-limit-ratio") is Mode.ENFORCE
+    assert strict.params("memory-limit-ratio")["max"] == 2
+    # Everything strict does not mention comes from default.
+    assert strict.params("memory-limit-missing") == load_preset().params("memory-limit-missing")
+
+
+def test_extends_a_path_relative_to_the_file_not_the_cwd(tmp_path: Path) -> None:
+    code, report = run_json(
+        "--config",
+        str(CONFIG / "child.yaml"),
+        str(WORKLOAD),
+        cwd=tmp_path,
+        env=env_with_project(),
+    )
+    assert code == 1
+    assert verdicts(report) == {
+        (13, 7, "memory-limit-missing"): "error",
+        (13, 7, "memory-request-missing"): "info",  # audit, from team/base.yaml
+        (18, 26, "memory-quantity-suspicious"): "error",  # floor 16Mi, from team/base.yaml
+    }
+    limit = next(f for f in report["findings"] if f["rule"] == "memory-limit-missing")
+    assert "policy default 2Gi" in limit["message"]  # from child.yaml itself
+    assert limit["fix"][0]["value"]["limits"] == {"memory": "2Gi"}
+
+
+def test_extends_none_starts_from_nothing_but_keeps_rule_parameters() -> None:
+    """`extends: none` turned rules on without their parameters, and every rule then
+    failed with `internal error in rule ...: KeyError: 'defaultLimit'` as an input error."""
+    code, report = run_json("--config", str(CONFIG / "extends-none.yaml"), str(WORKLOAD))
+    assert code == 1
+    assert report["errors"] == []
+    assert verdicts(report) == {(13, 7, "memory-limit-missing"): "error"}
+    assert "policy default 512Mi" in report["findings"][0]["message"]
+    policy = load_policy_file(str(CONFIG / "extends-none.yaml"))
+    assert policy.active_rules() == ["memory-limit-missing", "memory-quantity-suspicious"]
+
+
+def test_unquoted_mode_off_is_read_as_off() -> None:
+    policy = load_policy_file(str(CONFIG / "mode-off.yaml"))
+    assert policy.mode("memory-request-missing") is Mode.OFF
+    assert policy.mode("memory-quantity-suspicious") is Mode.OFF  # `Off`, also a boolean
+    report = lint_paths(WORKLOAD, policy=policy)
+    assert {(f.line, f.rule) for f in report.findings} == {(13, "memory-limit-missing")}
+
+
+def test_lists_replace_instead_of_merging(tmp_path: Path) -> None:
+    path = tmp_path / "ns.yaml"
+    path.write_text("systemNamespaces: [infra]\n")
+    assert load_policy_file(str(path)).system_namespaces == ("infra",)
+
+
+def test_pod_spec_kinds_from_the_policy(tmp_path: Path) -> None:
+    policy_file = tmp_path / "rollout-policy.yaml"
+    policy_file.write_text(
+        "podSpecKinds:\n  - {apiGroup: argoproj.io, kind: Rollout, path: spec.template.spec}\n"
+    )
+    rollout = tmp_path / "rollout.yaml"
+    rollout.write_text(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\nspec:\n"
+        "  template:\n    spec:\n      containers:\n        - name: app\n          image: x\n"
+    )
+    assert lint_paths(rollout).findings == []  # unknown kind: nothing to check
+    report = lint_paths(rollout, policy=load_policy_file(str(policy_file)))
+    assert {(f.line, f.column, f.rule) for f in report.findings} == {
+        (8, 11, "memory-limit-missing"),
+        (8, 11, "memory-request-missing"),
+    }
+
+
+# --- validation ---------------------------------------------------------------------------
+
+
+def test_invalid_config_reports_every_problem_and_exits_2() -> None:
+    """Schema problems used to hide the quantity and rule-name problems: one run, all."""
+    path = CONFIG / "invalid.yaml"
+    proc = run_cli("lint", "--config", str(path), str(WORKLOAD))
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    regexp = "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+    assert proc.stderr.splitlines() == [
+        f"{path}: rules.memory-limt-missing: unknown rule (did you mean 'memory-limit-missing'?)",
+        f"{path}: rules.memory-limit-ratio.max: 'two' is not of type 'number'",
+        f"{path}: rules.memory-limit-ratio.mode: 'sometimes' is not one of "
+        "['enforce', 'warn', 'audit', 'off']",
+        f"{path}: rules.memory-quantity-suspicious.floor: ['4Mi'] is not of type "
+        "'string', 'integer'",
+        f"{path}: rules.memory-limit-missing.defaultLimit: '512MB' is not a Kubernetes "
+        f"quantity (quantities must match the regular expression {regexp})",
+        f"{path}: rules.memory-limit-missing.defaultRequest: '-1Gi' is negative",
+        f"{path}: exemptions.0.rules: unknown rule 'memory-nope'",
+        f"{path}: exemptions.1: names no namespaces, names, kinds or rules, so it would "
+        "exempt every object from every rule",
+    ]
+
+
+def test_invalid_config_raises_config_error_with_the_same_lines() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_policy_file(str(CONFIG / "invalid.yaml"))
+    assert len(info.value.problems) == 8
+    assert all(p.startswith(f"{CONFIG / 'invalid.yaml'}: ") for p in info.value.problems)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            "rules:\n  memory-limit-ratio:\n    max: two\n",
+            "rules.memory-limit-ratio.max: 'two' is not of type 'number'",
+        ),
+        (
+            "rules:\n  memory-limit-ratio:\n    max: 0\n",
+            "rules.memory-limit-ratio.max: 0 is less than or equal to the minimum of 0",
+        ),
+        (
+            "rules:\n  memory-limit-ratio:\n    max: true\n",
+            "rules.memory-limit-ratio.max: True is not of type 'number'",
+        ),
+        (
+            "rules:\n  memory-limit-missing:\n    mode: on\n",
+            "rules.memory-limit-missing.mode: True is not one of "
+            "['enforce', 'warn', 'audit', 'off']",
+        ),
+        (
+            "rules:\n  memory-limit-missing:\n    mutate: maybe\n",
+            "rules.memory-limit-missing.mutate: 'maybe' is not of type 'boolean'",
+        ),
+        (
+            "rules:\n  memory-request-exceeds-limit:\n    max: 2\n",
+            "rules.memory-request-exceeds-limit: Additional properties are not allowed "
+            "('max' was unexpected)",
+        ),
+        (
+            "rules:\n  memory-limit-missing:\n    defaultLimit: 1gi\n",
+            "rules.memory-limit-missing.defaultLimit: '1gi' is not a Kubernetes quantity",
+        ),
+        (
+            "rules:\n  memory-quantity-suspicious:\n    floor: -4Mi\n",
+            "rules.memory-quantity-suspicious.floor: '-4Mi' is negative",
+        ),
+        ("rules:\n  oom-everything:\n    mode: warn\n", "rules.oom-everything: unknown rule"),
+        ("apiVersion: evictguard.io/v2\n", "apiVersion: 'evictguard.io/v1alpha1' was expected"),
+        (
+            "exemption:\n  - namespaces: [a]\n",
+            "(root): Additional properties are not allowed ('exemption' was unexpected)",
+        ),
+        ("exemptions:\n  - {}\n", "exemptions.0: {} should be non-empty"),
+        (
+            "podSpecKinds:\n  - {kind: Rollout, path: spec..template}\n",
+            "podSpecKinds.0.path: 'spec..template' does not match",
+        ),
+        ("- a list\n", "(root): ['a list'] is not of type 'object'"),
+        ("rules: [\n", "invalid YAML"),
+    ],
+)
+def test_single_problems(tmp_path: Path, text: str, problem: str) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_policy_file(str(path))
+    assert len(info.value.problems) == 1, info.value.problems
+    assert info.value.problems[0].startswith(str(path))
+    assert problem in info.value.problems[0]
+
+
+def test_config_yaml_error_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("rules:\n  memory-limit-missing:\n    mode: [warn\n")
+    proc = run_cli("lint", "--config", str(path), str(WORKLOAD))
+    assert proc.returncode == 2
+    assert re.fullmatch(rf"{re.escape(str(path))}:4: invalid YAML: .+\n", proc.stderr)
+
+
+def test_missing_config_file_and_missing_extends(tmp_path: Path) -> None:
+    proc = run_cli("lint", "--config", str(tmp_path / "nope.yaml"), str(WORKLOAD))
+    assert proc.returncode == 2
+    assert (
+        proc.stderr == f"{tmp_path / 'nope.yaml'}: cannot read policy: No such file or directory\n"
+    )
+    child = tmp_path / "child.yaml"
+    child.write_text("extends: ./missing.yaml\n")
+    with pytest.raises(ConfigError, match=r"missing\.yaml: cannot read policy"):
+        load_policy_file(str(child))
+
+
+def test_errors_in_an_extended_file_name_that_file(tmp_path: Path) -> None:
+    (tmp_path / "base.yaml").write_text("rules:\n  memory-limit-ratio:\n    max: two\n")
+    (tmp_path / "child.yaml").write_text("extends: base.yaml\n")
+    with pytest.raises(ConfigError) as info:
+        load_policy_file(str(tmp_path / "child.yaml"))
+    assert info.value.problems == [
+        f"{tmp_path / 'base.yaml'}: rules.memory-limit-ratio.max: 'two' is not of type 'number'"
+    ]
+
+
+def test_extends_cycle_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\n")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\n")
+    with pytest.raises(ConfigError, match="extends: chain deeper than 8"):
+        load_policy_file(str(tmp_path / "a.yaml"))
+
+
+def test_empty_config_file_is_the_default(tmp_path: Path) -> None:
+    path = tmp_path / "empty.yaml"
+    path.write_text("# nothing yet\n")
+    policy = load_policy_file(str(path))
+    default = load_preset("default")
+    assert {r: policy.mode(r) for r in RULES} == {r: default.mode(r) for r in RULES}
+
+
+# --- the presets, the schema and the registry agree ----------------------------------------
+
+
+@pytest.mark.parametrize("preset", ["default", "strict"])
+def test_presets_validate_against_the_schema(preset: str) -> None:
+    path = ROOT / "policies" / "presets" / f"{preset}.yaml"
+    data = yaml.safe_load(path.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema())
+    jsonschema.Draft202012Validator(schema()).validate(data)
+
+
+def test_schema_file_is_valid_draft_2020_12() -> None:
+    raw = json.loads((ROOT / "policies" / "schema" / "policy.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(raw)
+
+
+def test_every_rule_has_a_schema_entry_and_a_default_mode_and_vice_versa() -> None:
+    schema_rules = set(schema()["properties"]["rules"]["properties"])
+    default = yaml.safe_load((ROOT / "policies" / "presets" / "default.yaml").read_text())
+    preset_rules = default["rules"]
+    assert schema_rules == set(RULES)
+    assert set(preset_rules) == set(RULES)
+    for rule_id, settings in preset_rules.items():
+        assert settings["mode"] in {m.value for m in Mode}, rule_id
+
+
+def test_every_parameter_a_rule_reads_is_in_the_default_preset() -> None:
+    """A rule reads its parameters with [], so the preset must supply them all."""
+    expected = {
+        "memory-limit-missing": {"mutate", "defaultLimit", "defaultRequest"},
+        "memory-request-missing": {"mutate", "defaultRequest"},
+        "memory-request-exceeds-limit": set(),
+        "memory-quantity-invalid": set(),
+        "memory-quantity-suspicious": {"floor"},
+        "memory-limit-ratio": {"max"},
+    }
+    default = load_preset("default")
+    assert {r: set(default.params(r)) for r in RULES} == expected
+    props = schema()["properties"]["rules"]["properties"]
+    for rule_id, params in expected.items():
+        entry = props[rule_id]
+        if "$ref" in entry:
+            entry = schema()["$defs"][entry["$ref"].rsplit("/", 1)[1]]
+        assert set(entry["properties"]) == params | {"mode"}, rule_id
+
+
+def test_rules_command_shows_the_modes_of_a_config() -> None:
+    proc = run_cli("rules", "--config", str(CONFIG / "only-ratio.yaml"))
+    assert proc.returncode == 0
+    modes = {line.split()[0]: line.split()[1] for line in proc.stdout.splitlines()}
+    assert modes["memory-limit-ratio"] == "warn"
+    assert modes["memory-limit-missing"] == "enforce"

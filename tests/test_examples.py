@@ -1,0 +1,98 @@
+"""The bundled examples, as the README and CI use them.
+
+The expected findings for examples/bad were derived by reading each file line by line:
+
+no-limits.yaml, Pod data/batch-import (no pod-level resources):
+  9:7   init container "fetch": no resources at all -> no limit (error) and no request (warning),
+        both placed on its `name:` line
+  14:7  sidecar "proxy": a 64Mi request, no limit -> no limit, placed on `resources:`
+  19:7  container "import": a 2Gi request, no limit -> no limit, placed on `resources:`
+no-limits.yaml, StatefulSet data/cache:
+  37:11 container "redis": no resources -> no limit (error) and no request (warning)
+suppressed.yaml, DaemonSet monitoring/node-exporter (annotation exempts the request rule):
+  21    exporter's 3Mi limit is below the 4Mi floor, but the trailing comment silences it
+  22:11 container "sidecar": no resources -> no limit (its missing request is exempt)
+typos.yaml, Deployment shop/checkout:
+  19:23 request 512m is 0.512 bytes -> suspicious
+  21:23 limit 1GB is not a quantity -> invalid (so request-exceeds-limit cannot compare)
+  26:23 envoy requests 2Gi with a 1Gi limit -> request exceeds limit, placed on the request
+"""
+
+from __future__ import annotations
+
+from policies.engine import check_object
+from policies.fixes import apply_patch
+from policies.loader import load_text
+from tests.conftest import ROOT, lint_paths, run_cli, run_json
+
+EXPECTED_BAD = {
+    ("no-limits.yaml", 9, 7, "error", "memory-limit-missing", "fetch"),
+    ("no-limits.yaml", 9, 7, "warning", "memory-request-missing", "fetch"),
+    ("no-limits.yaml", 14, 7, "error", "memory-limit-missing", "proxy"),
+    ("no-limits.yaml", 19, 7, "error", "memory-limit-missing", "import"),
+    ("no-limits.yaml", 37, 11, "error", "memory-limit-missing", "redis"),
+    ("no-limits.yaml", 37, 11, "warning", "memory-request-missing", "redis"),
+    ("suppressed.yaml", 22, 11, "error", "memory-limit-missing", "sidecar"),
+    ("typos.yaml", 19, 23, "error", "memory-quantity-suspicious", "checkout"),
+    ("typos.yaml", 21, 23, "error", "memory-quantity-invalid", "checkout"),
+    ("typos.yaml", 26, 23, "error", "memory-request-exceeds-limit", "envoy"),
+}
+
+
+def test_good_examples_pass() -> None:
+    proc = run_cli("lint", "examples/good")
+    assert proc.returncode == 0
+    assert (
+        proc.stdout
+        == "3 file(s), 3 object(s): 0 error(s), 0 warning(s), 0 info, 0 input error(s)\n"
+    )
+    code, report = run_json("--fail-on", "warning", "examples/good")
+    assert code == 0
+    assert (report["findings"], report["errors"]) == ([], [])
+    assert report["summary"]["objects"] == 3
+
+
+def test_bad_examples_fail_with_exactly_the_expected_findings() -> None:
+    code, report = run_json("examples/bad")
+    assert code == 1  # findings, not input errors
+    assert report["errors"] == []
+    got = {
+        (
+            f["file"].rsplit("/", 1)[1],
+            f["line"],
+            f["column"],
+            f["severity"],
+            f["rule"],
+            f["container"],
+        )
+        for f in report["findings"]
+    }
+    assert got == EXPECTED_BAD
+    assert len(report["findings"]) == len(EXPECTED_BAD)  # no duplicates either
+
+
+def test_every_offered_fix_silences_its_finding(default_policy) -> None:
+    """Apply each fix to the object it was computed for: the rule must not fire again for
+    that container, and no new finding may appear."""
+    report = lint_paths(ROOT / "examples" / "bad", policy=default_policy)
+    fixed = [f for f in report.findings if f.fix is not None]
+    assert {(f.rule, f.container) for f in fixed} == {
+        ("memory-limit-missing", "fetch"),
+        ("memory-limit-missing", "proxy"),
+        ("memory-limit-missing", "import"),
+        ("memory-limit-missing", "redis"),
+        ("memory-limit-missing", "sidecar"),
+        ("memory-request-missing", "fetch"),
+        ("memory-request-missing", "redis"),
+    }
+    for finding in fixed:
+        assert finding.file is not None
+        loaded = load_text((ROOT / finding.file).read_text(), finding.file)
+        obj = next(o.obj for o in loaded.objects if o.obj["metadata"]["name"] == finding.ref.name)
+        before = {(f.rule, f.container) for f in check_object(obj, default_policy).findings}
+        after = {
+            (f.rule, f.container)
+            for f in check_object(apply_patch(obj, finding.fix or []), default_policy).findings
+        }
+        assert (finding.rule, finding.container) not in after
+        assert after <= before

@@ -1,0 +1,287 @@
+"""Suppression: policy exemptions, the `evictguard.io/exempt` annotation, inline comments.
+
+Expected lines were counted by hand in tests/data/suppress/*.yaml.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from policies.config import load_policy_file
+from policies.engine import check_object
+from policies.model import Report
+from policies.suppress import ALL, parse_directives
+from tests.conftest import DATA, lint_paths, run_json
+
+SUPPRESS = DATA / "suppress"
+POLICY = SUPPRESS / "policy.yaml"
+LIMIT, REQUEST = "memory-limit-missing", "memory-request-missing"
+INVALID, SUSPICIOUS = "memory-quantity-invalid", "memory-quantity-suspicious"
+
+
+def found(report: Report) -> set[tuple[str | None, int | None, str]]:
+    return {(f.ref.name, f.line, f.rule) for f in report.findings}
+
+
+def found_json(report: dict) -> set[tuple[str | None, int | None, str]]:
+    return {(f["name"], f["line"], f["rule"]) for f in report["findings"]}
+
+
+# --- policy exemptions ----------------------------------------------------------------------
+
+
+def test_targets_without_exemptions_report_everything() -> None:
+    report = lint_paths(SUPPRESS / "exempt-targets.yaml")
+    assert found(report) == {
+        ("coredns", 8, LIMIT),
+        ("coredns", 8, REQUEST),
+        ("shell-debug", 18, LIMIT),
+        ("shell-debug", 18, REQUEST),
+        ("report", 33, LIMIT),
+        ("report", 33, REQUEST),
+        ("report", 38, SUSPICIOUS),  # 1Mi, below the 4Mi floor
+        ("report", 52, LIMIT),
+        ("report", 52, REQUEST),
+        ("report", 64, LIMIT),
+        ("report", 64, REQUEST),
+        ("tool-debug", 73, LIMIT),
+        ("tool-debug", 73, REQUEST),
+    }
+
+
+def test_policy_exemptions_by_namespace_name_and_kind() -> None:
+    code, report = run_json("--config", str(POLICY), str(SUPPRESS / "exempt-targets.yaml"))
+    assert code == 1
+    assert found_json(report) == {
+        # coredns: namespace kube-system, every rule exempt
+        ("shell-debug", 18, REQUEST),  # *-debug: only memory-limit-missing exempt
+        ("report", 33, LIMIT),  # Cron* in batch-*: request and suspicious exempt
+        ("report", 52, LIMIT),  # CronJob in apps: namespace does not match
+        ("report", 52, REQUEST),
+        ("report", 64, LIMIT),  # Deployment in batch-nightly: kind does not match
+        ("report", 64, REQUEST),
+        ("tool-debug", 73, REQUEST),  # no namespace: the names-only exemption still applies
+    }
+
+
+def test_exemption_fields_must_all_match_and_star_means_every_rule(tmp_path: Path) -> None:
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text(
+        "exemptions:\n"
+        "  - kinds: [CronJob]\n    names: [report]\n    rules: ['*']\n"
+        "  - namespaces: ['kube-*']\n    kinds: [Deployment]\n"
+    )
+    report = lint_paths(SUPPRESS / "exempt-targets.yaml", policy=load_policy_file(str(policy_file)))
+    remaining = found(report)
+    assert not {r for r in remaining if r[1] in (33, 38, 52)}  # both CronJobs named report
+    assert ("coredns", 8, LIMIT) in remaining  # a Pod, not a Deployment
+    assert ("report", 64, LIMIT) in remaining  # a Deployment named report, not a CronJob
+
+
+def test_exemption_with_only_rules_turns_those_rules_off_everywhere(tmp_path: Path) -> None:
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text("exemptions:\n  - rules: [memory-request-missing]\n    reason: noisy\n")
+    report = lint_paths(SUPPRESS / "exempt-targets.yaml", policy=load_policy_file(str(policy_file)))
+    assert {rule for _, _, rule in found(report)} == {LIMIT, SUSPICIOUS}
+
+
+# --- the annotation ---------------------------------------------------------------------------
+
+
+def test_exempt_annotation_on_the_object_and_on_the_pod_template() -> None:
+    report = lint_paths(SUPPRESS / "annotations.yaml")
+    assert found(report) == {
+        # all-exempt: "*" on the Deployment
+        ("template-exempt", 30, INVALID),  # the template exempts only limit and request
+        ("pod-exempt", 40, LIMIT),  # the Pod exempts only the request rule
+        # cron-exempt: "all" on the CronJob's pod template
+        ("not-exempt", 73, LIMIT),  # another annotation key; a rule that is off anyway
+        ("not-exempt", 73, REQUEST),
+    }
+
+
+def test_the_annotation_is_honoured_by_the_engine_without_files(default_policy) -> None:
+    """The admission path has objects, not files: the annotation must work there too."""
+    documents = list(yaml.safe_load_all((SUPPRESS / "annotations.yaml").read_text()))
+    results = {d["metadata"]["name"]: check_object(d, default_policy) for d in documents}
+    rules = {name: sorted(f.rule for f in r.findings) for name, r in results.items()}
+    assert rules == {
+        "all-exempt": [],
+        "template-exempt": [INVALID],
+        "pod-exempt": [LIMIT],
+        "cron-exempt": [],
+        "not-exempt": [LIMIT, REQUEST],
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "remaining"),
+    [
+        ("*", []),
+        ("all", []),
+        ("memory-limit-missing", [REQUEST]),
+        (" memory-limit-missing ,memory-request-missing ", []),
+        ("memory-limit-missing,,", [REQUEST]),
+        ("", [LIMIT, REQUEST]),
+        ("memory-*", [LIMIT, REQUEST]),  # not a glob: ids or "*" only
+    ],
+)
+def test_annotation_values(default_policy, value: str, remaining: list[str]) -> None:
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p", "annotations": {"evictguard.io/exempt": value}},
+        "spec": {"containers": [{"name": "c", "image": "x"}]},
+    }
+    assert sorted(f.rule for f in check_object(pod, default_policy).findings) == remaining
+
+
+# --- inline comments --------------------------------------------------------------------------
+
+
+def test_inline_comments() -> None:
+    report = lint_paths(SUPPRESS / "inline.yaml")
+    assert found(report) == {
+        # trailing: each comment silences only its own line, only the rules it names
+        ("trailing", 7, REQUEST),  # line 7 silences the limit rule only
+        ("trailing", 23, SUSPICIOUS),  # line 23 names another rule
+        # lines 13 (list, then an explanation) and 18 (no list) are silenced entirely
+        # standalone: the request rule, in that document only
+        ("standalone", 32, LIMIT),
+        ("next-document", 41, LIMIT),
+        ("next-document", 41, REQUEST),
+        # standalone-all: a bare `disable` at the end of the document silences it all
+        # not-directives: `disabled`, `disable-next-line`, `enable` are not directives
+        ("not-directives", 60, LIMIT),
+        ("not-directives", 60, REQUEST),
+        ("not-directives", 62, LIMIT),
+        ("not-directives", 62, REQUEST),
+    }
+
+
+def test_inline_comments_do_not_reach_the_engine(default_policy) -> None:
+    """Comments exist in files only: the same objects through the engine keep everything."""
+    documents = list(yaml.safe_load_all((SUPPRESS / "inline.yaml").read_text()))
+    trailing = check_object(documents[0], default_policy)
+    assert sorted(f.rule for f in trailing.findings) == sorted(
+        [LIMIT, REQUEST, INVALID, SUSPICIOUS, SUSPICIOUS]
+    )
+
+
+def test_disable_file() -> None:
+    report = lint_paths(SUPPRESS / "disable-file.yaml")
+    assert (report.findings, report.objects) == ([], 2)
+
+
+def test_disable_file_with_rules_anywhere_in_the_file() -> None:
+    report = lint_paths(SUPPRESS / "disable-file-rule.yaml")
+    assert found(report) == {("first", 7, LIMIT), ("second", 22, LIMIT)}
+
+
+def test_standalone_comment_before_the_separator_stays_in_its_document(tmp_path: Path) -> None:
+    path = tmp_path / "two.yaml"
+    pod = "apiVersion: v1\nkind: Pod\nmetadata: {{name: {}}}\nspec:\n  containers:\n    - name: c\n"
+    path.write_text(
+        pod.format("first")
+        + "# evictguard: disable=memory-request-missing\n---\n"
+        + pod.format("second")
+    )
+    assert found(lint_paths(path)) == {
+        ("first", 6, LIMIT),
+        ("second", 14, LIMIT),
+        ("second", 14, REQUEST),
+    }
+
+
+def test_standalone_comment_after_a_flow_document_stays_in_it(tmp_path: Path) -> None:
+    """A flow (JSON-style) document ends mid-line; the comment lines after it used to be
+    counted in the next document, so the directive silenced the wrong object."""
+    pod = (
+        '{{"apiVersion": "v1", "kind": "Pod", "metadata": {{"name": "{}"}}, '
+        '"spec": {{"containers": [{{"name": "c"}}]}}}}\n'
+    )
+    path = tmp_path / "flow.yaml"
+    path.write_text(
+        pod.format("first")
+        + "# evictguard: disable\n---\n"
+        + pod.format("second")
+        + "---\n"
+        + pod.format("third")
+        + "# evictguard: disable=memory-request-missing\n"
+    )
+    assert found(lint_paths(path)) == {
+        ("second", 4, LIMIT),
+        ("second", 4, REQUEST),
+        ("third", 6, LIMIT),
+    }
+
+
+def test_standalone_scope_survives_a_broken_document_before_it(tmp_path: Path) -> None:
+    """A syntax error makes the loader re-parse `---` chunks; document ranges must follow."""
+    pod = "apiVersion: v1\nkind: Pod\nmetadata: {{name: {}}}\nspec:\n  containers:\n    - name: c\n"
+    path = tmp_path / "broken.yaml"
+    path.write_text(
+        pod.format("first")
+        + "---\nmetadata:\n  name: bad: yaml\n"
+        + "---\n# evictguard: disable=memory-limit-missing\n"
+        + pod.format("third")
+        + "---\n"
+        + pod.format("fourth")
+    )
+    report = lint_paths(path)
+    assert [(e.line, e.message[:12]) for e in report.errors] == [(9, "invalid YAML")]
+    assert found(report) == {
+        ("first", 6, LIMIT),
+        ("first", 6, REQUEST),
+        ("third", 17, REQUEST),
+        ("fourth", 24, LIMIT),
+        ("fourth", 24, REQUEST),
+    }
+
+
+# --- the directive grammar --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("a: 1  # evictguard: disable=memory-limit-missing", {1: {LIMIT}}),
+        (
+            "a: 1  # evictguard: disable = memory-limit-missing , memory-request-missing",
+            {1: {LIMIT, REQUEST}},
+        ),
+        ("a: 1  # evictguard: disable=memory-limit-missing because reasons", {1: {LIMIT}}),
+        ("a: 1  # evictguard: disable=memory-limit-missing # and a comment", {1: {LIMIT}}),
+        ("a: 1  # evictguard: disable", {1: {ALL}}),
+        ("a: 1  #evictguard:disable=*", {1: {ALL}}),
+        ("a: 1  # evictguard: disabled", {}),
+        ("a: 1  # evictguard: disable-next-line=memory-limit-missing", {}),
+        ("a: 1  # evictguard: enable=memory-limit-missing", {}),
+        ("a: 1  # evictguard disable", {}),
+    ],
+)
+def test_trailing_directive_grammar(line: str, expected: dict[int, set[str]]) -> None:
+    directives = parse_directives(line)
+    if directives is None:  # no `evictguard:` at all: the cheap path
+        assert expected == {}
+        return
+    assert directives.line_rules == expected
+    assert directives.standalone == [] and directives.file_rules == set()
+
+
+def test_directive_kinds() -> None:
+    text = (
+        "# evictguard: disable-file=memory-limit-ratio\n"
+        "a: 1\n"
+        "   # evictguard: disable=memory-request-missing\n"
+        "b: 2  # evictguard: disable-file\n"
+    )
+    directives = parse_directives(text)
+    assert directives is not None
+    assert directives.file_rules == {"memory-limit-ratio", ALL}
+    assert directives.standalone == [(3, {REQUEST})]
+    assert directives.line_rules == {}
+    assert parse_directives("a: 1\n# just a comment\n") is None
