@@ -58,7 +58,9 @@ def check_object(obj: Mapping[str, Any], policy: Policy) -> ObjectResult:
             violations = list(rule.check(context))
         except Exception as exc:  # a bug in one rule must not hide the others' findings
             result.problems.append(
-                StructureProblem("", f"internal error in rule {rule_id}: {type(exc).__name__}: {exc}")
+                StructureProblem(
+                    "", f"internal error in rule {rule_id}: {type(exc).__name__}: {exc}"
+                )
             )
             continue
         for violation in violations:

@@ -137,7 +137,11 @@ def extract_pod_spec(
     for depth, token in enumerate(path):
         if not isinstance(node, Mapping):
             where = jp.join(*path[:depth])
-            return None, [StructureProblem(where, f"{jp.to_dotted(where)} is {_type_name(node)}, not an object")]
+            return None, [
+                StructureProblem(
+                    where, f"{jp.to_dotted(where)} is {_type_name(node)}, not an object"
+                )
+            ]
         if node.get(token) is None:
             # A partial object (a kustomize patch, an apply configuration): nothing to check,
             # and no error either, since the repository that holds it is not wrong.
@@ -145,7 +149,11 @@ def extract_pod_spec(
         node = node[token]
     spec_pointer = jp.join(*path)
     if not isinstance(node, Mapping):
-        return None, [StructureProblem(spec_pointer, f"{jp.to_dotted(spec_pointer)} is {_type_name(node)}, not an object")]
+        return None, [
+            StructureProblem(
+                spec_pointer, f"{jp.to_dotted(spec_pointer)} is {_type_name(node)}, not an object"
+            )
+        ]
 
     problems: list[StructureProblem] = []
     containers: list[ContainerView] = []
@@ -156,12 +164,22 @@ def extract_pod_spec(
         if items is None:
             continue
         if not isinstance(items, list):
-            problems.append(StructureProblem(field_pointer, f"{jp.to_dotted(field_pointer)} is {_type_name(items)}, not a list"))
+            problems.append(
+                StructureProblem(
+                    field_pointer,
+                    f"{jp.to_dotted(field_pointer)} is {_type_name(items)}, not a list",
+                )
+            )
             continue
         for i, item in enumerate(items):
             item_pointer = jp.child(field_pointer, i)
             if not isinstance(item, Mapping):
-                problems.append(StructureProblem(item_pointer, f"{jp.to_dotted(item_pointer)} is {_type_name(item)}, not a container"))
+                problems.append(
+                    StructureProblem(
+                        item_pointer,
+                        f"{jp.to_dotted(item_pointer)} is {_type_name(item)}, not a container",
+                    )
+                )
                 continue
             view = ContainerView(item, item_pointer, i, field_name)
             (ephemeral if field_name == EPHEMERAL_FIELD else containers).append(view)

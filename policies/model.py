@@ -33,7 +33,11 @@ class Severity(str, enum.Enum):
 
 _SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
 
-SEVERITY_OF_MODE = {Mode.ENFORCE: Severity.ERROR, Mode.WARN: Severity.WARNING, Mode.AUDIT: Severity.INFO}
+SEVERITY_OF_MODE = {
+    Mode.ENFORCE: Severity.ERROR,
+    Mode.WARN: Severity.WARNING,
+    Mode.AUDIT: Severity.INFO,
+}
 
 
 @dataclass(frozen=True)

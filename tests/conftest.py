@@ -29,7 +29,9 @@ def lint_paths(*paths: str | Path, policy: Policy | None = None) -> Report:
 
 
 def run_cli(
-    *args: str, stdin: str | bytes | None = None, cwd: str | Path | None = None,
+    *args: str,
+    stdin: str | bytes | None = None,
+    cwd: str | Path | None = None,
     env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run `evictguard ...` as a user would (a separate process, real stdin/stdout)."""

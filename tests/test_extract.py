@@ -19,7 +19,12 @@ WORKLOADS = [
     ("v1", "PodTemplate", {"template": {"spec": SPEC}}, "/template/spec"),
     ("v1", "ReplicationController", {"spec": {"template": {"spec": SPEC}}}, "/spec/template/spec"),
     ("apps/v1", "Deployment", {"spec": {"template": {"spec": SPEC}}}, "/spec/template/spec"),
-    ("extensions/v1beta1", "Deployment", {"spec": {"template": {"spec": SPEC}}}, "/spec/template/spec"),
+    (
+        "extensions/v1beta1",
+        "Deployment",
+        {"spec": {"template": {"spec": SPEC}}},
+        "/spec/template/spec",
+    ),
     ("apps/v1", "StatefulSet", {"spec": {"template": {"spec": SPEC}}}, "/spec/template/spec"),
     ("apps/v1", "DaemonSet", {"spec": {"template": {"spec": SPEC}}}, "/spec/template/spec"),
     ("apps/v1", "ReplicaSet", {"spec": {"template": {"spec": SPEC}}}, "/spec/template/spec"),
@@ -55,7 +60,11 @@ def test_kinds_without_pod_spec_or_from_other_groups_are_not_checked(api_version
 
 def test_extra_kinds_from_the_policy_match_group_and_kind():
     rollout = ExtraKind("Rollout", ("spec", "template", "spec"), "argoproj.io")
-    assert pod_spec_path("argoproj.io/v1alpha1", "Rollout", [rollout]) == ("spec", "template", "spec")
+    assert pod_spec_path("argoproj.io/v1alpha1", "Rollout", [rollout]) == (
+        "spec",
+        "template",
+        "spec",
+    )
     assert pod_spec_path("other.io/v1", "Rollout", [rollout]) is None
     anygroup = ExtraKind("DeploymentConfig", ("spec", "template", "spec"))
     assert pod_spec_path("apps.openshift.io/v1", "DeploymentConfig", [anygroup]) is not None
@@ -85,8 +94,16 @@ def test_container_roles_include_sidecars_and_ephemeral_containers():
     ("spec", "pointer", "text"),
     [
         ({"containers": None}, None, None),
-        ({"containers": {"name": "app"}}, "/spec/containers", "spec.containers is a mapping, not a list"),
-        ({"containers": ["app"]}, "/spec/containers/0", "spec.containers[0] is a string, not a container"),
+        (
+            {"containers": {"name": "app"}},
+            "/spec/containers",
+            "spec.containers is a mapping, not a list",
+        ),
+        (
+            {"containers": ["app"]},
+            "/spec/containers/0",
+            "spec.containers[0] is a string, not a container",
+        ),
         ([], "/spec", "spec is a list, not an object"),
     ],
 )
@@ -99,7 +116,12 @@ def test_malformed_pod_specs_are_problems_with_pointers(spec, pointer, text):
 
 
 def test_partial_objects_such_as_kustomize_patches_are_skipped_quietly():
-    patch = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}, "spec": {"replicas": 3}}
+    patch = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "x"},
+        "spec": {"replicas": 3},
+    }
     assert extract_pod_spec(patch) == (None, [])
 
 
@@ -142,7 +164,9 @@ def test_an_internal_error_in_a_rule_is_reported_not_raised(default_policy, monk
         raise RuntimeError("boom")
 
     rule = RULES["memory-limit-missing"]
-    monkeypatch.setitem(RULES, "memory-limit-missing", type(rule)(**{**rule.__dict__, "check": broken}))
+    monkeypatch.setitem(
+        RULES, "memory-limit-missing", type(rule)(**{**rule.__dict__, "check": broken})
+    )
     result = check_object({"apiVersion": "v1", "kind": "Pod", "spec": SPEC}, default_policy)
     assert [p.message for p in result.problems] == [
         "internal error in rule memory-limit-missing: RuntimeError: boom"

@@ -32,8 +32,7 @@ def check(ctx: Context) -> Iterator[Violation]:
 
 RULE = Rule(
     id="memory-limit-ratio",
-    summary="The memory limit is at most a configured multiple of the request (off by "
-    "default).",
+    summary="The memory limit is at most a configured multiple of the request (off by default).",
     why="The scheduler reserves the request; the limit is what the container may really "
     "use. When many pods on a node use memory far above their requests, the node runs out "
     "and the kubelet evicts pods (those furthest above their requests first), so a large "
