@@ -65,7 +65,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    policy = resolve_policy(args.config) if args.config else load_preset("default")
+    policy = resolve_policy(args.config)
     width = max(len(rule_id) for rule_id in RULES)
     for rule_id, rule in RULES.items():
         fix = " (fix)" if rule.fixable else ""
@@ -78,7 +78,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if rule is None:
         raise UsageError(f"unknown rule {args.rule!r} (see `evictguard rules`)")
     mode = load_preset("default").mode(rule.id).value
-    fix = "yes (applied by `evictguard fix` and the mutating webhook)" if rule.fixable else "no"
+    fix = (
+        "yes: each finding carries a safe JSON Patch (`fix` in JSON output)"
+        if rule.fixable
+        else "no"
+    )
     example = "\n".join("    " + line for line in rule.example.rstrip().splitlines())
     print(
         f"{rule.id}\n\n"
@@ -127,7 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     lint.set_defaults(handler=cmd_lint)
 
     rules = commands.add_parser("rules", help="list every rule with its mode")
-    rules.add_argument("--config", metavar="FILE", help="show modes from this policy")
+    rules.add_argument(
+        "--config", metavar="FILE", help="show modes from this policy (default: as lint finds it)"
+    )
     rules.set_defaults(handler=cmd_rules)
 
     explain = commands.add_parser("explain", help="what a rule checks, why, and how to fix it")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import pointer as jp
+from .values import type_name
 
 TEMPLATE = ("spec", "template", "spec")
 
@@ -108,23 +109,6 @@ def pod_spec_path(
     return None
 
 
-def _type_name(value: Any) -> str:
-    """JSON's names for YAML values, as the API server's decoding errors use them."""
-    if value is None:
-        return "null"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    return f"a {type(value).__name__}"
-
-
 def extract_pod_spec(
     obj: Mapping[str, Any], extra: Iterable[ExtraKind] = ()
 ) -> tuple[PodSpecView | None, list[StructureProblem]]:
@@ -139,7 +123,7 @@ def extract_pod_spec(
             where = jp.join(*path[:depth])
             return None, [
                 StructureProblem(
-                    where, f"{jp.to_dotted(where)} is {_type_name(node)}, not an object"
+                    where, f"{jp.to_dotted(where)} is {type_name(node)}, not an object"
                 )
             ]
         if node.get(token) is None:
@@ -151,7 +135,7 @@ def extract_pod_spec(
     if not isinstance(node, Mapping):
         return None, [
             StructureProblem(
-                spec_pointer, f"{jp.to_dotted(spec_pointer)} is {_type_name(node)}, not an object"
+                spec_pointer, f"{jp.to_dotted(spec_pointer)} is {type_name(node)}, not an object"
             )
         ]
 
@@ -167,7 +151,7 @@ def extract_pod_spec(
             problems.append(
                 StructureProblem(
                     field_pointer,
-                    f"{jp.to_dotted(field_pointer)} is {_type_name(items)}, not a list",
+                    f"{jp.to_dotted(field_pointer)} is {type_name(items)}, not a list",
                 )
             )
             continue
@@ -177,7 +161,7 @@ def extract_pod_spec(
                 problems.append(
                     StructureProblem(
                         item_pointer,
-                        f"{jp.to_dotted(item_pointer)} is {_type_name(item)}, not a container",
+                        f"{jp.to_dotted(item_pointer)} is {type_name(item)}, not a container",
                     )
                 )
                 continue

@@ -43,7 +43,7 @@ def lint_source(loaded: LoadedSource, policy: Policy, report: Report) -> None:
 def lint_sources(sources: Iterable[SourceText], policy: Policy) -> Report:
     report = Report()
     for source in sources:
-        report.files += 1
+        report.files += source.is_file
         if source.error is not None:
             report.errors.append(source.error)
             continue

@@ -20,6 +20,7 @@ import yaml
 
 from . import pointer as jp
 from .model import InputError
+from .values import type_name
 
 SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -80,11 +81,14 @@ class LoadedSource:
     parsed: list[ParsedDocument] = field(default_factory=list)
 
 
+_NULL_TAG = "tag:yaml.org,2002:null"
+
+
 def locate(node: yaml.Node, tokens: list[str]) -> tuple[int, int]:
     """Walk a node tree along pointer tokens, stopping at the deepest node that exists.
 
-    A mapping value that is itself a collection is reported at its key (`resources:`),
-    since a block collection starts on the line after its key; a mapping in a sequence
+    A mapping value that is a collection or null is reported at its key (`resources:`);
+    a mapping in a sequence
     (a container) is reported at its `name:` key when it has one.
     """
     mark = node.start_mark
@@ -104,9 +108,10 @@ def locate(node: yaml.Node, tokens: list[str]) -> tuple[int, int]:
                 break
             key_node, value_node = match
             current = value_node
-            mark = key_node.start_mark if not isinstance(value_node, yaml.ScalarNode) else None
-            if mark is None:
-                mark = value_node.start_mark
+            # A block collection starts on the next line and an empty value (`resources:`)
+            # just past the colon: both are reported at their key.
+            at_key = not isinstance(value_node, yaml.ScalarNode) or value_node.tag == _NULL_TAG
+            mark = key_node.start_mark if at_key else value_node.start_mark
         elif isinstance(current, yaml.SequenceNode):
             if not token.isdigit() or int(token) >= len(current.value):
                 break
@@ -353,23 +358,11 @@ def _object_error(source: str, document: ParsedDocument, base: str, message: str
     return InputError(source, line, message, column=col)
 
 
-def _type_name(value: Any) -> str:
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    return f"a {type(value).__name__}"
-
-
 def _objects_of(
     data: Any, document: ParsedDocument, source: str
 ) -> tuple[list[LoadedObject], list[InputError]]:
     if not isinstance(data, Mapping):
-        message = f"document is {_type_name(data)}, not a Kubernetes object (a mapping)"
+        message = f"document is {type_name(data)}, not a Kubernetes object (a mapping)"
         return [], [_object_error(source, document, "", message)]
     missing = [k for k in ("apiVersion", "kind") if not isinstance(data.get(k), str) or not data[k]]
     if missing:
@@ -386,7 +379,7 @@ def _objects_of(
     if not isinstance(items, list):
         return [], [
             _object_error(
-                source, document, "/items", f"{kind}.items is {_type_name(items)}, not a list"
+                source, document, "/items", f"{kind}.items is {type_name(items)}, not a list"
             )
         ]
     objects: list[LoadedObject] = []
@@ -397,7 +390,7 @@ def _objects_of(
         if not isinstance(item, Mapping):
             errors.append(
                 _object_error(
-                    source, document, base, f"{kind} item {i} is {_type_name(item)}, not an object"
+                    source, document, base, f"{kind} item {i} is {type_name(item)}, not an object"
                 )
             )
             continue
@@ -450,6 +443,7 @@ class SourceText:
     name: str
     text: str | None
     error: InputError | None = None
+    is_file: bool = True  # False for a path that does not exist or an empty folder
 
 
 def _is_hidden(name: str) -> bool:
@@ -482,7 +476,7 @@ def expand_paths(paths: Iterable[str]) -> Iterator[tuple[str, InputError | None]
 def read_sources(paths: Iterable[str], stdin: Any = None) -> Iterator[SourceText]:
     for path, error in expand_paths(paths):
         if error is not None:
-            yield SourceText(path, None, error)
+            yield SourceText(path, None, error, is_file=False)
             continue
         if path == "-":
             stream = stdin if stdin is not None else sys.stdin.buffer

@@ -13,6 +13,7 @@ from typing import Any
 from . import pointer as jp
 from .extract import ContainerView, PodSpecView
 from .quantity import Quantity, QuantityError, parse_manifest_quantity
+from .values import type_name
 
 MEMORY = "memory"
 
@@ -66,12 +67,8 @@ class MemorySettings:
         return jp.child(self.owner_pointer, "resources", section, MEMORY)
 
 
-def _type_name(value: Any) -> str:
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return f"a string ({value!r})"
-    return f"a {type(value).__name__}"
+def _described(value: Any) -> str:
+    return f"{type_name(value)} ({value!r})" if isinstance(value, str) else type_name(value)
 
 
 def _read_value(section: Mapping[str, Any], pointer: str) -> MemoryValue | None:
@@ -93,7 +90,7 @@ def read_memory(
     resources_pointer = jp.child(owner_pointer, "resources")
     if resources is not None and not isinstance(resources, Mapping):
         problems.append(
-            ShapeProblem(resources_pointer, f"resources is {_type_name(resources)}, not a mapping")
+            ShapeProblem(resources_pointer, f"resources is {_described(resources)}, not a mapping")
         )
     elif resources is not None:
         for section_name in values:
@@ -105,7 +102,7 @@ def read_memory(
                 problems.append(
                     ShapeProblem(
                         section_pointer,
-                        f"resources.{section_name} is {_type_name(section)}, not a mapping",
+                        f"resources.{section_name} is {_described(section)}, not a mapping",
                     )
                 )
                 continue
