@@ -36,6 +36,8 @@ MIN_NODES_FOR_RATIO = 10_000
 # go-yaml refuses collections nested deeper than this; libyaml's composer recurses in C once
 # per level and crashes the process (a segfault, no exception) some 30,000 levels down.
 MAX_DEPTH = 10_000
+_LIBYAML_DEPTH_PROBLEM = "exceeded maximum nesting depth"
+TOO_DEEP = "document nests collections too deeply (refused before it can exhaust the parser)"
 
 # `\r?$`: with re.MULTILINE `$` matches only before "\n", so CRLF files need the `\r`.
 _DOC_START = re.compile(r"^---(?:[ \t]|\r?$)", re.MULTILINE)
@@ -207,7 +209,10 @@ def too_deep(text: str) -> int | None:
                     return event.start_mark.line
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
-    except yaml.YAMLError:
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        if mark is not None and _LIBYAML_DEPTH_PROBLEM in str(getattr(exc, "problem", "")):
+            return int(mark.line)  # newer libyaml (PyYAML >= 6.0.4) stops at 1,000 levels
         return None  # the composer reports the syntax error, with its place
     return None
 
@@ -245,11 +250,7 @@ def _parse_stream(
     errors: list[InputError] = []
     deep_line = too_deep(text)
     if deep_line is not None:
-        message = (
-            f"document nests collections more than {MAX_DEPTH:,} levels deep "
-            f"(refused, as Kubernetes refuses it)"
-        )
-        errors.append(InputError(source, deep_line + 1 + line_offset, message))
+        errors.append(InputError(source, deep_line + 1 + line_offset, TOO_DEEP))
         return results, errors, True
     check_aliases = "*" in text
     loader = SafeLoader(text)
@@ -266,7 +267,7 @@ def _parse_stream(
                 errors.append(_mark_error(source, exc, line_offset))
                 return results, errors, True
             except RecursionError:  # the pure-Python composer, when libyaml is missing
-                errors.append(InputError(source, line_offset + 1, "document is nested too deeply"))
+                errors.append(InputError(source, line_offset + 1, TOO_DEEP))
                 return results, errors, True
             end = node.end_mark
             last_line = end.line + (0 if end.column == 0 and end.line > 0 else 1)
