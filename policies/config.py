@@ -20,10 +20,10 @@ import jsonschema
 import yaml
 
 from .extract import ExtraKind
-from .loader import SafeLoader
 from .model import Mode
 from .quantity import QuantityError, parse_manifest_quantity
 from .registry import RULES
+from .yamlsafety import SafeLoader
 
 CONFIG_FILENAME = ".evictguard.yaml"
 PRESETS = ("default", "strict")

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from policies.loader import MAX_DEPTH, TOO_DEEP, expand_paths, load_text, too_deep
+from policies.loader import load_text
 from policies.model import Report
+from policies.sources import expand_paths
+from policies.yamlsafety import MAX_DEPTH, TOO_DEEP, too_deep
 from tests.conftest import DATA, lint_paths, run_cli, run_json
 
 LOADER = DATA / "loader"

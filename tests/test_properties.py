@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from policies.config import load_preset
 from policies.engine import check_object
 from policies.lint import lint_text
-from policies.loader import decode
 from policies.model import Report
+from policies.sources import decode
 
 POLICY = load_preset("default")
 STRICT = load_preset("strict")

@@ -1,0 +1,86 @@
+"""Paths and stdin -> decoded text: which files a run reads, and why one could not be read."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .model import InputError
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+STDIN_NAME = "<stdin>"
+
+
+def decode(raw: bytes, source: str) -> tuple[str | None, InputError | None]:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16"), None
+        except UnicodeDecodeError as exc:
+            return None, InputError(source, None, f"cannot decode UTF-16 text: {exc.reason}")
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        return None, InputError(source, line, f"not UTF-8 text (byte {exc.start}: {exc.reason})")
+
+
+@dataclass(frozen=True)
+class SourceText:
+    name: str
+    text: str | None
+    error: InputError | None = None
+    is_file: bool = True  # False for a path that does not exist or an empty folder
+
+
+def _is_hidden(name: str) -> bool:
+    return name.startswith(".") and name not in (".", "..")
+
+
+def expand_paths(paths: Iterable[str]) -> Iterator[tuple[str, InputError | None]]:
+    """Files named on the command line, and the manifest files under named folders (sorted,
+    hidden files and folders skipped); a missing path is an error, not a silent skip."""
+    for path in paths:
+        if path == "-":
+            yield path, None
+        elif os.path.isdir(path):
+            found = False
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not _is_hidden(d))
+                for name in sorted(files):
+                    if _is_hidden(name) or not name.lower().endswith(MANIFEST_SUFFIXES):
+                        continue
+                    found = True
+                    yield os.path.join(root, name), None
+            if not found:
+                yield path, InputError(path, None, "folder holds no .yaml, .yml or .json file")
+        elif os.path.exists(path):
+            yield path, None
+        else:
+            yield path, InputError(path, None, "no such file or folder")
+
+
+def read_sources(paths: Iterable[str], stdin: Any = None) -> Iterator[SourceText]:
+    for path, error in expand_paths(paths):
+        if error is not None:
+            yield SourceText(path, None, error, is_file=False)
+            continue
+        if path == "-":
+            stream = stdin if stdin is not None else sys.stdin.buffer
+            raw = stream.read()
+            name = STDIN_NAME
+        else:
+            name = path
+            try:
+                with open(path, "rb") as handle:
+                    raw = handle.read()
+            except OSError as exc:
+                yield SourceText(name, None, InputError(name, None, f"cannot read: {exc.strerror}"))
+                continue
+        if isinstance(raw, str):
+            yield SourceText(name, raw)
+            continue
+        text, decode_error = decode(raw, name)
+        yield SourceText(name, text, decode_error)

@@ -1,0 +1,179 @@
+"""A YAML stream -> composed documents, each with its node tree and its line range.
+
+libyaml (PyYAML's C loader when present) composes; the *safe* constructor alone builds
+data. A syntax error ends libyaml's stream, so the stream is then re-parsed `---` chunk by
+`---` chunk: one broken document does not hide the ones after it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from . import pointer as jp
+from .model import InputError
+from .positions import locate
+from .yamlsafety import TOO_DEEP, SafeLoader, alias_problem, too_deep
+
+# `\r?$`: with re.MULTILINE `$` matches only before "\n", so CRLF files need the `\r`.
+_DOC_START = re.compile(r"^---(?:[ \t]|\r?$)", re.MULTILINE)
+
+
+@dataclass
+class ParsedDocument:
+    """One YAML document of a source: its node tree (for positions) and its line range."""
+
+    source: str
+    index: int
+    node: yaml.Node
+    line_offset: int  # lines before the chunk this node was parsed from
+    first_line: int  # 1-based, includes comments that precede the document
+    last_line: int
+
+    def position(self, pointer: str) -> tuple[int, int]:
+        """(line, column), 1-based, of the node the pointer names, or of its nearest existing
+        parent."""
+        line, col = locate(self.node, jp.split(pointer))
+        return line + self.line_offset, col
+
+
+_UNKNOWN_TAG = "could not determine a constructor for the tag "
+
+
+def _mark_error(source: str, exc: yaml.YAMLError, line_offset: int) -> InputError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    text = getattr(exc, "problem", None) or str(exc)
+    if text.startswith(_UNKNOWN_TAG):
+        # `!!python/object...` and friends: say what happened in words a user can act on.
+        tag = text[len(_UNKNOWN_TAG) :].strip("'\"").replace("tag:yaml.org,2002:", "!!")
+        text = f"tag {tag} is not allowed: only plain data (mappings, lists, scalars) is loaded"
+    context = getattr(exc, "context", None)
+    context_mark = getattr(exc, "context_mark", None)
+    if context and context_mark is not None and context_mark is not mark:
+        text += f" ({context} started at line {context_mark.line + 1 + line_offset})"
+    elif context:
+        text += f" ({context})"
+    if mark is None:
+        return InputError(source, None, f"invalid YAML: {text}")
+    line = mark.line + 1 + line_offset
+    return InputError(source, line, f"invalid YAML: {text}", column=mark.column + 1)
+
+
+def _parse_stream(
+    text: str, source: str, line_offset: int, first_index: int
+) -> tuple[list[tuple[ParsedDocument, Any]], list[InputError], bool]:
+    """Compose and construct every document; stop at the first syntax error.
+
+    Returns (documents with their data, errors, whether a syntax error stopped the stream).
+    """
+    results: list[tuple[ParsedDocument, Any]] = []
+    errors: list[InputError] = []
+    deep_line = too_deep(text)
+    if deep_line is not None:
+        errors.append(InputError(source, deep_line + 1 + line_offset, TOO_DEEP))
+        return results, errors, True
+    check_aliases = "*" in text
+    loader = SafeLoader(text)
+    previous_end = 0
+    markers: list[int] | None = None
+    index = first_index
+    try:
+        while True:
+            try:
+                if not loader.check_node():
+                    break
+                node = loader.get_node()
+            except yaml.YAMLError as exc:
+                errors.append(_mark_error(source, exc, line_offset))
+                return results, errors, True
+            except RecursionError:  # the pure-Python composer, when libyaml is missing
+                errors.append(InputError(source, line_offset + 1, TOO_DEEP))
+                return results, errors, True
+            end = node.end_mark
+            last_line = end.line + (0 if end.column == 0 and end.line > 0 else 1)
+            if end.column != 0:
+                # A flow or scalar document ends mid-line, so the comments after it are still
+                # its own up to the next `---` (or the end), not the next document's.
+                markers = _marker_lines(text) if markers is None else markers
+                last_line = next((m for m in markers if m > end.line), _line_count(text))
+            document = ParsedDocument(
+                source=source,
+                index=index,
+                node=node,
+                line_offset=line_offset,
+                first_line=previous_end + 1 + line_offset,
+                last_line=max(last_line, previous_end + 1) + line_offset,
+            )
+            previous_end = last_line
+            index += 1
+            problem = alias_problem(node) if check_aliases else None
+            if problem:
+                line, col = node.start_mark.line + 1 + line_offset, node.start_mark.column + 1
+                errors.append(InputError(source, line, problem, column=col))
+                continue
+            try:
+                data = loader.construct_document(node)
+            except yaml.YAMLError as exc:
+                errors.append(_mark_error(source, exc, line_offset))
+                continue
+            except Exception as exc:
+                # PyYAML's constructors fail in their own ways on a scalar that does not fit
+                # its explicit tag (`!!int ''` IndexError, `!!bool x` KeyError, `!!timestamp
+                # ''` AttributeError): one bad document, never a crash of the whole run.
+                readable = (ValueError, TypeError, OverflowError, RecursionError)
+                detail = str(exc) if isinstance(exc, readable) else "a scalar does not fit its tag"
+                line = node.start_mark.line + 1 + line_offset
+                errors.append(InputError(source, line, f"invalid YAML value: {detail}"))
+                continue
+            results.append((document, data))
+    finally:
+        loader.dispose()
+    return results, errors, False
+
+
+def _marker_lines(text: str) -> list[int]:
+    """0-based line numbers of the `---` lines in a stream."""
+    lines: list[int] = []
+    line, position = 0, 0
+    for match in _DOC_START.finditer(text):
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        lines.append(line)
+    return lines
+
+
+def _line_count(text: str) -> int:
+    return text.count("\n") + (0 if text.endswith("\n") else 1)
+
+
+def _chunks(text: str) -> Iterator[tuple[int, str]]:
+    """Split a stream at `---` lines: (line offset, chunk), so one broken document does not
+    hide the documents after it."""
+    starts = [m.start() for m in _DOC_START.finditer(text)]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    starts.append(len(text))
+    for begin, end in itertools.pairwise(starts):
+        yield text.count("\n", 0, begin), text[begin:end]
+
+
+def parse_documents(
+    text: str, source: str
+) -> tuple[list[tuple[ParsedDocument, Any]], list[InputError]]:
+    results, errors, broken = _parse_stream(text, source, 0, 0)
+    if not broken:
+        return results, errors
+    # A syntax error ends libyaml's stream: parse each `---` chunk on its own instead.
+    results, errors = [], []
+    index = 0
+    for offset, chunk in _chunks(text):
+        chunk_results, chunk_errors, _ = _parse_stream(chunk, source, offset, index)
+        index += max(1, len(chunk_results))
+        results.extend(chunk_results)
+        errors.extend(chunk_errors)
+    return results, errors
