@@ -20,6 +20,10 @@ from .model import InputError
 from .positions import locate
 from .yamlsafety import TOO_DEEP, SafeLoader, alias_problem, too_deep
 
+# An anchor (`&name`, where the name may itself start with `&`) after a space, a flow
+# indicator or a line start: without one, no alias can expand and the bound is skipped.
+_ANCHOR = re.compile(r"(?:^|[\s\[{,])&\S", re.MULTILINE)
+
 # `\r?$`: with re.MULTILINE `$` matches only before "\n", so CRLF files need the `\r`.
 _DOC_START = re.compile(r"^---(?:[ \t]|\r?$)", re.MULTILINE)
 
@@ -77,7 +81,7 @@ def _parse_stream(
     if deep_line is not None:
         errors.append(InputError(source, deep_line + 1 + line_offset, TOO_DEEP))
         return results, errors, True
-    check_aliases = "*" in text
+    check_aliases = "*" in text and _ANCHOR.search(text) is not None
     loader = SafeLoader(text)
     previous_end = 0
     markers: list[int] | None = None
