@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 from collections.abc import Sequence
 from fnmatch import fnmatchcase
 from typing import TextIO
@@ -73,6 +74,10 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _paragraph(text: str) -> str:
+    return textwrap.fill(text, width=88, initial_indent="  ", subsequent_indent="  ")
+
+
 def cmd_explain(args: argparse.Namespace) -> int:
     rule = RULES.get(args.rule)
     if rule is None:
@@ -83,15 +88,16 @@ def cmd_explain(args: argparse.Namespace) -> int:
         if rule.fixable
         else "no"
     )
-    example = "\n".join("    " + line for line in rule.example.rstrip().splitlines())
-    print(
-        f"{rule.id}\n\n"
-        f"What it checks\n  {rule.summary}\n\n"
-        f"Why it matters\n  {rule.why}\n\n"
-        f"Example (fails)\n{example}\n\n"
-        f"Fix\n  {rule.remediation}\n  Automatic fix: {fix}\n\n"
-        f"Default mode: {mode}"
-    )
+    example = textwrap.indent(rule.example.rstrip(), "    ")
+    sections = [
+        rule.id,
+        "What it checks\n" + _paragraph(rule.summary),
+        "Why it matters\n" + _paragraph(rule.why),
+        "Example (fails)\n" + example,
+        "Fix\n" + _paragraph(rule.remediation) + "\n" + _paragraph(f"Automatic fix: {fix}"),
+        f"Default mode: {mode}",
+    ]
+    print("\n\n".join(sections))
     return EXIT_OK
 
 

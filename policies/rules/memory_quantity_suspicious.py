@@ -69,10 +69,11 @@ RULE = Rule(
     id="memory-quantity-suspicious",
     summary="Memory quantities that parse but are almost certainly typos: fractions of a "
     "byte (512m), or below a floor (default 4Mi).",
-    why="`512m` is 0.512 bytes, not 512 megabytes: the API accepts it, and the container "
-    "is OOM-killed on start (or, as a request, reserves nothing). Values below a few "
-    "mebibytes cannot hold any real process and are usually a missing suffix (`memory: 512` "
-    "is 512 bytes).",
+    why="`512m` is 0.512 bytes, not 512 megabytes. The API server accepts it, but as a "
+    "limit the container cannot run (container runtimes refuse memory limits below a few "
+    "MiB, or the kernel OOM-kills it at once), and as a request it reserves nothing. Values "
+    "below a few mebibytes cannot hold any real process and are usually a missing suffix "
+    "(`memory: 512` is 512 bytes).",
     remediation="Use Mi or Gi (512Mi); set the policy's floor if tiny values are intended.",
     example="""\
 apiVersion: v1
