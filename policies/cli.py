@@ -17,6 +17,7 @@ from .config import ConfigError, Policy, load_preset, resolve_policy
 from .formatters import FORMATS
 from .lint import count_at_or_above, lint_sources
 from .loader import read_sources
+from .model import Mode
 from .registry import RULES
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -54,8 +55,22 @@ def _use_colour(stream: TextIO) -> bool:
     return bool(os.environ.get("FORCE_COLOR")) or (hasattr(stream, "isatty") and stream.isatty())
 
 
+def _warn_selected_but_off(policy: Policy, select: Sequence[str] | None) -> None:
+    """--select names rules, it does not switch them on: say so instead of staying silent."""
+    for pattern in _rule_list(select):
+        for rule_id in RULES:
+            if fnmatchcase(rule_id, pattern) and policy.mode(rule_id) is Mode.OFF:
+                print(
+                    f"evictguard: note: {rule_id} is off in {policy.source}; "
+                    "set its mode in a policy file to run it",
+                    file=sys.stderr,
+                )
+
+
 def cmd_lint(args: argparse.Namespace) -> int:
-    policy = select_rules(resolve_policy(args.config), args.select, args.ignore)
+    base = resolve_policy(args.config)
+    _warn_selected_but_off(base, args.select)
+    policy = select_rules(base, args.select, args.ignore)
     report = lint_sources(read_sources(args.paths), policy)
     out = sys.stdout
     out.write(FORMATS[args.format](report, colour=_use_colour(out)))

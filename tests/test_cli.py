@@ -135,6 +135,12 @@ def test_select_does_not_turn_on_a_rule_the_policy_has_off() -> None:
     # memory-limit-ratio is off in the default preset: selecting it runs nothing.
     code, report = run_json("--select", "memory-limit-ratio", "tests/data/config/workload.yaml")
     assert (code, report["findings"]) == (0, [])
+    # ...and says so on stderr, instead of a silent clean run
+    proc = run_cli("lint", "--select", "memory-limit-*", "tests/data/config/workload.yaml")
+    assert proc.stderr == (
+        "evictguard: note: memory-limit-ratio is off in preset:default; "
+        "set its mode in a policy file to run it\n"
+    )
 
 
 def test_select_keeps_the_policy_severity() -> None:
