@@ -126,3 +126,23 @@ def all_memory(pod: PodSpecView) -> Iterator[MemorySettings]:
     for container in pod.containers:
         yield container_memory(container)
     yield pod_memory(pod)
+
+
+@dataclass(frozen=True)
+class RequestAndLimit:
+    """A memory request and limit set side by side, both valid: ready to compare."""
+
+    memory: MemorySettings
+    request: MemoryValue
+    limit: MemoryValue
+    requested: Quantity
+    limited: Quantity
+
+
+def requests_with_limits(pod: PodSpecView) -> Iterator[RequestAndLimit]:
+    for memory in all_memory(pod):
+        request, limit = memory.request, memory.limit
+        if request is None or limit is None or not request.valid or not limit.valid:
+            continue
+        if request.quantity is not None and limit.quantity is not None:
+            yield RequestAndLimit(memory, request, limit, request.quantity, limit.quantity)

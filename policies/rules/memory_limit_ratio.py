@@ -6,27 +6,23 @@ from collections.abc import Iterator
 from fractions import Fraction
 
 from ..model import Violation
-from ..resources import all_memory
+from ..resources import requests_with_limits
 from .base import Context, Rule
 
 
 def check(ctx: Context) -> Iterator[Violation]:
     maximum = Fraction(str(ctx.params["max"]))
-    for memory in all_memory(ctx.pod):
-        request, limit = memory.request, memory.limit
-        if request is None or limit is None or not request.valid or not limit.valid:
+    for pair in requests_with_limits(ctx.pod):
+        if pair.requested.value <= 0:
             continue
-        assert request.quantity is not None and limit.quantity is not None
-        if request.quantity.value <= 0:
-            continue
-        ratio = limit.quantity.value / request.quantity.value
+        ratio = pair.limited.value / pair.requested.value
         if ratio > maximum:
             yield Violation(
-                pointer=limit.pointer,
-                message=f"{ctx.ref.describe()}: {memory.what}: memory limit {limit.shown} is "
-                f"{float(ratio):.3g}x its request {request.shown} (policy maximum "
-                f"{ctx.params['max']}x)",
-                container=memory.container,
+                pointer=pair.limit.pointer,
+                message=f"{ctx.ref.describe()}: {pair.memory.what}: memory limit "
+                f"{pair.limit.shown} is {float(ratio):.3g}x its request {pair.request.shown} "
+                f"(policy maximum {ctx.params['max']}x)",
+                container=pair.memory.container,
             )
 
 

@@ -5,25 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..model import Violation
-from ..resources import all_memory
+from ..resources import requests_with_limits
 from .base import Context, Rule
 
 
 def check(ctx: Context) -> Iterator[Violation]:
-    for memory in all_memory(ctx.pod):
-        request, limit = memory.request, memory.limit
-        if request is None or limit is None or not request.valid or not limit.valid:
+    for pair in requests_with_limits(ctx.pod):
+        if pair.requested <= pair.limited:
             continue
-        assert request.quantity is not None and limit.quantity is not None
-        if request.quantity.value <= limit.quantity.value:
-            continue
-        api_error = f"must be less than or equal to memory limit of {limit.quantity.canonical()}"
+        api_error = f"must be less than or equal to memory limit of {pair.limited.canonical()}"
         yield Violation(
-            pointer=request.pointer,
-            message=f"{ctx.ref.describe()}: {memory.what} requests {request.shown} of memory, "
-            f"more than its limit {limit.shown}; the API server rejects it "
+            pointer=pair.request.pointer,
+            message=f"{ctx.ref.describe()}: {pair.memory.what} requests {pair.request.shown} of "
+            f"memory, more than its limit {pair.limit.shown}; the API server rejects it "
             f'("{api_error}")',
-            container=memory.container,
+            container=pair.memory.container,
         )
 
 
