@@ -262,8 +262,27 @@ def _freeze(data: Mapping[str, Any], source: str) -> Policy:
     )
 
 
+def _layered_problems(policy: Policy, label: str) -> list[str]:
+    """Checks that span layers: a default request above the default limit would make the
+    memory-limit-missing fix produce an object the API server rejects."""
+    params = policy.params("memory-limit-missing")
+    request = parse_manifest_quantity(params["defaultRequest"])
+    limit = parse_manifest_quantity(params["defaultLimit"])
+    if request > limit:
+        return [
+            f"{label}: rules.memory-limit-missing.defaultRequest: {params['defaultRequest']!r} "
+            f"is above defaultLimit {params['defaultLimit']!r} (the API server rejects a "
+            f"request above its limit)"
+        ]
+    return []
+
+
 def load_policy_file(path: str) -> Policy:
-    return _freeze(_load_layered(path, path), path)
+    policy = _freeze(_load_layered(path, path), path)
+    problems = _layered_problems(policy, path)
+    if problems:
+        raise ConfigError(problems)
+    return policy
 
 
 def load_preset(name: str = "default") -> Policy:

@@ -382,3 +382,14 @@ def test_rules_command_shows_the_modes_of_a_config() -> None:
     modes = {line.split()[0]: line.split()[1] for line in proc.stdout.splitlines()}
     assert modes["memory-limit-ratio"] == "warn"
     assert modes["memory-limit-missing"] == "enforce"
+
+
+def test_a_default_request_above_the_default_limit_is_rejected(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("rules:\n  memory-limit-missing:\n    defaultRequest: 1Gi\n")
+    proc = run_cli("lint", "--config", str(policy), "examples/good")
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        f"{policy}: rules.memory-limit-missing.defaultRequest: '1Gi' is above defaultLimit "
+        "'512Mi' (the API server rejects a request above its limit)\n"
+    )
