@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from policies.config import Policy, load_policy_file
+from policies.config import ConfigError, Policy, load_policy_file
 from policies.engine import check_object
 from policies.fixes import PatchError, apply_patch, merge_ops, set_value_ops
 from policies.loader import load_text
@@ -393,14 +393,16 @@ def test_no_limit_fix_under_pod_level_memory(
     assert limit_fix(obj, default_policy) is None
 
 
-def test_no_limit_fix_when_the_default_request_exceeds_the_default_limit(
+def test_a_policy_whose_default_request_exceeds_the_default_limit_is_refused(
     tmp_path: Path,
 ) -> None:
+    """Such defaults would make the fix produce a Pod the API server rejects."""
     path = tmp_path / "policy.yaml"
     path.write_text(
         "rules:\n  memory-limit-missing:\n    defaultLimit: 128Mi\n    defaultRequest: 256Mi\n"
     )
-    assert limit_fix(pod({}), load_policy_file(str(path))) is None
+    with pytest.raises(ConfigError, match="'256Mi' is above defaultLimit '128Mi'"):
+        load_policy_file(str(path))
 
 
 def test_request_fix_sets_the_default_request_and_keeps_siblings(default_policy: Policy) -> None:

@@ -6,14 +6,10 @@ from collections.abc import Iterator
 
 from ..fixes import merge_ops, set_value_ops
 from ..model import Violation
-from ..quantity import parse_manifest_quantity
 from ..resources import MemorySettings, MemoryValue, container_memory, pod_memory
 from .base import Context, Rule
-from .memory_quantity_suspicious import DEFAULT_FLOOR
-from .memory_quantity_suspicious import RULE as SUSPICIOUS_RULE
+from .memory_quantity_suspicious import RULE as SUSPICIOUS
 from .memory_quantity_suspicious import problem as suspicious_problem
-
-SUSPICIOUS = SUSPICIOUS_RULE.id
 
 
 def _sets_no_limit(value: MemoryValue | None) -> bool:
@@ -37,7 +33,7 @@ def _fix(ctx: Context, memory: MemorySettings) -> list[dict] | None:
     if request is not None and not request.valid:
         return None  # memory-quantity-invalid asks for a human first
     if request is not None and _positive(request):
-        floor = ctx.policy.params(SUSPICIOUS).get("floor", DEFAULT_FLOOR)
+        floor = ctx.policy.params(SUSPICIOUS.id)["floor"]
         if suspicious_problem(request, floor):
             return None  # a limit copied from "512m" would be as wrong as the request
         limit = request.raw  # the request as written: the container keeps what it asked for
@@ -46,9 +42,7 @@ def _fix(ctx: Context, memory: MemorySettings) -> list[dict] | None:
     limit_ops = set_value_ops(ctx.obj, memory.value_pointer("limits"), default_limit)
     if request is not None:
         return limit_ops  # an explicit zero request stays as written
-    default_request = ctx.params["defaultRequest"]
-    if parse_manifest_quantity(default_request) > parse_manifest_quantity(default_limit):
-        return None  # the API server would reject the request above the limit
+    default_request = ctx.params["defaultRequest"]  # the policy keeps it <= defaultLimit
     request_ops = set_value_ops(ctx.obj, memory.value_pointer("requests"), default_request)
     if limit_ops is None or request_ops is None:
         return None

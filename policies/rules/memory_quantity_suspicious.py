@@ -9,8 +9,6 @@ from ..quantity import format_bytes, parse_manifest_quantity
 from ..resources import MemoryValue, all_memory
 from .base import Context, Rule
 
-DEFAULT_FLOOR = "4Mi"  # as in presets/default.yaml
-
 # Sub-unit suffixes: nobody sizes memory in thousandths of a byte on purpose.
 # suffix -> (what it means, what was probably meant)
 SUB_BYTE_SUFFIXES = {
