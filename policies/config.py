@@ -43,10 +43,6 @@ class RuleSettings:
     mode: Mode
     params: Mapping[str, Any]
 
-    @property
-    def mutate(self) -> bool:
-        return bool(self.params.get("mutate", False))
-
 
 @dataclass(frozen=True)
 class Exemption:
@@ -59,7 +55,6 @@ class Exemption:
 @dataclass(frozen=True)
 class Policy:
     rules: Mapping[str, RuleSettings]
-    system_namespaces: tuple[str, ...] = ()
     extra_kinds: tuple[ExtraKind, ...] = ()
     exemptions: tuple[Exemption, ...] = ()
     source: str = "preset:default"
@@ -81,7 +76,6 @@ class Policy:
     def with_disabled(self, rule_ids: Iterable[str]) -> Policy:
         return Policy(
             self.rules,
-            self.system_namespaces,
             self.extra_kinds,
             self.exemptions,
             self.source,
@@ -255,7 +249,6 @@ def _freeze(data: Mapping[str, Any], source: str) -> Policy:
     )
     return Policy(
         rules=rules,
-        system_namespaces=tuple(data.get("systemNamespaces") or ()),
         extra_kinds=extra,
         exemptions=exemptions,
         source=source,

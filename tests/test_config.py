@@ -167,9 +167,10 @@ def test_unquoted_mode_off_is_read_as_off() -> None:
 
 
 def test_lists_replace_instead_of_merging(tmp_path: Path) -> None:
-    path = tmp_path / "ns.yaml"
-    path.write_text("systemNamespaces: [infra]\n")
-    assert load_policy_file(str(path)).system_namespaces == ("infra",)
+    (tmp_path / "base.yaml").write_text("exemptions:\n  - namespaces: [kube-system]\n")
+    child = tmp_path / "child.yaml"
+    child.write_text("extends: base.yaml\nexemptions:\n  - namespaces: [infra]\n")
+    assert [e.namespaces for e in load_policy_file(str(child)).exemptions] == [("infra",)]
 
 
 def test_pod_spec_kinds_from_the_policy(tmp_path: Path) -> None:
@@ -244,8 +245,8 @@ def test_invalid_config_raises_config_error_with_the_same_lines() -> None:
             "['enforce', 'warn', 'audit', 'off']",
         ),
         (
-            "rules:\n  memory-limit-missing:\n    mutate: maybe\n",
-            "rules.memory-limit-missing.mutate: 'maybe' is not of type 'boolean'",
+            "rules:\n  memory-limit-missing:\n    defaultLimit: [1Gi]\n",
+            "rules.memory-limit-missing.defaultLimit: ['1Gi'] is not of type 'string', 'integer'",
         ),
         (
             "rules:\n  memory-request-exceeds-limit:\n    max: 2\n",
@@ -359,8 +360,8 @@ def test_every_rule_has_a_schema_entry_and_a_default_mode_and_vice_versa() -> No
 def test_every_parameter_a_rule_reads_is_in_the_default_preset() -> None:
     """A rule reads its parameters with [], so the preset must supply them all."""
     expected = {
-        "memory-limit-missing": {"mutate", "defaultLimit", "defaultRequest"},
-        "memory-request-missing": {"mutate", "defaultRequest"},
+        "memory-limit-missing": {"defaultLimit", "defaultRequest"},
+        "memory-request-missing": {"defaultRequest"},
         "memory-request-exceeds-limit": set(),
         "memory-quantity-invalid": set(),
         "memory-quantity-suspicious": {"floor"},
