@@ -1,7 +1,8 @@
-"""Building and applying RFC 6902 patches: the form every safe fix takes.
+"""Building, applying and diffing RFC 6902 patches: the form every safe fix takes.
 
-The mutating webhook returns these operations, `evictguard fix` applies them to files, and
-the tests apply them to prove a fix silences its rule.
+Each finding carries its fix as operations against the object as linted; `remedy` applies
+them one after another and `diff` turns the result back into one patch (Polaris' way:
+edit a copy, then diff it against the original).
 """
 
 from __future__ import annotations
@@ -130,6 +131,33 @@ def json_equal(a: Any, b: Any) -> bool:
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
     return type(a) is type(b) and a == b
+
+
+def diff(original: Any, changed: Any, path: str = "") -> JsonPatch:
+    """The operations that turn `original` into `changed`: members added, removed or
+    replaced one by one; a list that changed length is replaced whole (list items have no
+    identity to match them by)."""
+    if json_equal(original, changed):
+        return []
+    if isinstance(original, dict) and isinstance(changed, dict):
+        ops: JsonPatch = [
+            {"op": "remove", "path": jp.child(path, key)} for key in original if key not in changed
+        ]
+        for key, value in changed.items():
+            if key not in original:
+                ops.append(
+                    {"op": "add", "path": jp.child(path, key), "value": copy.deepcopy(value)}
+                )
+            else:
+                ops.extend(diff(original[key], value, jp.child(path, key)))
+        return ops
+    if isinstance(original, list) and isinstance(changed, list) and len(original) == len(changed):
+        return [
+            op
+            for i, (before, after) in enumerate(zip(original, changed, strict=True))
+            for op in diff(before, after, jp.child(path, i))
+        ]
+    return [{"op": "replace", "path": path, "value": copy.deepcopy(changed)}]
 
 
 def apply_patch(doc: Any, patch: JsonPatch) -> Any:

@@ -45,8 +45,8 @@ class Violation:
     """What a rule says about one object; the engine stamps rule id and severity on it.
 
     `pointer` is an RFC 6901 pointer into the object (for a missing field: where it
-    belongs); `fix` is a list of RFC 6902 operations against the object, safe to apply
-    unattended (the mutating webhook and `evictguard fix` do), or None.
+    belongs); `fix` is a list of RFC 6902 operations against the object as it was checked,
+    safe to apply unattended, or None. To apply several, see `remedy`.
     """
 
     pointer: str
