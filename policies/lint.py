@@ -17,7 +17,9 @@ from .suppress import parse_directives
 
 
 def lint_source(loaded: LoadedSource, policy: Policy, report: Report) -> None:
-    directives = parse_directives(loaded.text)
+    directives = parse_directives(
+        loaded.text, lambda line, column: any(d.holds_text_at(line, column) for d in loaded.parsed)
+    )
     report.documents += loaded.documents
     report.errors.extend(loaded.errors)
     for item in loaded.objects:

@@ -51,3 +51,23 @@ def locate(node: yaml.Node, tokens: list[str]) -> tuple[int, int]:
         else:
             break
     return mark.line + 1, mark.column + 1
+
+
+def in_scalar(node: yaml.Node, line: int, column: int) -> bool:
+    """Whether 0-based (line, column) falls inside a scalar's text (a block scalar, a quoted
+    string): a `#` there is content, not a comment. Only subtrees spanning it are walked."""
+    position = (line, column)
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        start = (current.start_mark.line, current.start_mark.column)
+        end = (current.end_mark.line, current.end_mark.column)
+        if not start <= position < end:
+            continue
+        if isinstance(current, yaml.ScalarNode):
+            return True
+        if isinstance(current, yaml.MappingNode):
+            stack.extend(n for pair in current.value for n in pair)
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+    return False

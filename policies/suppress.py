@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
@@ -92,8 +92,18 @@ def _covers(rules: set[str], rule: str) -> bool:
     return rule in rules or ALL in rules
 
 
-def parse_directives(text: str) -> InlineDirectives | None:
-    """None when the text has no directive (the common case costs one substring search)."""
+def _no_text_anywhere(line: int, column: int) -> bool:
+    return False
+
+
+def parse_directives(
+    text: str, is_content: Callable[[int, int], bool] = _no_text_anywhere
+) -> InlineDirectives | None:
+    """None when the text has no directive (the common case costs one substring search).
+
+    `is_content(line, column)` says whether a `#` found there is part of a string (a
+    script in a block scalar, a quoted value) rather than a comment: those are not
+    directives."""
     if "evictguard:" not in text:
         return None
     directives = InlineDirectives()
@@ -101,7 +111,7 @@ def parse_directives(text: str) -> InlineDirectives | None:
         if "evictguard:" not in line:
             continue
         match = _DIRECTIVE.search(line)
-        if not match:
+        if not match or is_content(number, match.start()):
             continue
         listed = match.group("rules")
         rules = {r.strip() for r in listed.split(",") if r.strip()} if listed else {ALL}

@@ -17,7 +17,7 @@ import yaml
 
 from . import pointer as jp
 from .model import InputError
-from .positions import locate
+from .positions import in_scalar, locate
 from .yamlsafety import TOO_DEEP, SafeLoader, alias_problem, too_deep
 
 # An anchor (`&name`, where the name may itself start with `&`) after a space, a flow
@@ -44,6 +44,10 @@ class ParsedDocument:
         parent."""
         line, col = locate(self.node, jp.split(pointer))
         return line + self.line_offset, col
+
+    def holds_text_at(self, line: int, column: int) -> bool:
+        """Whether 1-based `line`, 0-based `column` is inside one of its scalars."""
+        return in_scalar(self.node, line - 1 - self.line_offset, column)
 
 
 _UNKNOWN_TAG = "could not determine a constructor for the tag "

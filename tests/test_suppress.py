@@ -285,3 +285,40 @@ def test_directive_kinds() -> None:
     assert directives.standalone == [(3, {REQUEST})]
     assert directives.line_rules == {}
     assert parse_directives("a: 1\n# just a comment\n") is None
+
+
+POD_AFTER_STRINGS = (
+    "---\napiVersion: v1\nkind: Pod\nmetadata: {name: b}\n"
+    "spec: {containers: [{name: app, image: x, resources: {requests: {memory: 64Mi}}}]}\n"
+)
+
+
+@pytest.mark.parametrize(
+    "strings",
+    [
+        # a script in a block scalar, with a directive-looking shell comment
+        "data:\n  lint.sh: |\n    # evictguard: disable-file\n    echo data\n",
+        "data:\n  lint.sh: >-\n    # evictguard: disable\n    echo data\n",
+        "data:\n  keep.sh: |+\n    # evictguard: disable-file\n\n\n",
+        # quoted strings, on one line and over several
+        'data:\n  note: "x # evictguard: disable-file"\n',
+        "data:\n  note: 'a\n    # evictguard: disable-file\n    b'\n",
+    ],
+    ids=["literal", "folded", "keep-chomping", "double-quoted", "single-quoted-multiline"],
+)
+def test_directive_text_inside_strings_is_not_a_comment(tmp_path: Path, strings: str) -> None:
+    path = tmp_path / "strings.yaml"
+    path.write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: s}\n" + strings + POD_AFTER_STRINGS
+    )
+    report = lint_paths(path)
+    assert {f.rule for f in report.findings} == {"memory-limit-missing"}, report.errors
+
+
+def test_a_real_comment_right_after_a_block_scalar_is_still_a_directive(tmp_path: Path) -> None:
+    path = tmp_path / "after-block.yaml"
+    path.write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: s}\n"
+        "data:\n  lint.sh: |\n    echo data\n# evictguard: disable-file\n" + POD_AFTER_STRINGS
+    )
+    assert lint_paths(path).findings == []
