@@ -47,53 +47,53 @@ def _object_error(source: str, document: ParsedDocument, base: str, message: str
     return InputError(source, line, message, column=col)
 
 
-def _objects_of(
-    data: Any, document: ParsedDocument, source: str
-) -> tuple[list[LoadedObject], list[InputError]]:
-    if not isinstance(data, Mapping):
-        message = f"document is {type_name(data)}, not a Kubernetes object (a mapping)"
-        return [], [_object_error(source, document, "", message)]
+def _missing_identity(data: Mapping[str, Any]) -> str | None:
     missing = [k for k in ("apiVersion", "kind") if not isinstance(data.get(k), str) or not data[k]]
+    return " and ".join(missing) or None
+
+
+def _objects_of(
+    data: Any, document: ParsedDocument, source: str, base: str = "", item: str | None = None
+) -> tuple[list[LoadedObject], list[InputError]]:
+    """The objects in a document: the document itself, or the items of a `List` (or of a
+    typed list such as `PodList`), flattened recursively as kubectl does."""
+    if not isinstance(data, Mapping):
+        message = (
+            f"{item} is {type_name(data)}, not an object"
+            if item
+            else f"document is {type_name(data)}, not a Kubernetes object (a mapping)"
+        )
+        return [], [_object_error(source, document, base, message)]
+    missing = _missing_identity(data)
     if missing:
-        what = " and ".join(missing)
-        return [], [
-            _object_error(source, document, "", f"object has no {what}: not a Kubernetes object")
-        ]
+        message = (
+            f"{item} has no {missing}"
+            if item
+            else f"object has no {missing}: not a Kubernetes object"
+        )
+        return [], [_object_error(source, document, base, message)]
     kind = data["kind"]
     if not kind.endswith("List") or "items" not in data:
-        return [LoadedObject(data, document)], []
-    items = data.get("items")
+        return [LoadedObject(dict(data), document, base)], []
+    items = data["items"]
     if items is None:
         return [], []
     if not isinstance(items, list):
-        return [], [
-            _object_error(
-                source, document, "/items", f"{kind}.items is {type_name(items)}, not a list"
-            )
-        ]
+        where = jp.child(base, "items")
+        message = f"{kind}.items is {type_name(items)}, not a list"
+        return [], [_object_error(source, document, where, message)]
     objects: list[LoadedObject] = []
     errors: list[InputError] = []
     item_kind = kind[: -len("List")] if kind != "List" else None
     for i, item in enumerate(items):
-        base = jp.join("items", i)
-        if not isinstance(item, Mapping):
-            errors.append(
-                _object_error(
-                    source, document, base, f"{kind} item {i} is {type_name(item)}, not an object"
-                )
-            )
-            continue
-        if item_kind and "kind" not in item:
+        if item_kind and isinstance(item, Mapping) and "kind" not in item:
             # Typed lists from the API (PodList) leave kind and apiVersion off their items.
             item = {"apiVersion": data["apiVersion"], "kind": item_kind, **item}
-        missing = [
-            k for k in ("apiVersion", "kind") if not isinstance(item.get(k), str) or not item[k]
-        ]
-        if missing:
-            what = " and ".join(missing)
-            errors.append(_object_error(source, document, base, f"{kind} item {i} has no {what}"))
-            continue
-        objects.append(LoadedObject(dict(item), document, base))
+        found, problems = _objects_of(
+            item, document, source, jp.child(base, "items", i), f"{kind} item {i}"
+        )
+        objects.extend(found)
+        errors.extend(problems)
     return objects, errors
 
 

@@ -472,3 +472,30 @@ def test_an_unreadable_file_is_an_error(tmp_path: Path) -> None:
     folder.mkdir()
     report = lint_paths(folder)
     assert errors_of(report) == [("dir.yaml", None, "folder holds no .yaml, .yml or .json file")]
+
+
+def test_lists_inside_lists_are_flattened_as_kubectl_does() -> None:
+    text = (
+        "apiVersion: v1\n"
+        "kind: List\n"
+        "items:\n"
+        "  - apiVersion: v1\n"
+        "    kind: List\n"
+        "    items:\n"
+        "      - apiVersion: v1\n"
+        "        kind: Pod\n"
+        "        metadata: {name: nested}\n"
+        "        spec:\n"
+        "          containers:\n"
+        "            - name: n\n"
+        "              image: x\n"
+        "      - 3\n"
+    )
+    loaded = load_text(text, "nested.yaml")
+    assert [(o.base, o.obj["metadata"]["name"]) for o in loaded.objects] == [
+        ("/items/0/items/0", "nested")
+    ]
+    assert loaded.objects[0].position("/spec/containers/0/resources") == (12, 15)
+    assert [(e.line, e.message) for e in loaded.errors] == [
+        (14, "List item 1 is a number, not an object")
+    ]
