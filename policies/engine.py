@@ -28,13 +28,14 @@ class ObjectResult:
 def object_ref(obj: Mapping[str, Any]) -> ObjectRef:
     metadata = obj.get("metadata")
     metadata = metadata if isinstance(metadata, Mapping) else {}
-    name = metadata.get("name") or metadata.get("generateName")
+    name, generate_name = metadata.get("name"), metadata.get("generateName")
     namespace = metadata.get("namespace")
     return ObjectRef(
         api_version=str(obj.get("apiVersion", "")),
         kind=str(obj.get("kind", "")),
         namespace=namespace if isinstance(namespace, str) else None,
-        name=name if isinstance(name, str) else None,
+        name=name if isinstance(name, str) and name else None,
+        generate_name=generate_name if isinstance(generate_name, str) else None,
     )
 
 

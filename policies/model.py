@@ -60,10 +60,11 @@ class ObjectRef:
     api_version: str
     kind: str
     namespace: str | None
-    name: str | None
+    name: str | None  # metadata.name; None when the manifest leaves it to generateName
+    generate_name: str | None = None
 
     def describe(self) -> str:
-        name = self.name or "<unnamed>"
+        name = self.name or (f"{self.generate_name}*" if self.generate_name else "<unnamed>")
         if self.namespace:
             return f"{self.kind} {self.namespace}/{name}"
         return f"{self.kind} {name}"

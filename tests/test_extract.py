@@ -125,9 +125,10 @@ def test_partial_objects_such_as_kustomize_patches_are_skipped_quietly():
     assert extract_pod_spec(patch) == (None, [])
 
 
-def test_object_ref_uses_generate_name_when_there_is_no_name():
+def test_object_ref_has_no_name_under_generate_name_but_describes_it():
     ref = object_ref({"apiVersion": "v1", "kind": "Pod", "metadata": {"generateName": "web-"}})
-    assert (ref.kind, ref.name, ref.namespace) == ("Pod", "web-", None)
+    assert (ref.kind, ref.name, ref.namespace) == ("Pod", None, None)
+    assert ref.describe() == "Pod web-*"
 
 
 def test_extra_kinds_from_a_policy_file_are_linted(tmp_path: Path):
