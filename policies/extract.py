@@ -29,8 +29,14 @@ POD_SPEC_PATHS: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
 }
 
 # container list field -> how messages call its entries
-CONTAINER_FIELDS = ("containers", "initContainers")
-EPHEMERAL_FIELD = "ephemeralContainers"
+ROLE_OF_FIELD = {
+    "containers": "container",
+    "initContainers": "init container",
+    "ephemeralContainers": "ephemeral container",
+}
+CONTAINER_FIELDS = ("containers", "initContainers")  # may carry resources
+EPHEMERAL_FIELD = "ephemeralContainers"  # may not (the API forbids it)
+SIDECAR_ROLE = "sidecar container"  # an init container with restartPolicy: Always
 
 
 @dataclass(frozen=True)
@@ -55,14 +61,13 @@ class ContainerView:
         return name if isinstance(name, str) else None
 
     @property
+    def is_sidecar(self) -> bool:
+        """Runs for the pod's whole life (KEP-753), so its memory adds to the containers'."""
+        return self.field == "initContainers" and self.data.get("restartPolicy") == "Always"
+
+    @property
     def role(self) -> str:
-        if self.field == "containers":
-            return "container"
-        if self.field == EPHEMERAL_FIELD:
-            return "ephemeral container"
-        if self.data.get("restartPolicy") == "Always":
-            return "sidecar container"
-        return "init container"
+        return SIDECAR_ROLE if self.is_sidecar else ROLE_OF_FIELD[self.field]
 
     def describe(self) -> str:
         label = self.name if self.name is not None else f"#{self.index}"
