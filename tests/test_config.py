@@ -17,9 +17,9 @@ from policies.config import (
     load_policy_file,
     load_preset,
     resolve_policy,
-    schema,
 )
 from policies.model import Mode
+from policies.policy_checks import schema
 from policies.registry import RULES
 from tests.conftest import DATA, ROOT, lint_paths, run_cli, run_json
 
@@ -392,5 +392,6 @@ def test_a_default_request_above_the_default_limit_is_rejected(tmp_path: Path) -
     assert proc.returncode == 2
     assert proc.stderr == (
         f"{policy}: rules.memory-limit-missing.defaultRequest: '1Gi' is above defaultLimit "
-        "'512Mi' (the API server rejects a request above its limit)\n"
+        "'512Mi' (the API server rejects a request above its limit; values after layering "
+        "over the preset, so set both)\n"
     )

@@ -1,0 +1,107 @@
+"""Checking a policy document: the JSON Schema shipped in `schema/`, then what a schema
+cannot say (the quantity grammar, rule names, settings that only conflict after layering).
+
+Every problem is one `FILE: path: message` line, and all of them are found in one run.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+import jsonschema
+
+from .quantity import QuantityError, parse_manifest_quantity
+from .registry import RULES
+
+if TYPE_CHECKING:
+    from .config import Policy
+
+
+@cache
+def schema() -> dict[str, Any]:
+    text = resources.files("policies").joinpath("schema/policy.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def _path_of(error: jsonschema.ValidationError) -> str:
+    parts = [str(p) for p in error.absolute_path]
+    return ".".join(parts) if parts else "(root)"
+
+
+def _schema_problems(data: Any, label: str) -> list[str]:
+    """Schema errors; an unknown rule id is named at its own path, with a likely spelling."""
+    validator = jsonschema.Draft202012Validator(schema())
+    problems: list[str] = []
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
+        if error.validator == "additionalProperties" and list(error.path) == ["rules"]:
+            for rule_id in error.instance:
+                if rule_id not in RULES:
+                    close = difflib.get_close_matches(str(rule_id), list(RULES), n=1)
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    problems.append(f"{label}: rules.{rule_id}: unknown rule{hint}")
+            continue
+        problems.append(f"{label}: {_path_of(error)}: {error.message}")
+    return problems
+
+
+def _semantic_problems(data: dict[str, Any], label: str) -> list[str]:
+    """What the schema cannot say: quantity grammar, rule ids in exemptions, exemptions that
+    would match everything. Checked even when the schema fails, so one run lists it all."""
+    problems: list[str] = []
+    rules = data.get("rules")
+    for rule_id, settings in rules.items() if isinstance(rules, dict) else ():
+        if not isinstance(settings, dict):
+            continue
+        for key in ("defaultLimit", "defaultRequest", "floor"):
+            value = settings.get(key)
+            if not isinstance(value, (str, int)) or isinstance(value, bool):
+                continue  # absent, or a type the schema already reports
+            try:
+                quantity = parse_manifest_quantity(value)
+            except QuantityError as exc:
+                where = f"{label}: rules.{rule_id}.{key}"
+                problems.append(f"{where}: {value!r} is not a Kubernetes quantity ({exc})")
+                continue
+            if quantity.value < 0:
+                problems.append(f"{label}: rules.{rule_id}.{key}: {value!r} is negative")
+    exemptions = data.get("exemptions")
+    for i, exemption in enumerate(exemptions if isinstance(exemptions, list) else ()):
+        if not isinstance(exemption, dict):
+            continue
+        listed = exemption.get("rules")
+        for rule_id in listed if isinstance(listed, list) else ():
+            if isinstance(rule_id, str) and rule_id not in RULES and rule_id != "*":
+                problems.append(f"{label}: exemptions.{i}.rules: unknown rule {rule_id!r}")
+        if exemption and not any(k in exemption for k in ("namespaces", "names", "kinds", "rules")):
+            problems.append(
+                f"{label}: exemptions.{i}: names no namespaces, names, kinds or rules, so it "
+                f"would exempt every object from every rule"
+            )
+    return problems
+
+
+def validate_document(data: Any, label: str) -> list[str]:
+    """Schema errors and semantic errors (quantities, rule names), as `FILE: path: msg`."""
+    problems = _schema_problems(data, label)
+    if isinstance(data, dict):
+        problems += _semantic_problems(data, label)
+    return problems
+
+
+def layered_problems(policy: Policy, label: str) -> list[str]:
+    """Checks that span layers: a default request above the default limit would make the
+    memory-limit-missing fix produce an object the API server rejects."""
+    params = policy.params("memory-limit-missing")
+    request = parse_manifest_quantity(params["defaultRequest"])
+    limit = parse_manifest_quantity(params["defaultLimit"])
+    if request > limit:
+        return [
+            f"{label}: rules.memory-limit-missing.defaultRequest: {params['defaultRequest']!r} "
+            f"is above defaultLimit {params['defaultLimit']!r} (the API server rejects a "
+            f"request above its limit; values after layering over the preset, so set both)"
+        ]
+    return []
