@@ -43,6 +43,8 @@ __all__ = [
     "format_bytes",
     "parse_manifest_quantity",
     "parse_quantity",
+    "round_up_to_milli",
+    "round_up_value_to_milli",
 ]
 
 DECIMAL_SI = "DecimalSI"
@@ -155,8 +157,9 @@ def parse_manifest_quantity(value: object) -> Quantity:
     applies ``strings.TrimSpace`` to the still-escaped text. So a number is parsed as Go
     prints it, ``true`` fails as text, and only whitespace that JSON leaves unescaped (the
     space, NBSP, ...) is trimmed: a tab or newline arrives as ``\\t``/``\\n`` and fails.
-    ``None`` is refused here although Go decodes ``null`` into a zero quantity; callers
-    treat null as absent.
+    ``None`` is refused here although Go decodes ``null`` into a zero quantity (the key
+    stays in the map): manifest readers build that zero themselves (resources.py), while
+    policy files, where null means nothing useful, keep reporting it.
     """
     if value is None:
         raise QuantityError("no value")
@@ -169,6 +172,36 @@ def parse_manifest_quantity(value: object) -> Quantity:
     if isinstance(value, str):
         return parse_quantity(value.strip(_JSON_RAW_SPACE))
     raise QuantityError(f"must be a string or number, not {_kind(value)}")
+
+
+_MILLI_DEN = 1000
+
+
+def round_up_value_to_milli(value: Fraction) -> Fraction:
+    """``value`` rounded to a whole number of thousandths, away from zero.
+
+    What ``Quantity.RoundUp(resource.Milli)`` does (quantity.go; ``int64Amount.AsScale`` ->
+    math.go ``negativeScaleInt64``, "rounded away from zero", and ``infDecAmount.AsScale`` ->
+    ``inf.RoundUp``): 1001u -> 2m, -1n -> -1m, values already on 1m unchanged.
+    """
+    value = Fraction(value)
+    scaled = value * _MILLI_DEN
+    if scaled.denominator == 1:
+        return value
+    magnitude = -(-abs(scaled.numerator) // scaled.denominator)  # ceil(|scaled|)
+    return Fraction(magnitude if value > 0 else -magnitude, _MILLI_DEN)
+
+
+def round_up_to_milli(quantity: Quantity) -> Quantity:
+    """The quantity the API server stores: k8s.io/kubernetes pkg/apis/core/v1/defaults.go
+    ``SetDefaults_ResourceList`` calls ``val.RoundUp(-3)`` on every request and limit
+    before validation. The format is kept; the cached text is dropped only when the value
+    changes (RoundUp keeps ``q.s`` when nothing needs rounding), so ``canonical()`` prints
+    what Go's ``String()`` prints afterwards."""
+    rounded = round_up_value_to_milli(quantity.value)
+    if rounded == quantity.value:
+        return quantity
+    return Quantity(rounded, quantity.format, "")
 
 
 def format_bytes(value: Fraction) -> str:

@@ -1,28 +1,48 @@
-"""Reading memory requests and limits as the API server decodes them.
+"""Reading memory requests and limits as the API server decodes and stores them.
 
-Shared by the memory rules so each rule states only its own verdict. `memory: null` reads
-as absent: the API stores a zero quantity, which the kubelet treats as "no limit".
+Shared by the memory rules so each rule states only its own verdict. Two API behaviours
+every rule inherits from here:
+
+* `memory: null` is a present zero, not an absent value: k8s.io/apimachinery quantity.go
+  `Quantity.UnmarshalJSON` decodes JSON null into a zero Quantity and the map key stays.
+  So `limits: {memory: null}` is a limit of 0 (which the kubelet treats as no limit), and
+  `requests: {memory: null}` is a request of 0, which SetDefaults_Pod does not replace
+  with the limit (it only fills keys that are missing).
+* Comparisons use the stored value: pkg/apis/core/v1/defaults.go `SetDefaults_ResourceList`
+  rounds every request and limit up to 1m before validation (`MemoryValue.stored`).
+  Messages still show values as written (`MemoryValue.shown`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from . import pointer as jp
 from .extract import ContainerView, PodSpecView
-from .quantity import Quantity, QuantityError, parse_manifest_quantity
+from .quantity import (
+    DECIMAL_SI,
+    Quantity,
+    QuantityError,
+    parse_manifest_quantity,
+    round_up_to_milli,
+)
 from .values import type_name
 
 MEMORY = "memory"
+NULL_QUANTITY = Quantity(Fraction(0), DECIMAL_SI, "")
+"""What Go's UnmarshalJSON leaves for `null`: a zero Quantity (printed "0")."""
 
 
 @dataclass(frozen=True)
 class MemoryValue:
+    """One memory request or limit that is present in the manifest (null included)."""
+
     pointer: str
     raw: Any
-    quantity: Quantity | None  # None when the value is not a valid quantity
+    quantity: Quantity | None  # as decoded (null: zero); None when not a valid quantity
     error: str | None
 
     @property
@@ -30,11 +50,34 @@ class MemoryValue:
         return self.quantity is not None and self.quantity.value >= 0
 
     @property
+    def is_null(self) -> bool:
+        return self.raw is None
+
+    @property
+    def stored(self) -> Quantity | None:
+        """The value the API server validates and stores: rounded up to 1m
+        (SetDefaults_ResourceList). None when the value is not a quantity."""
+        return None if self.quantity is None else round_up_to_milli(self.quantity)
+
+    @property
+    def positive(self) -> bool:
+        """Valid and above zero once stored: a value that reserves or caps something."""
+        stored = self.stored
+        return stored is not None and stored.value > 0
+
+    @property
+    def described(self) -> str:
+        """`shown`, with null spelled out as what the API server makes of it."""
+        return "null (read as 0)" if self.is_null else self.shown
+
+    @property
     def shown(self) -> str:
-        """The value for messages: as written when a string, else as the API server reads
-        the YAML number (`1.5e9` is 1500000000, not Python's "1500000000.0")."""
+        """The value for messages: as written when a string, `null` for null, else as the
+        API server reads the YAML number (`1.5e9` is 1500000000, not "1500000000.0")."""
         if isinstance(self.raw, str):
             return self.raw
+        if self.raw is None:
+            return "null"
         if self.quantity is not None:
             return self.quantity.text
         if isinstance(self.raw, bool):
@@ -72,9 +115,11 @@ def _described(value: Any) -> str:
 
 
 def _read_value(section: Mapping[str, Any], pointer: str) -> MemoryValue | None:
-    raw = section.get(MEMORY)
-    if raw is None:
+    if MEMORY not in section:
         return None
+    raw = section[MEMORY]
+    if raw is None:
+        return MemoryValue(pointer, raw, NULL_QUANTITY, None)  # Quantity.UnmarshalJSON
     try:
         return MemoryValue(pointer, raw, parse_manifest_quantity(raw), None)
     except QuantityError as exc:
@@ -130,7 +175,9 @@ def all_memory(pod: PodSpecView) -> Iterator[MemorySettings]:
 
 @dataclass(frozen=True)
 class RequestAndLimit:
-    """A memory request and limit set side by side, both valid: ready to compare."""
+    """A memory request and limit set side by side, both valid: ready to compare.
+    `requested` and `limited` are the stored values (rounded up to 1m), which is what the
+    API server compares; `request.shown`/`limit.shown` are the values as written."""
 
     memory: MemorySettings
     request: MemoryValue
@@ -144,5 +191,84 @@ def requests_with_limits(pod: PodSpecView) -> Iterator[RequestAndLimit]:
         request, limit = memory.request, memory.limit
         if request is None or limit is None or not request.valid or not limit.valid:
             continue
-        if request.quantity is not None and limit.quantity is not None:
-            yield RequestAndLimit(memory, request, limit, request.quantity, limit.quantity)
+        requested, limited = request.stored, limit.stored
+        if requested is not None and limited is not None:
+            yield RequestAndLimit(memory, request, limit, requested, limited)
+
+
+# --- pod-level resources -------------------------------------------------------------------
+
+
+class UnreadableResources(ValueError):
+    """A container's resources cannot be read: memory-quantity-invalid reports why."""
+
+
+def effective_request(memory: MemorySettings) -> MemoryValue | None:
+    """The container's memory request once a Pod is created: pkg/apis/core/v1/defaults.go
+    `SetDefaults_Pod` copies a limit into a request that is missing (not one that is 0 or
+    null). Pods made from a template go through the same defaulting when created."""
+    return memory.request if memory.request is not None else memory.limit
+
+
+def _add(total: Quantity | None, value: Quantity | None) -> Quantity | None:
+    """component-helpers resource/helpers.go `addResourceList` on the memory key: the first
+    value is copied (with its cached text); `Quantity.Add` drops the text and takes the
+    addend's format when the running total is zero."""
+    if value is None:
+        return total
+    if total is None:
+        return value
+    fmt = value.format if total.value == 0 else total.format
+    return Quantity(total.value + value.value, fmt, "")
+
+
+def _max(current: Quantity | None, value: Quantity | None) -> Quantity | None:
+    """helpers.go `maxResourceList`: the larger value is copied; a tie keeps the current."""
+    if value is None:
+        return current
+    if current is None or value.value > current.value:
+        return value
+    return current
+
+
+def aggregate_memory_requests(pod: PodSpecView, *, stored: bool = True) -> Quantity | None:
+    """The pod's aggregate container memory request, as component-helpers
+    resource/helpers.go `AggregateContainerRequests(pod, PodResourcesOptions{})` computes it
+    (`aggregateContainerResourcesByFn` with `containerSpecRequests`): the maximum of
+    sum(regular) + sum(sidecars) and, over the init containers i, init_i + sum(sidecars
+    declared before i), over the requests left after SetDefaults_Pod (`effective_request`).
+
+    `stored` picks the values rounded up to 1m (what validation sees) or as decoded (what
+    SetDefaults_Pod sees: it runs before the resource lists are rounded). Returns None when
+    no container has a memory request (Go's map has no memory key) and raises
+    `UnreadableResources` when a value or a `resources` field cannot be read.
+    """
+    total: Quantity | None = None
+    sidecars: Quantity | None = None
+    init_peak: Quantity | None = None
+    regular = [c for c in pod.containers if c.field == "containers"]
+    init = [c for c in pod.containers if c.field != "containers"]
+    for container in regular:
+        total = _add(total, _request_of(container, stored))
+    for container in init:
+        value = _request_of(container, stored)
+        if container.role == "sidecar container":
+            total = _add(total, value)
+            sidecars = _add(sidecars, value)
+            running = sidecars  # a sidecar keeps running: the ones before it, and itself
+        else:
+            running = _add(value, sidecars)  # this init container and the sidecars before it
+        init_peak = _max(init_peak, running)
+    return _max(total, init_peak)
+
+
+def _request_of(container: ContainerView, stored: bool) -> Quantity | None:
+    memory = container_memory(container)
+    if memory.shape_problems:
+        raise UnreadableResources(container.describe())
+    value = effective_request(memory)
+    if value is None:
+        return None
+    if not value.valid:
+        raise UnreadableResources(container.describe())
+    return value.stored if stored else value.quantity

@@ -318,6 +318,7 @@ def test_rules_lists_every_rule_with_its_default_mode() -> None:
         ("memory-limit-missing", "enforce"),
         ("memory-request-missing", "warn"),
         ("memory-request-exceeds-limit", "enforce"),
+        ("memory-pod-level-conflict", "enforce"),
         ("memory-quantity-invalid", "enforce"),
         ("memory-quantity-suspicious", "enforce"),
         ("memory-limit-ratio", "off"),

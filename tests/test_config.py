@@ -363,6 +363,7 @@ def test_every_parameter_a_rule_reads_is_in_the_default_preset() -> None:
         "memory-limit-missing": {"defaultLimit", "defaultRequest"},
         "memory-request-missing": {"defaultRequest"},
         "memory-request-exceeds-limit": set(),
+        "memory-pod-level-conflict": set(),
         "memory-quantity-invalid": set(),
         "memory-quantity-suspicious": {"floor"},
         "memory-limit-ratio": {"max"},

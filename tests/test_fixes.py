@@ -381,7 +381,12 @@ def test_no_limit_fix_from_a_request_that_needs_a_human(
 
 
 @pytest.mark.parametrize(
-    "pod_resources", [{"requests": {"memory": "256Mi"}}, {"limits": {"memory": 0}}]
+    "pod_resources",
+    [
+        {"requests": {"memory": "256Mi"}},
+        {"limits": {"memory": 0}},
+        {"limits": {"memory": None}},  # null is a pod-level limit of 0
+    ],
 )
 def test_no_limit_fix_under_pod_level_memory(
     pod_resources: dict[str, Any], default_policy: Policy
@@ -413,6 +418,33 @@ def test_request_fix_sets_the_default_request_and_keeps_siblings(default_policy:
         "requests": {"cpu": "100m", "memory": "256Mi"},
         "limits": {"cpu": "1"},
     }
+
+
+@pytest.mark.parametrize("zero", [0, "0Mi", None])
+def test_request_fix_replaces_a_zero_or_null_request(zero: Any, default_policy: Policy) -> None:
+    obj = pod({"resources": {"requests": {"memory": zero, "cpu": "100m"}}})
+    fix = fix_of(obj, "memory-request-missing", default_policy, REQUEST)
+    assert fix == [{"op": "replace", "path": REQUEST, "value": "256Mi"}]
+    assert patched_resources(obj, fix) == {"requests": {"memory": "256Mi", "cpu": "100m"}}
+
+
+@pytest.mark.parametrize(
+    ("container", "pod_resources"),
+    [
+        ({"resources": {"limits": {"memory": 0}}}, None),
+        ({"resources": {"requests": {"memory": 0}, "limits": {"memory": None}}}, None),
+        ({}, {"requests": {"memory": 0}}),
+        ({}, {"limits": {"memory": None}}),
+    ],
+    ids=["zero-limit", "null-limit", "pod-level-zero-request", "pod-level-null-limit"],
+)
+def test_no_request_fix_against_a_zero_limit(
+    container: dict[str, Any], pod_resources: dict[str, Any] | None, default_policy: Policy
+) -> None:
+    """A default request above a container limit of 0 is refused (request > limit), and so
+    is one above a pod-level request or limit of 0 (memory-pod-level-conflict)."""
+    obj = pod(container, **({"resources": pod_resources} if pod_resources else {}))
+    assert fix_of(obj, "memory-request-missing", default_policy, REQUEST) is None
 
 
 def test_fix_in_the_json_output_is_one_operation(tmp_path: Path) -> None:

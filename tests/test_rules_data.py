@@ -17,10 +17,13 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from policies import pointer as jp
 from policies.config import Policy, RuleSettings, load_policy_file, load_preset
@@ -29,8 +32,14 @@ from policies.extract import extract_pod_spec
 from policies.lint import lint_text
 from policies.loader import load_text
 from policies.model import Finding, Mode, Report
-from policies.quantity import parse_manifest_quantity
+from policies.quantity import (
+    parse_manifest_quantity,
+    parse_quantity,
+    round_up_to_milli,
+    round_up_value_to_milli,
+)
 from policies.registry import RULES
+from policies.resources import aggregate_memory_requests
 from tests.conftest import DATA, lint_paths
 
 RULES_DATA = DATA / "rules"
@@ -172,6 +181,7 @@ def resolve(obj: Any, pointer: str) -> tuple[bool, Any]:
 MISSING_RULES = {"memory-limit-missing", "memory-request-missing"}
 VALUE_RULES = {
     "memory-request-exceeds-limit",
+    "memory-pod-level-conflict",
     "memory-quantity-suspicious",
     "memory-limit-ratio",
 }
@@ -366,9 +376,240 @@ def test_invalid_quantity_suggestions(value: str, hint: str, default_policy: Pol
 
 def test_a_zero_limit_is_reported_as_no_limit(default_policy: Policy) -> None:
     """The kubelet and the QoS class treat a zero memory limit as none (IsZero)."""
-    [finding] = _container_findings("{limits: {memory: 0Mi}}", default_policy)
-    assert finding.rule == "memory-limit-missing"
+    findings = _container_findings("{limits: {memory: 0Mi}}", default_policy)
+    assert {f.rule for f in findings} == {"memory-limit-missing", "memory-request-missing"}
+    [finding] = [f for f in findings if f.rule == "memory-limit-missing"]
     assert finding.message == (
-        'Pod p: container "app" has a memory limit of 0, which the kubelet treats as no '
+        'Pod p: container "app" has a memory limit of 0Mi, which the kubelet treats as no '
         "limit; set resources.limits.memory (policy default 512Mi)"
     )
+
+
+# --- null is a zero quantity ---------------------------------------------------------------
+
+
+def test_a_null_limit_is_a_limit_of_zero(default_policy: Policy) -> None:
+    """Quantity.UnmarshalJSON decodes `null` into a zero quantity and the key stays: the
+    request is compared with a limit of 0, and the limit is no limit to the kubelet."""
+    findings = _container_findings(
+        "{requests: {memory: 1Gi}, limits: {memory: null}}", default_policy
+    )
+    messages = {f.rule: f.message for f in findings}
+    assert set(messages) == {"memory-limit-missing", "memory-request-exceeds-limit"}
+    assert messages["memory-request-exceeds-limit"] == (
+        'Pod p: container "app" requests 1Gi of memory, more than its limit null (read as 0); '
+        'the API server rejects it ("must be less than or equal to memory limit of 0")'
+    )
+    assert messages["memory-limit-missing"].startswith(
+        'Pod p: container "app" has a memory limit of null (read as 0), which the kubelet '
+        "treats as no limit;"
+    )
+
+
+@pytest.mark.parametrize(
+    ("resources", "phrase"),
+    [
+        ("{requests: {memory: 0}}", "has a memory request of 0 and no limit"),
+        ("{requests: {memory: null}}", "has a memory request of null (read as 0) and no limit"),
+        (
+            "{requests: {memory: 0Mi}, limits: {memory: null}}",
+            "has a memory request of 0Mi and a memory limit of null (read as 0) (no limit)",
+        ),
+        ("{limits: {memory: 0}}", "has no memory request and a memory limit of 0 (no limit)"),
+    ],
+)
+def test_a_zero_or_null_request_reserves_nothing(
+    resources: str, phrase: str, default_policy: Policy
+) -> None:
+    [finding] = [
+        f
+        for f in _container_findings(resources, forced_on(default_policy, "memory-request-missing"))
+        if f.rule == "memory-request-missing"
+    ]
+    assert finding.message == (
+        f'Pod p: container "app" {phrase}; set resources.requests.memory (policy default 256Mi)'
+    )
+
+
+# --- stored values are rounded up to 1m ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "stored", "shown"),
+    [
+        ("1001u", Fraction(2, 1000), "2m"),
+        ("1000500n", Fraction(2, 1000), "2m"),
+        ("1500u", Fraction(2, 1000), "2m"),
+        ("1n", Fraction(1, 1000), "1m"),
+        ("-1n", Fraction(-1, 1000), "-1m"),  # RoundUp rounds away from zero
+        ("-1500u", Fraction(-2, 1000), "-2m"),
+        ("1e-10", Fraction(1, 1000), "1e-3"),  # the format is kept
+        ("0.1Mi", Fraction(524288, 5), "104857600m"),  # already a whole number of 1m
+        ("100m", Fraction(1, 10), "100m"),
+        ("512Mi", Fraction(512 * 2**20), "512Mi"),
+        ("1.500Gi", Fraction(3 * 2**29), "1536Mi"),
+        ("+1Ki", Fraction(1024), "+1Ki"),  # unchanged: Go keeps the cached text
+        ("0", Fraction(0), "0"),
+    ],
+)
+def test_round_up_to_milli(text: str, stored: Fraction, shown: str) -> None:
+    """pkg/apis/core/v1/defaults.go SetDefaults_ResourceList: `val.RoundUp(-3)`."""
+    quantity = parse_quantity(text)
+    rounded = round_up_to_milli(quantity)
+    assert rounded.value == stored == round_up_value_to_milli(quantity.value)
+    assert rounded.canonical() == shown
+    assert rounded.format == quantity.format
+
+
+@given(st.fractions())
+def test_round_up_value_to_milli_is_the_nearest_milli_away_from_zero(value: Fraction) -> None:
+    rounded = round_up_value_to_milli(value)
+    assert (rounded * 1000).denominator == 1
+    assert abs(rounded) >= abs(value) and abs(rounded) - abs(value) < Fraction(1, 1000)
+    assert rounded == 0 or (rounded > 0) == (value > 0)
+
+
+def test_request_and_limit_are_compared_as_stored(default_policy: Policy) -> None:
+    """1001u and 1000500n are both stored as 2m: the API server accepts the pair."""
+    findings = _container_findings(
+        "{requests: {memory: 1001u}, limits: {memory: 1000500n}}", default_policy
+    )
+    assert not [f for f in findings if f.rule == "memory-request-exceeds-limit"]
+    [finding] = [
+        f
+        for f in _container_findings(
+            "{requests: {memory: 1500u}, limits: {memory: 1m}}", default_policy
+        )
+        if f.rule == "memory-request-exceeds-limit"
+    ]
+    assert finding.message.endswith('("must be less than or equal to memory limit of 1m")')
+
+
+# --- memory-pod-level-conflict ---------------------------------------------------------------
+
+CONFLICT = "memory-pod-level-conflict"
+
+
+def _pod(spec: str) -> str:
+    return "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n" + spec
+
+
+def _conflicts(text: str, policy: Policy) -> list[Finding]:
+    return [f for f in _findings(text, policy) if f.rule == CONFLICT]
+
+
+def test_pod_level_conflict_messages(default_policy: Policy) -> None:
+    text = _pod(
+        "  resources: {requests: {memory: 1Gi}, limits: {memory: 2Gi}}\n"
+        "  initContainers:\n"
+        "    - {name: proxy, image: envoy, restartPolicy: Always,\n"
+        "       resources: {requests: {memory: 256Mi}}}\n"
+        "    - {name: migrate, image: m, resources: {limits: {memory: 900Mi}}}\n"
+        "  containers:\n"
+        "    - {name: app, image: a, resources: {requests: {memory: 64Mi},\n"
+        "       limits: {memory: 3Gi}}}\n"
+    )
+    found = {f.pointer: f for f in _conflicts(text, default_policy)}
+    assert set(found) == {
+        "/spec/resources/requests/memory",
+        "/spec/containers/0/resources/limits/memory",
+    }
+    limit = found["/spec/containers/0/resources/limits/memory"]
+    assert limit.container == "app"
+    assert limit.message == (
+        'Pod p: container "app" has a memory limit of 3Gi, above the pod-level memory limit '
+        '2Gi; the API server rejects it ("must be less than or equal to pod limits of 2Gi")'
+    )
+    request = found["/spec/resources/requests/memory"]
+    assert request.container is None
+    assert request.message == (
+        "Pod p: pod-level resources request 1Gi of memory, less than the containers' "
+        "aggregate request (1156Mi; regular and sidecar containers together, or an init "
+        "container plus the sidecars before it, whichever is more); the API server rejects "
+        'it ("must be greater than or equal to aggregate container requests of 1156Mi")'
+    )
+
+
+def test_pod_level_limit_without_request(default_policy: Policy) -> None:
+    text = _pod(
+        "  resources: {limits: {memory: 1Gi}}\n"
+        "  containers:\n"
+        "    - {name: a, image: a, resources: {requests: {memory: 768Mi}}}\n"
+        "    - {name: b, image: b, resources: {limits: {memory: 512Mi}}}\n"
+    )
+    [finding] = _conflicts(text, default_policy)
+    assert finding.pointer == "/spec/resources/limits/memory"
+    assert finding.message == (
+        "Pod p: pod-level resources set a memory limit of 1Gi and no request, so the API "
+        "server defaults the pod-level request to the containers' aggregate request (1280Mi), "
+        'above that limit; it rejects the Pod ("must be less than or equal to memory limit '
+        'of 1Gi")'
+    )
+
+
+# What the API server answers for each of these pods (validatePodResourceConsistency after
+# SetDefaults_Pod), written out by hand from the source.
+AGGREGATE_CASES = [
+    # (regular requests, init containers as (request, is sidecar), aggregate)
+    ([100], [], 100),
+    ([100, 50], [(300, False)], 300),
+    ([100], [(30, True), (200, False)], 230),  # the sidecar runs next to the init container
+    ([100], [(200, False), (30, True)], 200),  # ... but not next to an earlier one
+    ([100], [(30, True), (40, True), (60, False)], 170),  # 100 + 30 + 40 > 60 + 70
+    ([], [(10, True), (100, False), (20, True), (100, False)], 130),
+    ([], [(None, False)], None),
+    ([None], [(0, False)], 0),
+]
+
+
+@pytest.mark.parametrize(("regular", "init", "aggregate"), AGGREGATE_CASES)
+def test_aggregate_memory_requests(
+    regular: list[int | None], init: list[tuple[int | None, bool]], aggregate: int | None
+) -> None:
+    spec: dict[str, Any] = {"containers": [], "initContainers": []}
+    for i, value in enumerate(regular):
+        spec["containers"].append(_container(f"c{i}", value, False))
+    for i, (value, sidecar) in enumerate(init):
+        spec["initContainers"].append(_container(f"i{i}", value, sidecar))
+    pod, _ = extract_pod_spec({"apiVersion": "v1", "kind": "Pod", "spec": spec})
+    assert pod is not None
+    result = aggregate_memory_requests(pod)
+    assert (None if result is None else result.value) == aggregate
+
+
+def _container(name: str, mebibytes: int | None, sidecar: bool) -> dict[str, Any]:
+    container: dict[str, Any] = {"name": name, "image": "x"}
+    if sidecar:
+        container["restartPolicy"] = "Always"
+    if mebibytes is not None:
+        container["resources"] = {"requests": {"memory": mebibytes}}
+    return container
+
+
+@given(
+    st.lists(st.integers(0, 2**40), max_size=4),
+    st.lists(st.tuples(st.integers(0, 2**40), st.booleans()), max_size=5),
+)
+def test_aggregate_is_the_semantics_formula(
+    regular: list[int], init: list[tuple[int, bool]]
+) -> None:
+    """K8S_SEMANTICS §6: max(sum(regular) + sum(sidecars), max over init containers i of
+    init_i + sum(sidecars declared before i))."""
+    spec: dict[str, Any] = {
+        "containers": [_container(f"c{i}", v, False) for i, v in enumerate(regular)],
+        "initContainers": [_container(f"i{i}", v, s) for i, (v, s) in enumerate(init)],
+    }
+    pod, _ = extract_pod_spec({"apiVersion": "v1", "kind": "Pod", "spec": spec})
+    assert pod is not None
+    sidecars = sum(v for v, sidecar in init if sidecar)
+    peaks = [
+        v + sum(w for w, earlier in init[:i] if earlier)
+        for i, (v, sidecar) in enumerate(init)
+        if not sidecar
+    ]
+    expected = max([sum(regular) + sidecars, *peaks])
+    result = aggregate_memory_requests(pod)
+    if not regular and not init:
+        assert result is None
+    else:
+        assert result is not None and result.value == expected

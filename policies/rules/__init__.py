@@ -6,6 +6,7 @@ from __future__ import annotations
 from . import (
     memory_limit_missing,
     memory_limit_ratio,
+    memory_pod_level_conflict,
     memory_quantity_invalid,
     memory_quantity_suspicious,
     memory_request_exceeds_limit,
@@ -17,6 +18,7 @@ ALL_RULES: tuple[Rule, ...] = (
     memory_limit_missing.RULE,
     memory_request_missing.RULE,
     memory_request_exceeds_limit.RULE,
+    memory_pod_level_conflict.RULE,
     memory_quantity_invalid.RULE,
     memory_quantity_suspicious.RULE,
     memory_limit_ratio.RULE,

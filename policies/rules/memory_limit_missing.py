@@ -13,26 +13,26 @@ from .memory_quantity_suspicious import problem as suspicious_problem
 
 
 def _sets_no_limit(value: MemoryValue | None) -> bool:
-    """Absent, or 0: the kubelet treats a zero memory limit as no limit at all (it checks
-    `Limits.Memory().IsZero()`), and so does the pod's QoS class."""
-    return value is None or (value.quantity is not None and value.quantity.value == 0)
-
-
-def _positive(value: MemoryValue) -> bool:
-    return value.quantity is not None and value.quantity.value > 0
+    """Absent, 0 or null (a zero quantity): the kubelet treats a zero memory limit as no
+    limit at all (it checks `Limits.Memory().IsZero()`), and so does the pod's QoS class."""
+    if value is None:
+        return True
+    stored = value.stored
+    return stored is not None and stored.value == 0
 
 
 def _fix(ctx: Context, memory: MemorySettings) -> list[dict] | None:
     pod = pod_memory(ctx.pod)
     if pod.request is not None or pod.limit is not None:
-        # A pod-level request must cover the sum of the container requests (and a new
+        # A pod-level request must cover the aggregate container requests (and a new
         # limit becomes the container's request when the Pod is created); a container limit
-        # must not exceed a pod-level limit, even one of 0: only a human can size that.
+        # must not exceed a pod-level limit, even one of 0 or null: only a human can size
+        # that (memory-pod-level-conflict).
         return None
     request = memory.request
     if request is not None and not request.valid:
         return None  # memory-quantity-invalid asks for a human first
-    if request is not None and _positive(request):
+    if request is not None and request.positive:
         floor = ctx.policy.params(SUSPICIOUS.id)["floor"]
         if suspicious_problem(request, floor):
             return None  # a limit copied from "512m" would be as wrong as the request
@@ -56,13 +56,16 @@ def check(ctx: Context) -> Iterator[Violation]:
         memory = container_memory(container)
         if not _sets_no_limit(memory.limit) or memory.shape_problems:
             continue
-        if memory.request is not None and _positive(memory.request):
+        if memory.request is not None and memory.request.positive:
             remedy = f"set resources.limits.memory (at least the request, {memory.request.shown})"
         else:
             remedy = f"set resources.limits.memory (policy default {ctx.params['defaultLimit']})"
         problem = "has no memory limit"
         if memory.limit is not None:
-            problem = "has a memory limit of 0, which the kubelet treats as no limit"
+            problem = (
+                f"has a memory limit of {memory.limit.described}, which the kubelet treats "
+                "as no limit"
+            )
         yield Violation(
             pointer=memory.value_pointer("limits"),
             message=f"{ctx.ref.describe()}: {memory.what} {problem}; {remedy}",

@@ -13,6 +13,7 @@ from .base import Context, Rule
 def check(ctx: Context) -> Iterator[Violation]:
     maximum = Fraction(str(ctx.params["max"]))
     for pair in requests_with_limits(ctx.pod):
+        # The stored values (rounded up to 1m), as the scheduler and the kubelet see them.
         if pair.requested.value <= 0:
             continue
         ratio = pair.limited.value / pair.requested.value

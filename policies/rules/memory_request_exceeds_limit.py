@@ -11,13 +11,15 @@ from .base import Context, Rule
 
 def check(ctx: Context) -> Iterator[Violation]:
     for pair in requests_with_limits(ctx.pod):
+        # validation.go validateResourceRequirements compares the stored values (rounded up
+        # to 1m by SetDefaults_ResourceList): 1001u and 1000500n both store as 2m, and pass.
         if pair.requested <= pair.limited:
             continue
         api_error = f"must be less than or equal to memory limit of {pair.limited.canonical()}"
         yield Violation(
             pointer=pair.request.pointer,
             message=f"{ctx.ref.describe()}: {pair.memory.what} requests {pair.request.shown} of "
-            f"memory, more than its limit {pair.limit.shown}; the API server rejects it "
+            f"memory, more than its limit {pair.limit.described}; the API server rejects it "
             f'("{api_error}")',
             container=pair.memory.container,
         )

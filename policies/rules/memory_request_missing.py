@@ -6,39 +6,68 @@ from collections.abc import Iterator
 
 from ..fixes import set_value_ops
 from ..model import Violation
-from ..resources import container_memory, pod_memory
+from ..resources import MemoryValue, container_memory, pod_memory
 from .base import Context, Rule
+
+
+def _unreadable(*values: MemoryValue | None) -> bool:
+    """A value that is there but not a usable quantity: memory-quantity-invalid's business."""
+    return any(value is not None and not value.valid for value in values)
+
+
+def _phrase(request: MemoryValue | None, limit: MemoryValue | None) -> str:
+    """What the container sets: absent values, or zeros (0, null) as written."""
+    has = "no memory request" if request is None else f"a memory request of {request.described}"
+    if limit is None:
+        return f"{has} and no limit"
+    return f"{has} and a memory limit of {limit.described} (no limit)"
 
 
 def check(ctx: Context) -> Iterator[Violation]:
     pod = pod_memory(ctx.pod)
-    if pod.request is not None or pod.limit is not None:
-        return  # pod-level resources give the scheduler the pod's memory
+    if pod.request is not None and pod.request.positive:
+        return  # a pod-level request gives the scheduler the pod's memory
+    if pod.limit is not None and pod.limit.positive:
+        return  # ... and so does a pod-level limit (the request is defaulted from it)
+    if _unreadable(pod.request, pod.limit):
+        return  # a pod-level value is there, only misspelt
     for container in ctx.pod.containers:
         memory = container_memory(container)
-        # A limit alone is enough: the API server copies it into the missing request when
-        # the Pod is created, and Pods made from a template are created the same way.
-        if memory.request is not None or memory.limit is not None or memory.shape_problems:
+        request, limit = memory.request, memory.limit
+        if memory.shape_problems or _unreadable(request, limit):
+            continue
+        # A non-zero limit alone is enough: the API server copies it into the missing
+        # request when the Pod is created (SetDefaults_Pod), and Pods made from a template
+        # are created the same way. A request of 0 or null is kept as is (the key is
+        # there), and reserves nothing.
+        if (request is not None and request.positive) or (limit is not None and limit.positive):
             continue
         default = ctx.params["defaultRequest"]
+        # With a zero or null limit present, a default request would exceed it, and with a
+        # pod-level value of 0 or null the pod-level checks would fail
+        # (memory-pod-level-conflict): the API server would reject the Pod either way.
+        fix = None
+        if limit is None and pod.request is None and pod.limit is None:
+            fix = set_value_ops(ctx.obj, memory.value_pointer("requests"), default)
         yield Violation(
             pointer=memory.value_pointer("requests"),
-            message=f"{ctx.ref.describe()}: {memory.what} has no memory request and no limit; "
+            message=f"{ctx.ref.describe()}: {memory.what} has {_phrase(request, limit)}; "
             f"set resources.requests.memory (policy default {default})",
             container=container.name,
-            fix=set_value_ops(ctx.obj, memory.value_pointer("requests"), default),
+            fix=fix,
         )
 
 
 RULE = Rule(
     id="memory-request-missing",
-    summary="Every container has a memory request or a memory limit (from which the API "
-    "server defaults the request).",
+    summary="Every container has a non-zero memory request or a non-zero memory limit (from "
+    "which the API server defaults the request), or the pod a non-zero pod-level one.",
     why="The scheduler places pods by their requests. A container that requests no memory "
     "is placed on nodes that cannot hold it, and it is the first to be evicted when the "
-    "node runs short (BestEffort pods go first). For Pods and pod templates alike, a limit "
-    "alone is enough: the API server copies the limit into the missing request when each "
-    "Pod is created.",
+    "node runs short (BestEffort pods go first). A request of 0 (or `memory: null`, which "
+    "the API server reads as 0) reserves nothing either. For Pods and pod templates alike, a "
+    "limit alone is enough: the API server copies the limit into the missing request when "
+    "each Pod is created.",
     remediation="Set resources.requests.memory to what the container needs in steady state.",
     example="""\
 apiVersion: apps/v1
