@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache, total_ordering
 
+from .values import type_name
+
 __all__ = [
     "BINARY_SI",
     "DECIMAL_EXPONENT",
@@ -171,7 +173,7 @@ def parse_manifest_quantity(value: object) -> Quantity:
         return parse_quantity(_go_json_float(value))
     if isinstance(value, str):
         return parse_quantity(value.strip(_JSON_RAW_SPACE))
-    raise QuantityError(f"must be a string or number, not {_kind(value)}")
+    raise QuantityError(f"must be a string or number, not {type_name(value)}")
 
 
 _MILLI_DEN = 1000
@@ -576,14 +578,6 @@ def _go_json_float(value: float) -> str:
     sci = len(digits) + exp10 - 1
     body = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
     return f"{sign}{body}e{'-' if sci < 0 else '+'}{abs(sci):02d}".replace("e-0", "e-")
-
-
-def _kind(value: object) -> str:
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return f"a {type(value).__name__}"
 
 
 # --- exact text helpers --------------------------------------------------------------------

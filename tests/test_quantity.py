@@ -825,7 +825,7 @@ def test_go_json_float(value: float, expect: str) -> None:
     [
         (None, "no value"),
         ([1], "must be a string or number, not a list"),
-        ({"a": 1}, "must be a string or number, not an object"),
+        ({"a": 1}, "must be a string or number, not a mapping"),
         (float("nan"), "json: unsupported value: NaN"),
         (float("inf"), "json: unsupported value: +Inf"),
         (float("-inf"), "json: unsupported value: -Inf"),
