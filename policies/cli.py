@@ -90,7 +90,9 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def _paragraph(text: str) -> str:
-    return textwrap.fill(text, width=88, initial_indent="  ", subsequent_indent="  ")
+    return textwrap.fill(
+        text, width=88, initial_indent="  ", subsequent_indent="  ", break_on_hyphens=False
+    )
 
 
 def cmd_explain(args: argparse.Namespace) -> int:

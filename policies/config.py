@@ -6,9 +6,11 @@ says otherwise), validated against the JSON Schema in `schema/`, then frozen.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -25,6 +27,7 @@ from .yamlsafety import SafeLoader
 CONFIG_FILENAME = ".evictguard.yaml"
 PRESETS = ("default", "strict")
 MAX_EXTENDS_DEPTH = 8
+DEFAULT_SYSTEM_NAMESPACES = ("kube-system", "kube-node-lease", "kube-public")
 
 
 class ConfigError(Exception):
@@ -56,6 +59,17 @@ class Policy:
     exemptions: tuple[Exemption, ...] = ()
     source: str = "preset:default"
     disabled: frozenset[str] = field(default_factory=frozenset)  # by --select/--ignore
+    system_namespaces: tuple[str, ...] = DEFAULT_SYSTEM_NAMESPACES
+    feature_gates: Mapping[str, bool] = field(default_factory=dict)
+
+    def feature(self, name: str) -> bool:
+        """A Kubernetes feature gate of the target cluster (alpha gates default to off)."""
+        return bool(self.feature_gates.get(name, False))
+
+    def is_system_namespace(self, namespace: str | None) -> bool:
+        return namespace is not None and any(
+            fnmatchcase(namespace, pattern) for pattern in self.system_namespaces
+        )
 
     def mode(self, rule_id: str) -> Mode:
         if rule_id in self.disabled:
@@ -71,13 +85,7 @@ class Policy:
         return [rule_id for rule_id in RULES if self.mode(rule_id) is not Mode.OFF]
 
     def with_disabled(self, rule_ids: Iterable[str]) -> Policy:
-        return Policy(
-            self.rules,
-            self.extra_kinds,
-            self.exemptions,
-            self.source,
-            self.disabled | frozenset(rule_ids),
-        )
+        return dataclasses.replace(self, disabled=self.disabled | frozenset(rule_ids))
 
 
 def _read_yaml(path: str, label: str) -> Any:
@@ -173,11 +181,14 @@ def _freeze(data: Mapping[str, Any], source: str) -> Policy:
         )
         for e in data.get("exemptions") or ()
     )
+    system = data.get("systemNamespaces")
     return Policy(
         rules=rules,
         extra_kinds=extra,
         exemptions=exemptions,
         source=source,
+        system_namespaces=DEFAULT_SYSTEM_NAMESPACES if system is None else tuple(system),
+        feature_gates=dict(data.get("featureGates") or {}),
     )
 
 

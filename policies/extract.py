@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import pointer as jp
+from .tolerations import TolerationView, read_toleration
 from .values import type_name
 
 TEMPLATE = ("spec", "template", "spec")
@@ -90,11 +91,59 @@ class PodSpecView:
     containers: tuple[ContainerView, ...]  # regular, init and sidecar containers
     ephemeral: tuple[ContainerView, ...]
     metadata_pointer: str  # of the metadata that pods created from it carry
+    tolerations: tuple[TolerationView, ...] = ()
+    daemon: bool = False  # a DaemonSet's pods: the DaemonSet controller adds tolerations
+
+    @property
+    def host_network(self) -> bool:
+        return self.spec.get("hostNetwork") is True
 
     @property
     def resources(self) -> Any:
         """Pod-level `spec.resources` (beta, on by default since Kubernetes 1.34)."""
         return self.spec.get("resources")
+
+
+def is_daemon(obj: Mapping[str, Any]) -> bool:
+    """A DaemonSet, or a Pod whose controller (ownerReference with controller: true) is one."""
+    kind, group = obj.get("kind"), api_group(str(obj.get("apiVersion", "")))
+    if kind == "DaemonSet":
+        return group in POD_SPEC_PATHS["DaemonSet"][0]
+    if kind != "Pod":
+        return False
+    metadata = obj.get("metadata")
+    owners = metadata.get("ownerReferences") if isinstance(metadata, Mapping) else None
+    return any(
+        isinstance(owner, Mapping)
+        and owner.get("controller") is True
+        and owner.get("kind") == "DaemonSet"
+        and api_group(str(owner.get("apiVersion", ""))) in POD_SPEC_PATHS["DaemonSet"][0]
+        for owner in (owners if isinstance(owners, list) else ())
+    )
+
+
+def _tolerations(
+    spec: Mapping[str, Any], spec_pointer: str
+) -> tuple[tuple[TolerationView, ...], list[StructureProblem]]:
+    items = spec.get("tolerations")
+    field_pointer = jp.child(spec_pointer, "tolerations")
+    if items is None:
+        return (), []
+    if not isinstance(items, list):
+        where = jp.to_dotted(field_pointer)
+        return (), [StructureProblem(field_pointer, f"{where} is {type_name(items)}, not a list")]
+    views: list[TolerationView] = []
+    problems: list[StructureProblem] = []
+    for i, item in enumerate(items):
+        item_pointer = jp.child(field_pointer, i)
+        if isinstance(item, Mapping):
+            views.append(read_toleration(item, item_pointer, i))
+        else:
+            where = jp.to_dotted(item_pointer)
+            problems.append(
+                StructureProblem(item_pointer, f"{where} is {type_name(item)}, not a toleration")
+            )
+    return tuple(views), problems
 
 
 def api_group(api_version: str) -> str:
@@ -173,6 +222,8 @@ def extract_pod_spec(
             view = ContainerView(item, item_pointer, i, field_name)
             (ephemeral if field_name == EPHEMERAL_FIELD else containers).append(view)
     metadata_pointer = jp.join(*path[:-1], "metadata")
+    tolerations, toleration_problems = _tolerations(node, spec_pointer)
+    problems += toleration_problems
     view = PodSpecView(
         spec=node,
         pointer=spec_pointer,
@@ -180,5 +231,7 @@ def extract_pod_spec(
         containers=tuple(containers),
         ephemeral=tuple(ephemeral),
         metadata_pointer=metadata_pointer,
+        tolerations=tolerations,
+        daemon=is_daemon(obj),
     )
     return view, problems

@@ -61,3 +61,48 @@ def did_you_mean(options: list[str]) -> str:
         return ""
     quoted = " or ".join(f'"{o}"' for o in options)
     return f"; did you mean {quoted}?"
+
+
+def _normalised(key: str) -> str:
+    return "".join(c for c in key.lower() if c.isalnum() or c == "/")
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance: insertions, deletions, substitutions and swaps of
+    two neighbouring characters each cost one."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, start=1):
+            cost = 0 if ca == cb else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[len(b)]
+
+
+_KUBERNETES_DOMAINS = ("kubernetes.io", "k8s.io")
+
+
+def suggest_taint_key(key: str, known: list[str]) -> str | None:
+    """The known taint key `key` most likely misspells, or None when it looks like a taint
+    of its own. Close means: equal but for case and punctuation (`controlplane`,
+    `notReady`), at most two typing slips in a long key, or the same name under another
+    Kubernetes prefix (`node-role.kubernetes.io/unreachable`)."""
+    if key in known:
+        return None
+    normal = _normalised(key)
+    for candidate in known:
+        if _normalised(candidate) == normal:
+            return candidate
+    scored = sorted((edit_distance(key, c), c) for c in known)
+    if scored and scored[0][0] <= 2 and len(key) >= 12:
+        return scored[0][1]
+    prefix, _, name = key.rpartition("/")
+    if prefix.endswith(_KUBERNETES_DOMAINS):
+        for candidate in known:
+            if candidate.rpartition("/")[2].lower() == name.lower():
+                return candidate
+    return None

@@ -322,6 +322,16 @@ def test_rules_lists_every_rule_with_its_default_mode() -> None:
         ("memory-quantity-invalid", "enforce"),
         ("memory-quantity-suspicious", "enforce"),
         ("memory-limit-ratio", "off"),
+        ("toleration-invalid", "enforce"),
+        ("toleration-never-matches", "warn"),
+        ("toleration-wildcard", "warn"),
+        ("toleration-not-allowed", "warn"),
+        ("toleration-node-pressure", "warn"),
+        ("toleration-control-plane", "warn"),
+        ("noexecute-unbounded", "enforce"),
+        ("noexecute-seconds-too-low", "warn"),
+        ("noexecute-wildcard", "enforce"),
+        ("toleration-shadowed", "warn"),
     ]
     assert [r[0] for r in rows] == list(RULES)
     for row in rows:
@@ -352,8 +362,8 @@ def test_explain_has_what_why_example_and_fix() -> None:
         assert max(len(line) for line in text.splitlines() if not line.startswith("    ")) <= 88
         example = text.split("Example (fails)\n")[1].split("\n\nFix")[0]
         example_text[rule_id] = "\n".join(line[4:] for line in example.splitlines())
-        # The example is a manifest that fails this rule (turned on when the preset has it off).
-        config = () if mode != "off" else ("--config", "tests/data/config/only-ratio.yaml")
+        # The example is a manifest that fails this rule (with the settings idle rules need).
+        config = ("--config", "tests/data/config/explain-examples.yaml")
         examples[rule_id] = ("lint", "--format", "json", *config, "--select", rule_id, "-")
     with ThreadPoolExecutor(max_workers=4) as pool:
         linted = dict(

@@ -367,6 +367,16 @@ def test_every_parameter_a_rule_reads_is_in_the_default_preset() -> None:
         "memory-quantity-invalid": set(),
         "memory-quantity-suspicious": {"floor"},
         "memory-limit-ratio": {"max"},
+        "toleration-invalid": set(),
+        "toleration-never-matches": {"knownTaints"},
+        "toleration-wildcard": set(),
+        "toleration-not-allowed": {"allowlists"},
+        "toleration-node-pressure": set(),
+        "toleration-control-plane": set(),
+        "noexecute-unbounded": {"tolerationSeconds"},
+        "noexecute-seconds-too-low": {"minSeconds"},
+        "noexecute-wildcard": set(),
+        "toleration-shadowed": set(),
     }
     default = load_preset("default")
     assert {r: set(default.params(r)) for r in RULES} == expected

@@ -11,6 +11,16 @@ from . import (
     memory_quantity_suspicious,
     memory_request_exceeds_limit,
     memory_request_missing,
+    noexecute_seconds_too_low,
+    noexecute_unbounded,
+    noexecute_wildcard,
+    toleration_control_plane,
+    toleration_invalid,
+    toleration_never_matches,
+    toleration_node_pressure,
+    toleration_not_allowed,
+    toleration_shadowed,
+    toleration_wildcard,
 )
 from .base import Rule
 
@@ -22,4 +32,14 @@ ALL_RULES: tuple[Rule, ...] = (
     memory_quantity_invalid.RULE,
     memory_quantity_suspicious.RULE,
     memory_limit_ratio.RULE,
+    toleration_invalid.RULE,
+    toleration_never_matches.RULE,
+    toleration_wildcard.RULE,
+    toleration_not_allowed.RULE,
+    toleration_node_pressure.RULE,
+    toleration_control_plane.RULE,
+    noexecute_unbounded.RULE,
+    noexecute_seconds_too_low.RULE,
+    noexecute_wildcard.RULE,
+    toleration_shadowed.RULE,
 )

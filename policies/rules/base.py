@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from ..config import Policy
 
 
+COMPARISON_GATE = "TaintTolerationComparisonOperators"
+
+
 @dataclass(frozen=True)
 class Context:
     """Everything a rule may look at for one object."""
@@ -26,6 +29,15 @@ class Context:
     pod: PodSpecView
     params: Mapping[str, Any]
     policy: Policy
+
+    @property
+    def comparison(self) -> bool:
+        """Lt/Gt tolerations are allowed (and match) on the target cluster."""
+        return self.policy.feature(COMPARISON_GATE)
+
+    @property
+    def in_system_namespace(self) -> bool:
+        return self.policy.is_system_namespace(self.ref.namespace)
 
 
 CheckFunction = Callable[[Context], Iterable[Violation]]

@@ -1,0 +1,184 @@
+"""What the taint manager will do with a pod's tolerations once the pod exists.
+
+The tolerations a pod ends up with are not only those written: the DaemonSet controller
+adds or overwrites its own (`AddOrUpdateDaemonPodTolerations`), and DefaultTolerationSeconds
+appends a 300 s not-ready/unreachable toleration for each key nothing covers. For each
+NoExecute taint the taint manager then uses the *first* toleration in list order that
+tolerates it (`GetMatchingTolerations`); a tolerationSeconds <= 0 means evict now, none
+means stay forever (`getMinTolerationTime`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import product
+
+from .extract import PodSpecView
+from .labels import INT64_MAX
+from .taints import (
+    DAEMONSET_HOST_NETWORK_TOLERATIONS,
+    DAEMONSET_TOLERATIONS,
+    EFFECTS,
+    GT,
+    LIFECYCLE_KEYS,
+    LIFECYCLE_NOEXECUTE_TAINTS as LIFECYCLE_TAINTS,
+    LT,
+    NO_EXECUTE,
+    default_toleration,
+)
+from .tolerations import Toleration, TolerationView, parse_canonical_int
+
+MANIFEST = "manifest"
+DAEMONSET_CONTROLLER = "the DaemonSet controller"
+DEFAULT_TOLERATION_SECONDS = "DefaultTolerationSeconds"
+
+
+@dataclass(frozen=True)
+class Effective:
+    toleration: Toleration
+    origin: str  # MANIFEST, DAEMONSET_CONTROLLER or DEFAULT_TOLERATION_SECONDS
+    view: TolerationView | None = None  # the written toleration it is (or replaced)
+
+    @property
+    def written(self) -> TolerationView | None:
+        """The manifest's toleration when it takes effect as written."""
+        return self.view if self.origin == MANIFEST else None
+
+
+def covers_for_default_seconds(toleration: Toleration, key: str) -> bool:
+    """DefaultTolerationSeconds' test: key and effect only; operator and value are ignored."""
+    return toleration.key in (key, "") and toleration.effect in (NO_EXECUTE, "")
+
+
+def _add_or_update(items: list[Effective], added: Toleration) -> list[Effective]:
+    """`AddOrUpdateTolerationInPodSpec`: every toleration equal to `added` but for its
+    seconds is replaced by it; if none is, it is appended."""
+    out: list[Effective] = []
+    updated = False
+    for item in items:
+        if item.toleration.identity() == added.identity():
+            if item.toleration == added:
+                return items
+            out.append(Effective(added, DAEMONSET_CONTROLLER, item.view))
+            updated = True
+        else:
+            out.append(item)
+    if not updated:
+        out.append(Effective(added, DAEMONSET_CONTROLLER))
+    return out
+
+
+def effective_tolerations(pod: PodSpecView) -> list[Effective]:
+    """The pod's tolerations after the DaemonSet controller and DefaultTolerationSeconds.
+    Tolerations that cannot be decoded are left out (the API server rejects the pod)."""
+    items = [
+        Effective(view.toleration, MANIFEST, view)
+        for view in pod.tolerations
+        if view.toleration is not None
+    ]
+    if pod.daemon:
+        added = DAEMONSET_TOLERATIONS
+        if pod.host_network:
+            added += DAEMONSET_HOST_NETWORK_TOLERATIONS
+        for data in added:
+            items = _add_or_update(items, Toleration.of(data))
+    for key in LIFECYCLE_KEYS:
+        if not any(covers_for_default_seconds(item.toleration, key) for item in items):
+            items.append(Effective(Toleration.of(default_toleration(key)), DEFAULT_TOLERATION_SECONDS))
+    return items
+
+
+def is_default_toleration(toleration: Toleration) -> bool:
+    """Exactly what DefaultTolerationSeconds adds: every rule lets it pass."""
+    return any(toleration == Toleration.of(default_toleration(key)) for key in LIFECYCLE_KEYS)
+
+
+def first_match(
+    taint: Mapping[str, str], items: Sequence[Effective], comparison: bool
+) -> Effective | None:
+    return next((i for i in items if i.toleration.tolerates_taint(taint, comparison)), None)
+
+
+def eviction_delay(toleration: Toleration) -> int | None:
+    """Seconds the pod stays on a node with the taint; None: forever, 0: evicted at once."""
+    if toleration.seconds is None:
+        return None
+    return max(toleration.seconds, 0)
+
+
+# --- shadowing: can a toleration ever be the first to match? -------------------------
+
+_FRESH_KEY = "evictguard.io/no-such-key"
+_FRESH_VALUE = "evictguard-no-such-value"  # a label value no integer comparison accepts
+
+
+def _witness_values(later: Toleration, earlier: Iterable[Toleration]) -> list[str]:
+    """Taint values that tell `later` apart from the union of `earlier`: coverage of
+    integers only changes next to an earlier Lt/Gt bound or Equal value, so these points and
+    their neighbours inside `later`'s range are enough."""
+    if later.is_equal:
+        return [later.value]
+    if later.operator not in (LT, GT):
+        return [_FRESH_VALUE]
+    bound = parse_canonical_int(later.value)
+    if bound is None:
+        return []
+    points = {0, INT64_MAX, bound - 1, bound + 1}
+    for t in earlier:
+        number = parse_canonical_int(t.value)
+        if number is not None:
+            points |= {number - 1, number, number + 1}
+    # Taint values are label values, so never negative; Lt/Gt only read int64.
+    return [str(p) for p in sorted(points) if 0 <= p <= INT64_MAX]
+
+
+def covering(
+    later: Toleration, earlier: Sequence[Toleration], comparison: bool
+) -> list[Toleration] | None:
+    """The earlier tolerations that match first every taint `later` tolerates (NoExecute
+    taints for a NoExecute toleration; every effect for one without an effect), or None
+    when some taint `later` tolerates reaches it first."""
+    effects = [NO_EXECUTE] if later.effect == NO_EXECUTE else list(EFFECTS)
+    keys = [later.key or _FRESH_KEY]
+    used: list[Toleration] = []
+    witnessed = False
+    for key, value, effect in product(keys, _witness_values(later, earlier), effects):
+        if not later.tolerates(key, value, effect, comparison):
+            continue
+        witnessed = True
+        first = next((t for t in earlier if t.tolerates(key, value, effect, comparison)), None)
+        if first is None:
+            return None
+        if first not in used:
+            used.append(first)
+    return used if witnessed else None
+
+
+def lifecycle_first_matches(
+    items: Sequence[Effective], comparison: bool
+) -> list[tuple[Effective, list[str]]]:
+    """For the not-ready and unreachable NoExecute taints, the toleration the taint manager
+    uses (the first that matches), with the taint keys it is used for."""
+    found: list[tuple[Effective, list[str]]] = []
+    for taint in LIFECYCLE_TAINTS:
+        first = first_match(taint, items, comparison)
+        if first is None:
+            continue
+        for entry, keys in found:
+            if entry is first:
+                keys.append(taint["key"])
+                break
+        else:
+            found.append((first, [taint["key"]]))
+    return found
+
+
+def written_tolerations(pod: PodSpecView) -> list[tuple[TolerationView, Toleration]]:
+    """The manifest's decodable tolerations, less DefaultTolerationSeconds' own (which every
+    Pod created through the API carries, so no rule may fault them)."""
+    return [
+        (view, view.toleration)
+        for view in pod.tolerations
+        if view.toleration is not None and not is_default_toleration(view.toleration)
+    ]

@@ -1,0 +1,113 @@
+"""noexecute-unbounded: a pod that stays bound to a dead node forever."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from .. import pointer as jp
+from ..eviction import effective_tolerations, lifecycle_first_matches
+from ..fixes import set_value_ops
+from ..model import JsonPatch, Violation
+from ..taints import EFFECTS, NO_EXECUTE, WELL_KNOWN_TAINTS
+from ..tolerations import FIELDS, SECONDS, Toleration, TolerationView
+from .base import Context, Rule
+
+
+def _with(data: Mapping[str, Any], **changes: Any) -> dict[str, Any]:
+    """`data` with fields changed (None removes one), in the order written, new ones last in
+    the API's order."""
+    out = {k: changes.get(k, v) for k, v in data.items()}
+    for name in FIELDS:
+        if name in changes and name not in out:
+            out[name] = changes[name]
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def _other_effects(t: Toleration) -> list[str]:
+    """The effects an empty-effect toleration also covered, besides NoExecute."""
+    taint = WELL_KNOWN_TAINTS.get(t.key)
+    effects = taint.effects if taint and taint.effects is not None else frozenset(EFFECTS)
+    return [e for e in EFFECTS if e in effects and e != NO_EXECUTE]
+
+
+def fix(obj: Mapping[str, Any], view: TolerationView, seconds: int) -> JsonPatch | None:
+    """Bound the toleration. `tolerationSeconds` is valid only with effect NoExecute, so an
+    empty-effect toleration becomes a bounded NoExecute one (in its place, where the taint
+    manager finds it first) followed by one per other effect it covered."""
+    assert view.toleration is not None
+    if view.toleration.effect == NO_EXECUTE:
+        return set_value_ops(obj, view.field_pointer(SECONDS), seconds)
+    tokens = jp.split(view.pointer)
+    parent, index = jp.join(*tokens[:-1]), int(tokens[-1])
+    ops: JsonPatch = [
+        {
+            "op": "replace",
+            "path": view.pointer,
+            "value": _with(view.data, effect=NO_EXECUTE, tolerationSeconds=seconds),
+        }
+    ]
+    for offset, effect in enumerate(_other_effects(view.toleration), start=1):
+        ops.append(
+            {
+                "op": "add",
+                "path": jp.child(parent, index + offset),
+                "value": _with(view.data, effect=effect, tolerationSeconds=None),
+            }
+        )
+    return ops
+
+
+def check(ctx: Context) -> Iterator[Violation]:
+    if ctx.pod.daemon:
+        return  # the DaemonSet controller itself adds these tolerations without seconds
+    seconds = ctx.params["tolerationSeconds"]
+    items = effective_tolerations(ctx.pod)
+    for entry, keys in lifecycle_first_matches(items, ctx.comparison):
+        view = entry.written
+        if view is None or entry.toleration.seconds is not None:
+            continue
+        taints = " and ".join(f"{k}:NoExecute" for k in keys)
+        yield Violation(
+            pointer=view.field_pointer(SECONDS),
+            message=f"{ctx.ref.describe()}: {view.describe()} tolerates {taints} with no "
+            "tolerationSeconds: the pod stays bound to a dead node forever and its "
+            f"controller never replaces it; set tolerationSeconds (policy default {seconds})",
+            fix=fix(ctx.obj, view, seconds),
+        )
+
+
+RULE = Rule(
+    id="noexecute-unbounded",
+    summary="Tolerations of the NoExecute not-ready/unreachable taints have "
+    "tolerationSeconds (DaemonSets excepted).",
+    why="When a node stops reporting, the node lifecycle controller taints it "
+    "node.kubernetes.io/unreachable (or not-ready) with NoExecute, and the taint manager "
+    "evicts each pod once the tolerationSeconds of the first toleration matching that taint "
+    "have passed. With no tolerationSeconds the pod is never evicted: it stays bound to the "
+    "dead node, its ReplicaSet or StatefulSet counts it as present and never starts a "
+    "replacement, and the service runs short until someone deletes the pod by hand.",
+    remediation="Set tolerationSeconds (300 is the DefaultTolerationSeconds default); with "
+    "no effect set, split it into a NoSchedule toleration and a bounded NoExecute one.",
+    example="""\
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: db
+spec:
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers:
+        - name: db
+          image: postgres:16
+      tolerations:
+        - key: node.kubernetes.io/unreachable
+          operator: Exists
+          effect: NoExecute     # no tolerationSeconds: bound to a dead node forever
+""",
+    check=check,
+    fixable=True,
+)

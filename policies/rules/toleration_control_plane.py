@@ -1,0 +1,59 @@
+"""toleration-control-plane: workloads placed on control-plane nodes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..eviction import written_tolerations
+from ..model import Violation
+from ..taints import CONTROL_PLANE_KEYS, EQUAL, EXISTS
+from .base import Context, Rule
+
+
+def check(ctx: Context) -> Iterator[Violation]:
+    if ctx.pod.daemon or ctx.in_system_namespace:
+        return
+    for view, t in written_tolerations(ctx.pod):
+        # Any value may match: kubeadm's taint has none, other distributions set "true".
+        if t.key not in CONTROL_PLANE_KEYS or t.operator not in ("", EQUAL, EXISTS):
+            continue
+        yield Violation(
+            pointer=view.field_pointer("key"),
+            message=f"{ctx.ref.describe()}: {view.describe()} lets the pod run on "
+            f"control-plane nodes ({t.key}) outside the system namespaces "
+            f"({', '.join(ctx.policy.system_namespaces)}); remove it",
+        )
+
+
+RULE = Rule(
+    id="toleration-control-plane",
+    summary="No toleration of node-role.kubernetes.io/control-plane (or /master) outside "
+    "DaemonSets and the system namespaces.",
+    why="Control-plane nodes carry a NoSchedule taint so that the API server, etcd and the "
+    "controllers keep their memory and CPU. A workload tolerating it can be scheduled "
+    "there, and a memory-hungry one puts etcd and the API server under memory pressure: "
+    "the kubelet then evicts pods on the node and the whole cluster's control plane "
+    "suffers.",
+    remediation="Remove the toleration, or run the workload in a system namespace if it "
+    "is part of the cluster itself.",
+    example="""\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+        - name: app
+          image: nginx
+      tolerations:
+        - key: node-role.kubernetes.io/control-plane
+          operator: Exists
+          effect: NoSchedule
+""",
+    check=check,
+)

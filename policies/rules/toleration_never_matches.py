@@ -1,0 +1,174 @@
+"""toleration-never-matches: a valid toleration aimed at a taint it can never match."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from ..eviction import (
+    covers_for_default_seconds,
+    effective_tolerations,
+    first_match,
+    written_tolerations,
+)
+from ..model import Violation
+from ..suggest import suggest_taint_key
+from ..taints import (
+    EFFECTS,
+    EXISTS,
+    GT,
+    LIFECYCLE_NOEXECUTE_TAINTS,
+    LT,
+    NO_EXECUTE,
+    OTHER,
+    RETIRED_TAINTS,
+    WELL_KNOWN_TAINTS,
+    KnownTaint,
+)
+from ..toleration_validation import validate_toleration
+from ..tolerations import Toleration, describe, parse_canonical_int
+from .base import Context, Rule
+
+
+def known_taints(params: Mapping[str, Any]) -> dict[str, KnownTaint]:
+    """Kubernetes' own taints plus the cluster's, from the policy's `knownTaints`."""
+    known = dict(WELL_KNOWN_TAINTS)
+    for entry in params.get("knownTaints") or ():
+        effects, values = entry.get("effects"), entry.get("values")
+        known[entry["key"]] = KnownTaint(
+            entry["key"],
+            frozenset(effects) if effects else None,
+            frozenset(values) if values is not None else None,
+            OTHER,
+            "the policy's knownTaints",
+        )
+    return known
+
+
+def _one_of(options: frozenset[str]) -> str:
+    shown = sorted(f'"{o}"' if o else "an empty value" for o in options)
+    return " or ".join(shown)
+
+
+def _value_never_matches(t: Toleration, taint: KnownTaint) -> str | None:
+    if taint.values is None:
+        return None
+    if t.is_equal and t.value not in taint.values:
+        if taint.values == frozenset({""}):
+            return f'{taint.key} never carries a value (this toleration wants "{t.value}")'
+        return f'{taint.key} always carries {_one_of(taint.values)}, never "{t.value}"'
+    if t.operator in (LT, GT) and not any(parse_canonical_int(v) is not None for v in taint.values):
+        return f"{taint.key} never carries a number for operator {t.operator} to compare"
+    return None
+
+
+def _intended(t: Toleration, taint: KnownTaint) -> dict[str, Any]:
+    """The toleration the author most likely meant: the right key, an effect the taint has,
+    and Exists where the value could not match."""
+    fixed = t.as_dict()
+    fixed["key"] = taint.key
+    if taint.effects is not None and t.effect and t.effect not in taint.effects:
+        wanted = NO_EXECUTE if t.seconds is not None else t.effect
+        if wanted not in taint.effects:
+            wanted = next(e for e in EFFECTS if e in taint.effects)
+        fixed["effect"] = wanted
+        if wanted != NO_EXECUTE:
+            fixed.pop("tolerationSeconds", None)
+    if _value_never_matches(t, taint):
+        fixed.pop("value", None)
+        fixed["operator"] = EXISTS
+    order = ("key", "operator", "value", "effect", "tolerationSeconds")
+    return {k: fixed[k] for k in order if k in fixed}
+
+
+def _problem(t: Toleration, known: Mapping[str, KnownTaint]) -> tuple[str, str, KnownTaint] | None:
+    """(field, why it never matches, the taint it aims at), or None."""
+    if not t.key:
+        return None
+    if t.key in RETIRED_TAINTS:
+        taint = known[RETIRED_TAINTS[t.key]]
+        return "key", f"no current Kubernetes sets the retired taint {t.key}", taint
+    if t.key not in known:
+        intended = suggest_taint_key(t.key, sorted(known))
+        if intended is None:
+            return None
+        return "key", f"no taint is called {t.key}", known[intended]
+    taint = known[t.key]
+    if taint.effects is not None and t.effect and t.effect not in taint.effects:
+        return "effect", f"{t.key} is only ever a {_one_of(taint.effects)} taint", taint
+    reason = _value_never_matches(t, taint)
+    if reason:
+        return ("value" if t.value else "operator"), reason, taint
+    return None
+
+
+def _evicted_at_once(ctx: Context, t: Toleration) -> list[str]:
+    """The lifecycle taints this toleration stops DefaultTolerationSeconds from covering
+    (it checks key and effect only) while nothing else tolerates them."""
+    if ctx.pod.daemon:
+        return []  # the DaemonSet controller adds its own
+    items = effective_tolerations(ctx.pod)
+    return [
+        taint["key"]
+        for taint in LIFECYCLE_NOEXECUTE_TAINTS
+        if covers_for_default_seconds(t, taint["key"])
+        and first_match(taint, items, ctx.comparison) is None
+    ]
+
+
+def check(ctx: Context) -> Iterator[Violation]:
+    known = known_taints(ctx.params)
+    for view, t in written_tolerations(ctx.pod):
+        if validate_toleration(t, view.field_path(), ctx.comparison):
+            continue  # toleration-invalid reports it
+        found = _problem(t, known)
+        if found is None:
+            continue
+        field, reason, taint = found
+        consequence = "so this toleration never matches"
+        lifecycle = _evicted_at_once(ctx, t)
+        if lifecycle:
+            consequence += (
+                ", and DefaultTolerationSeconds, which looks only at key and effect, counts "
+                "it as tolerating " + " and ".join(lifecycle) + " and adds no 300 s "
+                "toleration of its own: the pod is evicted the moment its node stops "
+                "reporting"
+            )
+        yield Violation(
+            pointer=view.field_pointer(field),
+            message=f"{ctx.ref.describe()}: {view.describe()}: {reason}, {consequence}; "
+            f"did you mean {describe(_intended(t, taint))}?",
+        )
+
+
+RULE = Rule(
+    id="toleration-never-matches",
+    summary="A toleration aimed at a well-known taint can match it: the key is spelt right "
+    "and current, the effect is one the taint has, the value one it carries.",
+    why="Tolerations are matched by exact string comparison, so a misspelt key "
+    "(node.kubernetes.io/unreachble), a retired one (node.alpha.kubernetes.io/notReady), an "
+    "effect the taint never has or a value it never carries is accepted by the API server "
+    "and silently tolerates nothing: pods are kept off nodes meant for them, or evicted "
+    "from a failing node at once instead of after the intended delay. For not-ready and "
+    "unreachable it is worse: DefaultTolerationSeconds checks only key and effect, so an "
+    "Equal toleration with a value suppresses the default 300 s toleration and the pod is "
+    "evicted the moment its node stops reporting.",
+    remediation="Use the key, effect and value the taint really has (the message suggests "
+    "the toleration); list the cluster's own taints in the policy's knownTaints.",
+    example="""\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  containers:
+    - name: app
+      image: nginx
+  tolerations:
+    - key: node.kubernetes.io/unreachble   # typo: tolerates nothing
+      operator: Exists
+      effect: NoExecute
+      tolerationSeconds: 120
+""",
+    check=check,
+)

@@ -1,0 +1,75 @@
+"""toleration-not-allowed: a toleration outside the policy's allowlist for the namespace."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from fnmatch import fnmatchcase
+from typing import Any
+
+from ..eviction import written_tolerations
+from ..model import Violation
+from ..tolerations import Toleration, describe, is_superset
+from .base import Context, Rule
+
+
+def allowlist_for(params: Mapping[str, Any], namespace: str | None) -> list[Mapping[str, Any]] | None:
+    """The tolerations allowed in `namespace` (all matching entries together), or None
+    where the policy defines no allowlist. An object with no namespace matches only
+    patterns that match the empty string, such as `*`."""
+    matched = False
+    allowed: list[Mapping[str, Any]] = []
+    for entry in params.get("allowlists") or ():
+        if any(fnmatchcase(namespace or "", p) for p in entry["namespaces"]):
+            matched = True
+            allowed += entry.get("tolerations") or []
+    return allowed if matched else None
+
+
+def check(ctx: Context) -> Iterator[Violation]:
+    allowed = allowlist_for(ctx.params, ctx.ref.namespace)
+    if allowed is None:
+        return
+    entries = [Toleration.of(a) for a in allowed]
+    where = f"namespace {ctx.ref.namespace}" if ctx.ref.namespace else "objects with no namespace"
+    shown = ", ".join(describe(a) for a in allowed) or "none"
+    for view, t in written_tolerations(ctx.pod):
+        if any(is_superset(entry, t) for entry in entries):
+            continue
+        yield Violation(
+            pointer=view.pointer,
+            message=f"{ctx.ref.describe()}: {view.describe()} is not covered by the policy's "
+            f"allowlist for {where} (allowed: {shown})",
+        )
+
+
+RULE = Rule(
+    id="toleration-not-allowed",
+    summary="Tolerations stay within the policy's allowlist for the object's namespace "
+    "(only where the policy defines one).",
+    why="Tolerations decide which nodes a team's pods may use: dedicated GPU pools, nodes "
+    "reserved for another tenant, the control plane. An allowlist per namespace keeps each "
+    "team on its nodes. Coverage follows the PodTolerationRestriction admission plugin's "
+    "whitelist: an allowed toleration covers one with the same key (or any key, for a "
+    "key-less Exists), the same effect (or any, when it has none), no longer NoExecute "
+    "tolerationSeconds, and a compatible operator and value.",
+    remediation="Remove the toleration, or add it to the namespace's allowlist in the policy.",
+    example="""\
+# policy: allowlists: [{namespaces: [team-a], tolerations: [{key: pool, operator: Equal,
+#                       value: team-a, effect: NoSchedule}]}]
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: team-a
+spec:
+  containers:
+    - name: app
+      image: nginx
+  tolerations:
+    - key: pool
+      operator: Equal
+      value: gpu        # team-a may only use its own pool
+      effect: NoSchedule
+""",
+    check=check,
+)

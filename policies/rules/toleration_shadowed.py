@@ -1,0 +1,77 @@
+"""toleration-shadowed: a NoExecute toleration the taint manager never gets to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..eviction import MANIFEST, Effective, covering, effective_tolerations, is_default_toleration
+from ..model import Violation
+from ..taints import NO_EXECUTE
+from ..tolerations import Toleration, describe
+from .base import Context, Rule
+
+
+def _name(entry: Effective, toleration: Toleration) -> str:
+    if entry.origin == MANIFEST and entry.view is not None:
+        return entry.view.describe()
+    return f"{describe(toleration.as_dict())} (added by {entry.origin})"
+
+
+def check(ctx: Context) -> Iterator[Violation]:
+    items = effective_tolerations(ctx.pod)
+    for position, entry in enumerate(items):
+        view, t = entry.written, entry.toleration
+        if view is None or not t.covers_no_execute or is_default_toleration(t):
+            continue
+        earlier = items[:position]
+        first = covering(t, [e.toleration for e in earlier], ctx.comparison)
+        if not first:
+            continue
+        names = " and ".join(
+            _name(next(e for e in earlier if e.toleration == f), f) for f in first
+        )
+        if t.effect == NO_EXECUTE:
+            what = (
+                "never takes effect: every NoExecute taint it matches is matched first by "
+                f"{names} (the taint manager uses the first matching toleration)"
+            )
+            if t.seconds is not None:
+                what += f", so its tolerationSeconds {t.seconds} is ignored"
+        else:
+            what = f"is redundant: every taint it matches is matched first by {names}"
+        yield Violation(
+            pointer=view.pointer,
+            message=f"{ctx.ref.describe()}: {view.describe()} {what}; remove it or move it up",
+        )
+
+
+RULE = Rule(
+    id="toleration-shadowed",
+    summary="No NoExecute toleration that an earlier toleration always matches before it.",
+    why="For each NoExecute taint the taint manager uses the first toleration in list order "
+    "that matches it, and its tolerationSeconds alone decide when the pod is evicted. A "
+    "later toleration for the same taints is never consulted: the tolerationSeconds its "
+    "author chose (say 600 s for a database on an unreachable node) silently has no effect "
+    "and the earlier one's delay (or none) applies.",
+    remediation="Remove the shadowed toleration, or put the one whose tolerationSeconds "
+    "should apply first.",
+    example="""\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: db
+spec:
+  containers:
+    - name: db
+      image: postgres:16
+  tolerations:
+    - operator: Exists
+      effect: NoExecute
+      tolerationSeconds: 30
+    - key: node.kubernetes.io/unreachable   # never used: the wildcard matches first
+      operator: Exists
+      effect: NoExecute
+      tolerationSeconds: 600
+""",
+    check=check,
+)

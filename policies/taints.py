@@ -1,0 +1,173 @@
+"""The taints Kubernetes itself puts on nodes, and the tolerations its components add.
+
+Data, not branches: rules look things up here. Sources (kubernetes/kubernetes):
+`staging/src/k8s.io/api/core/v1/well_known_taints.go`, the node lifecycle controller
+(`pkg/controller/nodelifecycle`), `plugin/pkg/admission/defaulttolerationseconds`,
+`pkg/controller/daemon/util/daemonset_util.go` and kubeadm's control-plane taint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+NO_SCHEDULE = "NoSchedule"
+PREFER_NO_SCHEDULE = "PreferNoSchedule"
+NO_EXECUTE = "NoExecute"
+EFFECTS = (NO_SCHEDULE, PREFER_NO_SCHEDULE, NO_EXECUTE)  # the order the API lists them in
+
+EQUAL, EXISTS, LT, GT = "Equal", "Exists", "Lt", "Gt"
+
+NOT_READY = "node.kubernetes.io/not-ready"
+UNREACHABLE = "node.kubernetes.io/unreachable"
+MEMORY_PRESSURE = "node.kubernetes.io/memory-pressure"
+DISK_PRESSURE = "node.kubernetes.io/disk-pressure"
+PID_PRESSURE = "node.kubernetes.io/pid-pressure"
+NETWORK_UNAVAILABLE = "node.kubernetes.io/network-unavailable"
+UNSCHEDULABLE = "node.kubernetes.io/unschedulable"
+OUT_OF_SERVICE = "node.kubernetes.io/out-of-service"
+CLOUD_UNINITIALIZED = "node.cloudprovider.kubernetes.io/uninitialized"
+CLOUD_SHUTDOWN = "node.cloudprovider.kubernetes.io/shutdown"
+CONTROL_PLANE = "node-role.kubernetes.io/control-plane"
+MASTER = "node-role.kubernetes.io/master"
+
+LIFECYCLE = "lifecycle"  # NoExecute on a dead node: the taint manager evicts
+PRESSURE = "pressure"  # the kubelet is already evicting pods on this node
+ROLE = "control-plane"
+OTHER = "other"
+
+
+@dataclass(frozen=True)
+class KnownTaint:
+    key: str
+    effects: frozenset[str] | None  # None: whoever sets it chooses
+    values: frozenset[str] | None  # None: any value (distributions differ)
+    category: str
+    set_by: str
+
+
+WELL_KNOWN_TAINTS: dict[str, KnownTaint] = {
+    t.key: t
+    for t in (
+        KnownTaint(
+            NOT_READY,
+            frozenset({NO_SCHEDULE, NO_EXECUTE}),
+            frozenset({""}),
+            LIFECYCLE,
+            "the node lifecycle controller, while the node's Ready condition is False",
+        ),
+        KnownTaint(
+            UNREACHABLE,
+            frozenset({NO_SCHEDULE, NO_EXECUTE}),
+            frozenset({""}),
+            LIFECYCLE,
+            "the node lifecycle controller, while the node's Ready condition is Unknown",
+        ),
+        KnownTaint(
+            MEMORY_PRESSURE,
+            frozenset({NO_SCHEDULE}),
+            frozenset({""}),
+            PRESSURE,
+            "the node lifecycle controller, while the node reports MemoryPressure",
+        ),
+        KnownTaint(
+            DISK_PRESSURE,
+            frozenset({NO_SCHEDULE}),
+            frozenset({""}),
+            PRESSURE,
+            "the node lifecycle controller, while the node reports DiskPressure",
+        ),
+        KnownTaint(
+            PID_PRESSURE,
+            frozenset({NO_SCHEDULE}),
+            frozenset({""}),
+            PRESSURE,
+            "the node lifecycle controller, while the node reports PIDPressure",
+        ),
+        KnownTaint(
+            NETWORK_UNAVAILABLE,
+            frozenset({NO_SCHEDULE}),
+            frozenset({""}),
+            OTHER,
+            "the node lifecycle controller, while the node's network is not configured",
+        ),
+        KnownTaint(
+            UNSCHEDULABLE,
+            frozenset({NO_SCHEDULE}),
+            frozenset({""}),
+            OTHER,
+            "the node lifecycle controller, while the node is cordoned",
+        ),
+        KnownTaint(
+            OUT_OF_SERVICE,
+            None,
+            None,
+            OTHER,
+            "an administrator, after a non-graceful node shutdown",
+        ),
+        KnownTaint(
+            CLOUD_UNINITIALIZED,
+            frozenset({NO_SCHEDULE}),
+            frozenset({"true"}),
+            OTHER,
+            "the kubelet with --cloud-provider=external, until the cloud controller "
+            "initialises the node",
+        ),
+        KnownTaint(
+            CLOUD_SHUTDOWN,
+            frozenset({NO_SCHEDULE}),
+            frozenset({""}),
+            OTHER,
+            "the cloud node lifecycle controller, while the instance is shut down",
+        ),
+        # Values and effects vary between distributions (kubeadm: empty value, NoSchedule;
+        # RKE2: "true"), so only the key is known.
+        KnownTaint(CONTROL_PLANE, None, None, ROLE, "kubeadm and most distributions"),
+        KnownTaint(MASTER, None, None, ROLE, "kubeadm before 1.25 and older distributions"),
+    )
+}
+
+# Keys nothing sets any more: a toleration for them matches no taint on a current cluster.
+RETIRED_TAINTS: dict[str, str] = {
+    "node.alpha.kubernetes.io/notReady": NOT_READY,
+    "node.alpha.kubernetes.io/unreachable": UNREACHABLE,
+    "node.kubernetes.io/out-of-disk": DISK_PRESSURE,  # the OutOfDisk condition is gone
+}
+
+PRESSURE_KEYS = frozenset(k for k, t in WELL_KNOWN_TAINTS.items() if t.category == PRESSURE)
+CONTROL_PLANE_KEYS = frozenset(k for k, t in WELL_KNOWN_TAINTS.items() if t.category == ROLE)
+LIFECYCLE_KEYS = (NOT_READY, UNREACHABLE)
+
+# The NoExecute taints the node lifecycle controller puts on dead nodes (NotReadyTaintTemplate,
+# UnreachableTaintTemplate): what a toleration must bound to let pods move elsewhere.
+LIFECYCLE_NOEXECUTE_TAINTS: tuple[Mapping[str, str], ...] = tuple(
+    {"key": key, "value": "", "effect": NO_EXECUTE} for key in LIFECYCLE_KEYS
+)
+
+# DefaultTolerationSeconds appends one of these for each key no toleration covers
+# (`--default-not-ready-toleration-seconds`, `--default-unreachable-toleration-seconds`).
+DEFAULT_TOLERATION_SECONDS = 300
+
+
+def default_toleration(key: str, seconds: int = DEFAULT_TOLERATION_SECONDS) -> dict[str, Any]:
+    return {"key": key, "operator": EXISTS, "effect": NO_EXECUTE, "tolerationSeconds": seconds}
+
+
+DEFAULT_TOLERATIONS: tuple[dict[str, Any], ...] = tuple(
+    default_toleration(key) for key in LIFECYCLE_KEYS
+)
+
+# AddOrUpdateDaemonPodTolerations: what the DaemonSet controller puts on every daemon pod
+# (without tolerationSeconds: forever), plus network-unavailable for hostNetwork pods.
+DAEMONSET_TOLERATIONS: tuple[dict[str, Any], ...] = (
+    {"key": NOT_READY, "operator": EXISTS, "effect": NO_EXECUTE},
+    {"key": UNREACHABLE, "operator": EXISTS, "effect": NO_EXECUTE},
+    {"key": DISK_PRESSURE, "operator": EXISTS, "effect": NO_SCHEDULE},
+    {"key": MEMORY_PRESSURE, "operator": EXISTS, "effect": NO_SCHEDULE},
+    {"key": PID_PRESSURE, "operator": EXISTS, "effect": NO_SCHEDULE},
+    {"key": UNSCHEDULABLE, "operator": EXISTS, "effect": NO_SCHEDULE},
+)
+DAEMONSET_HOST_NETWORK_TOLERATIONS: tuple[dict[str, Any], ...] = (
+    {"key": NETWORK_UNAVAILABLE, "operator": EXISTS, "effect": NO_SCHEDULE},
+)
