@@ -22,10 +22,12 @@ from .taints import (
     EFFECTS,
     GT,
     LIFECYCLE_KEYS,
-    LIFECYCLE_NOEXECUTE_TAINTS as LIFECYCLE_TAINTS,
     LT,
     NO_EXECUTE,
     default_toleration,
+)
+from .taints import (
+    LIFECYCLE_NOEXECUTE_TAINTS as LIFECYCLE_TAINTS,
 )
 from .tolerations import Toleration, TolerationView, parse_canonical_int
 
@@ -85,7 +87,9 @@ def effective_tolerations(pod: PodSpecView) -> list[Effective]:
             items = _add_or_update(items, Toleration.of(data))
     for key in LIFECYCLE_KEYS:
         if not any(covers_for_default_seconds(item.toleration, key) for item in items):
-            items.append(Effective(Toleration.of(default_toleration(key)), DEFAULT_TOLERATION_SECONDS))
+            items.append(
+                Effective(Toleration.of(default_toleration(key)), DEFAULT_TOLERATION_SECONDS)
+            )
     return items
 
 

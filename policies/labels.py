@@ -70,7 +70,8 @@ def dns1123_subdomain_errors(value: str) -> list[str]:
 
 
 def qualified_name_errors(value: str) -> list[str]:
-    """`IsQualifiedName`: what `ValidateLabelName` (and so a toleration key) must be."""
+    """`IsLabelKey` (formerly `IsQualifiedName`): what `ValidateLabelName`, and so a
+    toleration key, must be."""
     errors: list[str] = []
     parts = value.split("/")
     if len(parts) == 1:
@@ -81,9 +82,9 @@ def qualified_name_errors(value: str) -> list[str]:
             errors.append("prefix part " + empty_error())
         else:
             errors += ["prefix part " + m for m in dns1123_subdomain_errors(prefix)]
-    else:
+    else:  # the wording of content.IsLabelKey (v1.35); older releases said "a qualified name"
         return [
-            "a qualified name "
+            "a valid label key "
             + regex_error(QUALIFIED_NAME_ERR, QUALIFIED_NAME_FMT, "MyName", "my.name", "123-abc")
             + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
         ]

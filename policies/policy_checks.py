@@ -14,8 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
+from .labels import label_value_errors, qualified_name_errors
 from .quantity import QuantityError, parse_manifest_quantity
 from .registry import RULES
+from .toleration_validation import validate_toleration
+from .tolerations import Toleration
 
 if TYPE_CHECKING:
     from .config import Policy
@@ -68,6 +71,7 @@ def _semantic_problems(data: dict[str, Any], label: str) -> list[str]:
                 continue
             if quantity.value < 0:
                 problems.append(f"{label}: rules.{rule_id}.{key}: {value!r} is negative")
+    problems += _toleration_problems(data, label)
     exemptions = data.get("exemptions")
     for i, exemption in enumerate(exemptions if isinstance(exemptions, list) else ()):
         if not isinstance(exemption, dict):
@@ -82,6 +86,45 @@ def _semantic_problems(data: dict[str, Any], label: str) -> list[str]:
                 f"would exempt every object from every rule"
             )
     return problems
+
+
+def _toleration_problems(data: dict[str, Any], label: str) -> list[str]:
+    """Allowlisted tolerations must be ones the API server accepts, and known taints must
+    have keys and values a node taint can have: otherwise they would match nothing."""
+    problems: list[str] = []
+    rules = data.get("rules") if isinstance(data.get("rules"), dict) else {}
+    gates = data.get("featureGates") if isinstance(data.get("featureGates"), dict) else {}
+    comparison = gates.get("TaintTolerationComparisonOperators") is True
+    settings = rules.get("toleration-not-allowed") or {}
+    allowlists = settings.get("allowlists") if isinstance(settings, dict) else None
+    for i, entry in enumerate(allowlists if isinstance(allowlists, list) else ()):
+        listed = entry.get("tolerations") if isinstance(entry, dict) else None
+        for j, item in enumerate(listed if isinstance(listed, list) else ()):
+            if not isinstance(item, dict) or not _well_typed(item):
+                continue  # the schema reports it
+            path = f"rules.toleration-not-allowed.allowlists.{i}.tolerations.{j}"
+            for error in validate_toleration(Toleration.of(item), path, comparison):
+                problems.append(f"{label}: {error}")
+    settings = rules.get("toleration-never-matches") or {}
+    known = settings.get("knownTaints") if isinstance(settings, dict) else None
+    for i, taint in enumerate(known if isinstance(known, list) else ()):
+        key = taint.get("key") if isinstance(taint, dict) else None
+        where = f"{label}: rules.toleration-never-matches.knownTaints.{i}"
+        if isinstance(key, str) and key:
+            problems += [f"{where}.key: {key!r}: {m}" for m in qualified_name_errors(key)]
+        values = taint.get("values") if isinstance(taint, dict) else None
+        for value in values if isinstance(values, list) else ():
+            if isinstance(value, str):
+                problems += [f"{where}.values: {value!r}: {m}" for m in label_value_errors(value)]
+    return problems
+
+
+def _well_typed(item: dict[str, Any]) -> bool:
+    strings = all(isinstance(item.get(k, ""), str) for k in ("key", "operator", "value", "effect"))
+    seconds = item.get("tolerationSeconds")
+    return strings and (
+        seconds is None or (isinstance(seconds, int) and not isinstance(seconds, bool))
+    )
 
 
 def validate_document(data: Any, label: str) -> list[str]:

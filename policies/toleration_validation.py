@@ -28,6 +28,7 @@ EMPTY_KEY_OPERATOR = (
 )
 SECONDS_NEED_NO_EXECUTE = "effect must be 'NoExecute' when `tolerationSeconds` is set"
 EXISTS_WITH_VALUE = "value must be empty when `operator` is 'Exists'"
+NOT_AN_INTEGER = "value must be a valid integer for numeric operators"
 OPERATORS = (EQUAL, EXISTS)
 OPERATORS_WITH_COMPARISON = (EQUAL, EXISTS, LT, GT)
 
@@ -46,14 +47,7 @@ class FieldError:
 
 def go_value(value: Any) -> str:
     """The bad value as `field.Error` prints it: strings quoted (`%q`, or `%#v` for the named
-    string types, which prints the same), a whole toleration as Go's `%#v` of the struct."""
-    if isinstance(value, Toleration):
-        seconds = "(*int64)(nil)" if value.seconds is None else f"(*int64)({value.seconds})"
-        return (
-            f"core.Toleration{{Key:{go_quote(value.key)}, Operator:{go_quote(value.operator)}, "
-            f"Value:{go_quote(value.value)}, Effect:{go_quote(value.effect)}, "
-            f"TolerationSeconds:{seconds}}}"
-        )
+    string types, which prints the same)."""
     if isinstance(value, str):
         return go_quote(value)
     return str(value)
@@ -86,19 +80,13 @@ def validate_toleration(
         if messages:  # reported at .operator, joined with ";", as the API does
             add("operator", INVALID, t.value, ";".join(messages))
     elif t.operator == EXISTS:
-        if t.value:
-            add("operator", INVALID, t, EXISTS_WITH_VALUE)
+        if t.value:  # the bad value is the value since 1.32 (the whole toleration before)
+            add("operator", INVALID, t.value, EXISTS_WITH_VALUE)
     elif t.operator in (LT, GT):
         if not comparison:
             add("operator", NOT_SUPPORTED, t.operator, _not_supported(OPERATORS_WITH_COMPARISON))
-        else:
-            messages = decimal_integer_errors(t.value)
-            for message in messages:
-                add("value", INVALID, t.value, message)
-            if not messages:
-                _, parse_error = parse_int64(t.value)
-                if parse_error:
-                    add("value", INVALID, t.value, parse_error)
+        elif decimal_integer_errors(t.value) or parse_int64(t.value)[1]:
+            add("value", INVALID, t.value, NOT_AN_INTEGER)
     else:
         # The default branch names only Equal and Exists, with or without the feature.
         add("operator", NOT_SUPPORTED, t.operator, _not_supported(OPERATORS))

@@ -263,9 +263,9 @@ def is_superset(ss: Toleration, t: Toleration) -> bool:
         return False
     if t.effect != ss.effect and ss.effect != "":
         return False
-    if ss.effect == NO_EXECUTE and ss.seconds is not None:
-        if t.seconds is None or t.seconds > ss.seconds:
-            return False
+    bounded = ss.effect == NO_EXECUTE and ss.seconds is not None
+    if bounded and (t.seconds is None or t.seconds > ss.seconds):
+        return False
     if ss.operator in ("", EQUAL):
         return t.operator == EQUAL and t.value == ss.value
     return ss.operator == EXISTS

@@ -18,9 +18,10 @@ Every case names where its expectation comes from. Abbreviations in the `source`
   (`Error.Error`, `ErrorBody`, `NotSupported`).
 
 The expected errors are listed in the order Go appends them, so the comparison is ordered.
-Where the source's detail or bad value differs from the implementation, the case is kept and
-marked `xfail(strict=True, raises=SourceDisagreement)`: the field/type part is still checked
-with a plain assert, so only a text or bad-value disagreement counts as the expected failure.
+A detail or bad value that differs from the source raises SourceDisagreement (the field and
+type part is checked with a plain assert first). Two such disagreements found when this
+table was written were fixed in the implementation: Exists with a value reports the value
+(since PR #128119, v1.32), and Lt/Gt values get the fixed v1.35 detail.
 """
 
 from __future__ import annotations
@@ -117,24 +118,6 @@ def unsup(field: str, detail: str | None = None, *, bad: Any = _UNSET) -> Want:
 
 
 T = Toleration
-
-# Since PR #128119 the Exists+value error passes `toleration.Value`; the implementation still
-# passes the whole toleration (what the API server printed up to v1.31).
-EXISTS_BAD_VALUE = pytest.mark.xfail(
-    raises=SourceDisagreement,
-    strict=True,
-    reason='VAL @f3e7f454 and @000f2605: field.Invalid(idxPath.Child("operator"), '
-    "toleration.Value, ...) since PR #128119; implementation reports the whole toleration",
-)
-# VAL @f3e7f454: both the IsDecimalInteger and the ParseInt failure give the fixed detail
-# "value must be a valid integer for numeric operators"; the implementation reports the
-# content.IsDecimalInteger / strconv.ParseInt message texts instead.
-LTGT_DETAIL = pytest.mark.xfail(
-    raises=SourceDisagreement,
-    strict=True,
-    reason="VAL @f3e7f454 Lt/Gt branch: detail is 'value must be a valid integer for numeric "
-    "operators' for both checks; implementation uses IsDecimalInteger/ParseInt texts",
-)
 
 CASES = [
     # ---------------------------------------------------------------- valid tolerations
@@ -391,7 +374,6 @@ CASES = [
         [inv("operator", EXISTS_VALUE, exact=True, bad="bar")],
         POD + " \"value must be empty when `operator` is 'Exists'\"; bad value per " + PR_128119,
         id="exists-with-value",
-        marks=EXISTS_BAD_VALUE,
     ),
     pytest.param(
         T(operator="Exists", value="bar"),
@@ -637,7 +619,6 @@ CASES = [
         [inv("value", NUMERIC_VALUE, exact=True, bad="05")],
         VAL + " (IsDecimalInteger fails); " + DEC_TEST + ' "leading zero digit ..."',
         id="lt-gate-on-leading-zero",
-        marks=LTGT_DETAIL,
     ),
     pytest.param(
         T(key="foo", operator="Gt", value="+5"),
@@ -645,7 +626,6 @@ CASES = [
         [inv("value", NUMERIC_VALUE, exact=True, bad="+5")],
         VAL + "; " + DEC_TEST + ' "positive plus sign"',
         id="gt-gate-on-plus-sign",
-        marks=LTGT_DETAIL,
     ),
     pytest.param(
         T(key="foo", operator="Lt", value="-0"),
@@ -653,7 +633,6 @@ CASES = [
         [inv("value", NUMERIC_VALUE, exact=True, bad="-0")],
         VAL + "; " + DEC_TEST + ' "negative zero"',
         id="lt-gate-on-negative-zero",
-        marks=LTGT_DETAIL,
     ),
     pytest.param(
         T(key="foo", operator="Gt", value=""),
@@ -664,7 +643,6 @@ CASES = [
         + DEC_TEST
         + ' "empty string"',
         id="gt-gate-on-empty",
-        marks=LTGT_DETAIL,
     ),
     pytest.param(
         T(key="foo", operator="Lt", value="abc"),
@@ -672,7 +650,6 @@ CASES = [
         [inv("value", NUMERIC_VALUE, exact=True, bad="abc")],
         VAL + "; " + DEC_TEST + ' "alphabetic"',
         id="lt-gate-on-alphabetic",
-        marks=LTGT_DETAIL,
     ),
     pytest.param(
         T(key="foo", operator="Gt", value="9223372036854775808"),
@@ -680,7 +657,6 @@ CASES = [
         [inv("value", NUMERIC_VALUE, exact=True, bad="9223372036854775808")],
         VAL + ": IsDecimalInteger passes, strconv.ParseInt(v, 10, 64) is out of range",
         id="gt-gate-on-int64-overflow",
-        marks=LTGT_DETAIL,
     ),
     pytest.param(
         T(key="foo", operator="Lt", value="-9223372036854775809"),
@@ -688,7 +664,6 @@ CASES = [
         [inv("value", NUMERIC_VALUE, exact=True, bad="-9223372036854775809")],
         VAL + ": strconv.ParseInt out of range below min int64",
         id="lt-gate-on-int64-underflow",
-        marks=LTGT_DETAIL,
     ),
     pytest.param(
         T(key="foo", operator="Lt", value="1.5"),
@@ -696,7 +671,6 @@ CASES = [
         [inv("value", NUMERIC_VALUE, exact=True, bad="1.5")],
         VAL + "; " + DEC_TEST + ' "decimal number"',
         id="lt-gate-on-fraction",
-        marks=LTGT_DETAIL,
     ),
     pytest.param(
         T(key="foo", operator="Gt", value="1.5", effect="NoSchedule", seconds=10),
@@ -704,7 +678,6 @@ CASES = [
         [inv("effect", SECONDS_EFFECT, exact=True), inv("value", NUMERIC_VALUE, exact=True)],
         VAL + ": seconds check, then the Lt/Gt value check, both reported",
         id="gt-gate-on-bad-value-and-seconds",
-        marks=LTGT_DETAIL,
     ),
     # ---------------------------------------------------------------- gate on: others unchanged
     pytest.param(
@@ -853,7 +826,6 @@ RENDERED = [
         ],
         PR_128119 + " (the 'Now the error message becomes' text); VAL @f3e7f454",
         id="exists-with-value",
-        marks=EXISTS_BAD_VALUE,
     ),
     pytest.param(
         T(key="foo", operator="Lt", value="05"),
@@ -862,7 +834,6 @@ RENDERED = [
         ['spec.tolerations[0].value: Invalid value: "05": ' + NUMERIC_VALUE],
         VAL + ': field.Invalid(idxPath.Child("value"), toleration.Value, ...)',
         id="lt-gate-on-leading-zero",
-        marks=LTGT_DETAIL,
     ),
 ]
 

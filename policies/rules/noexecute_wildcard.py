@@ -10,6 +10,11 @@ from .base import Context, Rule
 
 
 def check(ctx: Context) -> Iterator[Violation]:
+    if ctx.pod.daemon:
+        # Node agents (CNI, log shippers, exporters) are meant to stay on every node, and the
+        # DaemonSet controller already makes them stay on dead ones; a daemon pod has no
+        # replacement elsewhere to wait for.
+        return
     for view, t in written_tolerations(ctx.pod):
         if not (t.is_wildcard and t.covers_no_execute and t.seconds is None):
             continue
@@ -26,7 +31,7 @@ def check(ctx: Context) -> Iterator[Violation]:
 RULE = Rule(
     id="noexecute-wildcard",
     summary="No key-less `operator: Exists` toleration that covers NoExecute (effect "
-    "NoExecute or none) without tolerationSeconds.",
+    "NoExecute or none) without tolerationSeconds, outside DaemonSets.",
     why="A toleration with operator Exists, no key and no effect (or NoExecute) matches "
     "every NoExecute taint, and the taint manager uses the first matching toleration: with "
     "no tolerationSeconds it never evicts the pod. Not from a dead node, not after "

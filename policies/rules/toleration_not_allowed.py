@@ -12,7 +12,9 @@ from ..tolerations import Toleration, describe, is_superset
 from .base import Context, Rule
 
 
-def allowlist_for(params: Mapping[str, Any], namespace: str | None) -> list[Mapping[str, Any]] | None:
+def allowlist_for(
+    params: Mapping[str, Any], namespace: str | None
+) -> list[Mapping[str, Any]] | None:
     """The tolerations allowed in `namespace` (all matching entries together), or None
     where the policy defines no allowlist. An object with no namespace matches only
     patterns that match the empty string, such as `*`."""

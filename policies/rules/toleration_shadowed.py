@@ -27,9 +27,7 @@ def check(ctx: Context) -> Iterator[Violation]:
         first = covering(t, [e.toleration for e in earlier], ctx.comparison)
         if not first:
             continue
-        names = " and ".join(
-            _name(next(e for e in earlier if e.toleration == f), f) for f in first
-        )
+        names = " and ".join(_name(next(e for e in earlier if e.toleration == f), f) for f in first)
         if t.effect == NO_EXECUTE:
             what = (
                 "never takes effect: every NoExecute taint it matches is matched first by "
