@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import yaml
 
-# The only loader anything here uses: safe construction, libyaml when PyYAML has it.
-SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from .goyaml import KubernetesLoader
+
+# The only loader anything here uses: safe construction, libyaml when PyYAML has it, and
+# plain scalars resolved as kubectl resolves them.
+SafeLoader: type = KubernetesLoader
 
 # Alias expansion is bounded the way Kubernetes' YAML decoder (go-yaml) bounds it: a small
 # document whose aliases expand to millions of nodes ("billion laughs") is refused before
