@@ -406,3 +406,73 @@ def test_a_default_request_above_the_default_limit_is_rejected(tmp_path: Path) -
         "'512Mi' (the API server rejects a request above its limit; values after layering "
         "over the preset, so set both)\n"
     )
+
+
+def test_the_readme_policy_example_is_a_valid_policy(tmp_path: Path) -> None:
+    """The example users copy: it must load, and mean what its comments say."""
+    readme = (ROOT / "README.md").read_text("utf-8")
+    block = readme.split("```yaml\n# .evictguard.yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / ".evictguard.yaml"
+    path.write_text(block, "utf-8")
+    policy = load_policy_file(str(path))
+    assert policy.mode("memory-request-missing") is Mode.ENFORCE
+    assert policy.params("memory-request-missing")["defaultRequest"] == "512Mi"
+    assert policy.params("toleration-not-allowed")["allowlists"][0]["namespaces"] == ["team-a-*"]
+    assert policy.is_system_namespace("kube-system") and not policy.is_system_namespace("shop")
+    assert policy.feature("TaintTolerationComparisonOperators") is False
+
+
+def _policy(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "policy.yaml"
+    path.write_text("apiVersion: evictguard.io/v1alpha1\nkind: Policy\n" + body, "utf-8")
+    return path
+
+
+def test_system_namespaces_default_and_replacement(tmp_path: Path) -> None:
+    default = load_preset("default")
+    assert default.system_namespaces == ("kube-system", "kube-node-lease", "kube-public")
+    assert not default.is_system_namespace(None)  # an object with no namespace is not one
+    custom = load_policy_file(str(_policy(tmp_path, "systemNamespaces: [platform-*]\n")))
+    assert custom.is_system_namespace("platform-dns")
+    assert not custom.is_system_namespace("kube-system")  # the list is replaced, not merged
+
+
+def test_toleration_settings_are_checked_like_the_api_server_checks_them(
+    tmp_path: Path,
+) -> None:
+    path = _policy(
+        tmp_path,
+        "featureGates: {TaintTolerationComparisonOperators: true}\n"
+        "rules:\n"
+        "  toleration-not-allowed:\n"
+        "    allowlists:\n"
+        "      - namespaces: [a]\n"
+        "        tolerations:\n"
+        "          - {operator: Equal, value: x}\n"
+        "          - {key: sla, operator: Gt, value: '0950'}\n"
+        "          - {key: ok, operator: Exists, effect: NoExecute, tolerationSeconds: 60}\n"
+        "  toleration-never-matches:\n"
+        "    knownTaints:\n"
+        "      - {key: Example.com/gpu, values: ['-5']}\n"
+        "  noexecute-seconds-too-low: {minSeconds: -1}\n",
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_policy_file(str(path))
+    problems = raised.value.problems
+    assert len(problems) == 5, problems
+    label = str(path)
+    assert f"{label}: noexecute-seconds-too-low" not in problems  # named by its path below
+    assert any(
+        p.startswith(f"{label}: rules.noexecute-seconds-too-low.minSeconds") for p in problems
+    )
+    assert (
+        f"{label}: rules.toleration-not-allowed.allowlists.0.tolerations.0.operator: Invalid "
+        'value: "Equal": operator must be Exists when `key` is empty, which means "match all '
+        'values and all keys"'
+    ) in problems
+    assert (
+        f"{label}: rules.toleration-not-allowed.allowlists.0.tolerations.1.value: Invalid "
+        'value: "0950": value must be a valid integer for numeric operators'
+    ) in problems
+    assert any(".knownTaints.0.key: 'Example.com/gpu': prefix part" in p for p in problems)
+    assert any(".knownTaints.0.values: '-5': a valid label" in p for p in problems)

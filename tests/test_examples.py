@@ -12,6 +12,12 @@ no-limits.yaml, StatefulSet data/cache:
 suppressed.yaml, DaemonSet monitoring/node-exporter (annotation exempts the request rule):
   21    exporter's 3Mi limit is below the 4Mi floor, but the trailing comment silences it
   22:11 container "sidecar": no resources -> no limit (its missing request is exempt)
+tolerations.yaml, Deployment shop/payments (each toleration is reported at its first key,
+or at the field at fault):
+  21:11 unreachable NoExecute without tolerationSeconds -> unbounded (error, fixable)
+  27:30 not-ready with tolerationSeconds 5 (< 60) -> too low, placed on the 5
+  28:16 `controlplane` is a misspelling of control-plane -> never matches, placed on the key
+  32:21 operator `exists` is not supported (case-sensitive) -> invalid, placed on the operator
 typos.yaml, Deployment shop/checkout:
   19:23 request 512m is 0.512 bytes -> suspicious
   21:23 limit 1GB is not a quantity -> invalid (so request-exceeds-limit cannot compare)
@@ -33,6 +39,10 @@ EXPECTED_BAD = {
     ("no-limits.yaml", 37, 11, "error", "memory-limit-missing", "redis"),
     ("no-limits.yaml", 37, 11, "warning", "memory-request-missing", "redis"),
     ("suppressed.yaml", 22, 11, "error", "memory-limit-missing", "sidecar"),
+    ("tolerations.yaml", 21, 11, "error", "noexecute-unbounded", None),
+    ("tolerations.yaml", 27, 30, "warning", "noexecute-seconds-too-low", None),
+    ("tolerations.yaml", 28, 16, "warning", "toleration-never-matches", None),
+    ("tolerations.yaml", 32, 21, "error", "toleration-invalid", None),
     ("typos.yaml", 19, 23, "error", "memory-quantity-suspicious", "checkout"),
     ("typos.yaml", 21, 23, "error", "memory-quantity-invalid", "checkout"),
     ("typos.yaml", 26, 23, "error", "memory-request-exceeds-limit", "envoy"),
@@ -44,12 +54,12 @@ def test_good_examples_pass() -> None:
     assert proc.returncode == 0
     assert (
         proc.stdout
-        == "3 file(s), 3 object(s): 0 error(s), 0 warning(s), 0 info, 0 input error(s)\n"
+        == "4 file(s), 5 object(s): 0 error(s), 0 warning(s), 0 info, 0 input error(s)\n"
     )
     code, report = run_json("--fail-on", "warning", "examples/good")
     assert code == 0
     assert (report["findings"], report["errors"]) == ([], [])
-    assert report["summary"]["objects"] == 3
+    assert report["summary"]["objects"] == 5
 
 
 def test_bad_examples_fail_with_exactly_the_expected_findings() -> None:
@@ -84,6 +94,7 @@ def test_every_offered_fix_silences_its_finding(default_policy) -> None:
         ("memory-limit-missing", "sidecar"),
         ("memory-request-missing", "fetch"),
         ("memory-request-missing", "redis"),
+        ("noexecute-unbounded", None),
     }
     for finding in fixed:
         assert finding.file is not None

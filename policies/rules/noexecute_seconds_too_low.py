@@ -24,11 +24,11 @@ def check(ctx: Context) -> Iterator[Violation]:
                 "values evict at once, they do not mean forever)"
             )
         else:
-            effect = f"the pod is evicted {seconds}s after its node stops reporting"
+            effect = f"the pod is evicted {seconds} s after the taint appears"
         yield Violation(
             pointer=view.field_pointer(SECONDS),
             message=f"{ctx.ref.describe()}: {view.describe()} is the toleration the taint "
-            f"manager uses for {taints}: {effect}, below the policy floor of {floor}s; a "
+            f"manager uses for {taints}: {effect}, below the policy floor of {floor} s; a "
             "short network blip or a kubelet restart evicts every such pod on the node",
         )
 

@@ -92,7 +92,11 @@ def _problem(t: Toleration, known: Mapping[str, KnownTaint]) -> tuple[str, str, 
         intended = suggest_taint_key(t.key, sorted(known))
         if intended is None:
             return None
-        return "key", f"no taint is called {t.key}", known[intended]
+        return (
+            "key",
+            f"{t.key} is not a taint Kubernetes sets (nor one in knownTaints)",
+            known[intended],
+        )
     taint = known[t.key]
     if taint.effects is not None and t.effect and t.effect not in taint.effects:
         return "effect", f"{t.key} is only ever a {_one_of(taint.effects)} taint", taint
