@@ -29,6 +29,7 @@ from .taints import (
 from .taints import (
     LIFECYCLE_NOEXECUTE_TAINTS as LIFECYCLE_TAINTS,
 )
+from .toleration_validation import validate_toleration
 from .tolerations import Toleration, TolerationView, parse_canonical_int
 
 MANIFEST = "manifest"
@@ -71,20 +72,41 @@ def _add_or_update(items: list[Effective], added: Toleration) -> list[Effective]
     return out
 
 
-def effective_tolerations(pod: PodSpecView) -> list[Effective]:
-    """The pod's tolerations after the DaemonSet controller and DefaultTolerationSeconds.
-    Tolerations that cannot be decoded are left out (the API server rejects the pod)."""
-    items = [
-        Effective(view.toleration, MANIFEST, view)
+def daemonset_tolerations(pod: PodSpecView) -> tuple[Toleration, ...]:
+    """What the DaemonSet controller puts on this pod, if it is a daemon pod."""
+    if not pod.daemon:
+        return ()
+    added = DAEMONSET_TOLERATIONS
+    if pod.host_network:
+        added += DAEMONSET_HOST_NETWORK_TOLERATIONS
+    return tuple(Toleration.of(data) for data in added)
+
+
+def valid_tolerations(
+    pod: PodSpecView, comparison: bool
+) -> list[tuple[TolerationView, Toleration]]:
+    """The tolerations the API server accepts; with any other, it rejects the whole pod
+    (toleration-invalid says why), so no other rule reasons about them."""
+    return [
+        (view, view.toleration)
         for view in pod.tolerations
         if view.toleration is not None
+        and not validate_toleration(view.toleration, view.field_path(), comparison)
     ]
-    if pod.daemon:
-        added = DAEMONSET_TOLERATIONS
-        if pod.host_network:
-            added += DAEMONSET_HOST_NETWORK_TOLERATIONS
-        for data in added:
-            items = _add_or_update(items, Toleration.of(data))
+
+
+def effective_tolerations(pod: PodSpecView, comparison: bool) -> list[Effective]:
+    """The pod's tolerations after the DaemonSet controller and DefaultTolerationSeconds,
+    invalid ones left out (see `valid_tolerations`). On a
+    daemon pod read back from the API, the controller's tolerations are already written:
+    they count as the controller's, so a DaemonSet and its pods get the same findings."""
+    controller = daemonset_tolerations(pod)
+    items = [
+        Effective(t, DAEMONSET_CONTROLLER if t in controller else MANIFEST, view)
+        for view, t in valid_tolerations(pod, comparison)
+    ]
+    for added in controller:
+        items = _add_or_update(items, added)
     for key in LIFECYCLE_KEYS:
         if not any(covers_for_default_seconds(item.toleration, key) for item in items):
             items.append(
@@ -178,11 +200,15 @@ def lifecycle_first_matches(
     return found
 
 
-def written_tolerations(pod: PodSpecView) -> list[tuple[TolerationView, Toleration]]:
-    """The manifest's decodable tolerations, less DefaultTolerationSeconds' own (which every
-    Pod created through the API carries, so no rule may fault them)."""
+def written_tolerations(
+    pod: PodSpecView, comparison: bool
+) -> list[tuple[TolerationView, Toleration]]:
+    """The manifest's valid tolerations, less those Kubernetes' own components add
+    (DefaultTolerationSeconds' on every Pod, the DaemonSet controller's on daemon pods),
+    which no rule may fault."""
+    controller = daemonset_tolerations(pod)
     return [
-        (view, view.toleration)
-        for view in pod.tolerations
-        if view.toleration is not None and not is_default_toleration(view.toleration)
+        (view, t)
+        for view, t in valid_tolerations(pod, comparison)
+        if not is_default_toleration(t) and t not in controller
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -52,3 +53,22 @@ def run_cli(
 def run_json(*args: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
     proc = run_cli("lint", "--format", "json", *args, **kwargs)
     return proc.returncode, json.loads(proc.stdout)
+
+
+def list_items(node: Any) -> int:
+    """How many list items a JSON value holds, at any depth."""
+    if isinstance(node, dict):
+        return sum(list_items(v) for v in node.values())
+    if isinstance(node, list):
+        return len(node) + sum(list_items(v) for v in node)
+    return 0
+
+
+def gained_findings(before: list[Any], after: list[Any], grew: bool) -> set[Any]:
+    """The findings a fix created: by (rule, pointer); by count per rule when the fix added
+    list items (splitting a toleration appends copies), whose findings then stand at new
+    pointers without being new problems."""
+    if grew:
+        grown = Counter(f.rule for f in after) - Counter(f.rule for f in before)
+        return set(grown)
+    return {(f.rule, f.pointer) for f in after} - {(f.rule, f.pointer) for f in before}

@@ -12,7 +12,7 @@ from .base import Context, Rule
 
 def check(ctx: Context) -> Iterator[Violation]:
     floor = ctx.params["minSeconds"]
-    items = effective_tolerations(ctx.pod)
+    items = effective_tolerations(ctx.pod, ctx.comparison)
     for entry, keys in lifecycle_first_matches(items, ctx.comparison):
         view, seconds = entry.written, entry.toleration.seconds
         if view is None or seconds is None or seconds >= floor:
@@ -37,11 +37,11 @@ RULE = Rule(
     id="noexecute-seconds-too-low",
     summary="tolerationSeconds for the not-ready/unreachable NoExecute taints is at least "
     "the policy floor (default 60 s).",
-    why="The node lifecycle controller marks a node unreachable about 40 s after its last "
-    "heartbeat (node-monitor-grace-period) and taints it NoExecute; the taint manager then "
-    "evicts a pod when the tolerationSeconds of the first matching toleration run out. A few "
-    "seconds turn every network blip, kubelet restart or slow heartbeat into an eviction of "
-    "all such pods on the node, and zero or negative values evict at once.",
+    why="The node lifecycle controller taints a node not-ready or unreachable with NoExecute "
+    "once it misses heartbeats for node-monitor-grace-period (40 to 50 s, by version), and "
+    "the taint manager evicts each pod when the tolerationSeconds of its first matching "
+    "toleration run out. A few seconds turn every network blip or kubelet restart into the "
+    "eviction of all such pods on the node, and zero or negative values evict at once.",
     remediation="Raise tolerationSeconds to at least the floor, or drop the toleration to "
     "get DefaultTolerationSeconds' 300 s.",
     example="""\

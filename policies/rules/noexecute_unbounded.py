@@ -33,13 +33,16 @@ def _other_effects(t: Toleration) -> list[str]:
 
 def fix(obj: Mapping[str, Any], view: TolerationView, seconds: int) -> JsonPatch | None:
     """Bound the toleration. `tolerationSeconds` is valid only with effect NoExecute, so an
-    empty-effect toleration becomes a bounded NoExecute one (in its place, where the taint
-    manager finds it first) followed by one per other effect it covered."""
+    empty-effect toleration becomes a bounded NoExecute one in its place (where the taint
+    manager still finds it first), and a copy for each other effect it covered is appended
+    (order does not matter for them: only NoExecute matching is first-match). No other
+    toleration moves, so every other finding keeps its place."""
     assert view.toleration is not None
     if view.toleration.effect == NO_EXECUTE:
         return set_value_ops(obj, view.field_pointer(SECONDS), seconds)
     tokens = jp.split(view.pointer)
-    parent, index = jp.join(*tokens[:-1]), int(tokens[-1])
+    parent = jp.join(*tokens[:-1])
+    length = len(_resolve(obj, tokens[:-1]))
     ops: JsonPatch = [
         {
             "op": "replace",
@@ -47,22 +50,29 @@ def fix(obj: Mapping[str, Any], view: TolerationView, seconds: int) -> JsonPatch
             "value": _with(view.data, effect=NO_EXECUTE, tolerationSeconds=seconds),
         }
     ]
-    for offset, effect in enumerate(_other_effects(view.toleration), start=1):
+    for offset, effect in enumerate(_other_effects(view.toleration)):
         ops.append(
             {
                 "op": "add",
-                "path": jp.child(parent, index + offset),
+                "path": jp.child(parent, length + offset),
                 "value": _with(view.data, effect=effect, tolerationSeconds=None),
             }
         )
     return ops
 
 
+def _resolve(obj: Any, tokens: list[str]) -> Any:
+    node = obj
+    for token in tokens:
+        node = node[int(token)] if isinstance(node, list) else node[token]
+    return node
+
+
 def check(ctx: Context) -> Iterator[Violation]:
     if ctx.pod.daemon:
         return  # the DaemonSet controller itself adds these tolerations without seconds
     seconds = ctx.params["tolerationSeconds"]
-    items = effective_tolerations(ctx.pod)
+    items = effective_tolerations(ctx.pod, ctx.comparison)
     for entry, keys in lifecycle_first_matches(items, ctx.comparison):
         view = entry.written
         if view is None or entry.toleration.seconds is not None:
@@ -81,12 +91,12 @@ RULE = Rule(
     id="noexecute-unbounded",
     summary="Tolerations of the NoExecute not-ready/unreachable taints have "
     "tolerationSeconds (DaemonSets excepted).",
-    why="When a node stops reporting, the node lifecycle controller taints it "
-    "node.kubernetes.io/unreachable (or not-ready) with NoExecute, and the taint manager "
-    "evicts each pod once the tolerationSeconds of the first toleration matching that taint "
-    "have passed. With no tolerationSeconds the pod is never evicted: it stays bound to the "
-    "dead node, its ReplicaSet or StatefulSet counts it as present and never starts a "
-    "replacement, and the service runs short until someone deletes the pod by hand.",
+    why="When a node stops reporting, the node lifecycle controller taints it unreachable "
+    "(or not-ready) with NoExecute, and the taint manager evicts each pod once the "
+    "tolerationSeconds of the first matching toleration have passed. With none, the pod is "
+    "never evicted: it stays bound to the dead node, its ReplicaSet or StatefulSet counts it "
+    "and starts no replacement, and the service runs short until someone deletes it by "
+    "hand.",
     remediation="Set tolerationSeconds (300 is the DefaultTolerationSeconds default); with "
     "no effect set, split it into a NoSchedule toleration and a bounded NoExecute one.",
     example="""\

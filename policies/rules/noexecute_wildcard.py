@@ -15,7 +15,7 @@ def check(ctx: Context) -> Iterator[Violation]:
         # DaemonSet controller already makes them stay on dead ones; a daemon pod has no
         # replacement elsewhere to wait for.
         return
-    for view, t in written_tolerations(ctx.pod):
+    for view, t in written_tolerations(ctx.pod, ctx.comparison):
         if not (t.is_wildcard and t.covers_no_execute and t.seconds is None):
             continue
         yield Violation(
@@ -32,13 +32,12 @@ RULE = Rule(
     id="noexecute-wildcard",
     summary="No key-less `operator: Exists` toleration that covers NoExecute (effect "
     "NoExecute or none) without tolerationSeconds, outside DaemonSets.",
-    why="A toleration with operator Exists, no key and no effect (or NoExecute) matches "
-    "every NoExecute taint, and the taint manager uses the first matching toleration: with "
-    "no tolerationSeconds it never evicts the pod. Not from a dead node, not after "
-    "node.kubernetes.io/out-of-service marks a non-graceful shutdown (so its volumes stay "
-    "attached there), not for the NoExecute taints operators and autoscalers use to drain "
-    "nodes. It also beats DefaultTolerationSeconds' 300 s not-ready/unreachable "
-    "tolerations, which the plugin no longer adds.",
+    why="A toleration with operator Exists, no key and no effect (or NoExecute) matches every "
+    "NoExecute taint first, so with no tolerationSeconds the taint manager never evicts the "
+    "pod: not from a dead node, not after node.kubernetes.io/out-of-service marks a "
+    "non-graceful shutdown (its volumes stay attached there), not for the NoExecute taints "
+    "used to drain nodes. It also stops DefaultTolerationSeconds from adding its 300 s "
+    "not-ready and unreachable tolerations.",
     remediation="Tolerate the taints the workload needs by key, or bound the wildcard: "
     "effect NoExecute with tolerationSeconds.",
     example="""\

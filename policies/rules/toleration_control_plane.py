@@ -13,7 +13,7 @@ from .base import Context, Rule
 def check(ctx: Context) -> Iterator[Violation]:
     if ctx.pod.daemon or ctx.in_system_namespace:
         return
-    for view, t in written_tolerations(ctx.pod):
+    for view, t in written_tolerations(ctx.pod, ctx.comparison):
         # Any value may match: kubeadm's taint has none, other distributions set "true".
         if t.key not in CONTROL_PLANE_KEYS or t.operator not in ("", EQUAL, EXISTS):
             continue
@@ -29,11 +29,10 @@ RULE = Rule(
     id="toleration-control-plane",
     summary="No toleration of node-role.kubernetes.io/control-plane (or /master) outside "
     "DaemonSets and the system namespaces.",
-    why="Control-plane nodes carry a NoSchedule taint so that the API server, etcd and the "
-    "controllers keep their memory and CPU. A workload tolerating it can be scheduled "
-    "there, and a memory-hungry one puts etcd and the API server under memory pressure: "
-    "the kubelet then evicts pods on the node and the whole cluster's control plane "
-    "suffers.",
+    why="Control-plane nodes are tainted NoSchedule so that etcd, the API server and the "
+    "controllers keep their memory and CPU. A workload tolerating the taint can be "
+    "scheduled there, and a memory-hungry one puts the node under memory pressure: the "
+    "kubelet starts evicting pods and the whole cluster's control plane suffers.",
     remediation="Remove the toleration, or run the workload in a system namespace if it "
     "is part of the cluster itself.",
     example="""\

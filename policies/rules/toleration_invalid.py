@@ -31,12 +31,11 @@ RULE = Rule(
     id="toleration-invalid",
     summary="Every toleration passes the API server's validation (ValidateTolerations) and "
     "decodes (field types, known fields).",
-    why="The API server rejects a Pod whose tolerations are invalid, and for a Deployment, "
-    "StatefulSet or Job it rejects the object itself; where only the Pods are checked (a "
-    "controller creating them from a template another tool let through) the ReplicaSet "
-    "fails to create any Pod and the rollout stalls with FailedCreate events. An empty key "
-    "needs operator Exists; Exists takes no value; Equal's value must be a label value; "
-    "operators and effects are case-sensitive; tolerationSeconds needs effect NoExecute.",
+    why="The API server validates tolerations in Pods and in every workload's pod template, "
+    "so one invalid toleration fails the whole deploy (or, when a webhook adds it, leaves the "
+    "ReplicaSet unable to create Pods, with FailedCreate events). Operators and effects are "
+    "case-sensitive, an empty key needs operator Exists, Exists takes no value, Equal's "
+    "value must be a label value, and tolerationSeconds needs effect NoExecute.",
     remediation="Fix the field the message names, as the API server's message says.",
     example="""\
 apiVersion: v1

@@ -25,7 +25,6 @@ from ..taints import (
     WELL_KNOWN_TAINTS,
     KnownTaint,
 )
-from ..toleration_validation import validate_toleration
 from ..tolerations import Toleration, describe, parse_canonical_int
 from .base import Context, Rule
 
@@ -111,7 +110,7 @@ def _evicted_at_once(ctx: Context, t: Toleration) -> list[str]:
     (it checks key and effect only) while nothing else tolerates them."""
     if ctx.pod.daemon:
         return []  # the DaemonSet controller adds its own
-    items = effective_tolerations(ctx.pod)
+    items = effective_tolerations(ctx.pod, ctx.comparison)
     return [
         taint["key"]
         for taint in LIFECYCLE_NOEXECUTE_TAINTS
@@ -122,9 +121,7 @@ def _evicted_at_once(ctx: Context, t: Toleration) -> list[str]:
 
 def check(ctx: Context) -> Iterator[Violation]:
     known = known_taints(ctx.params)
-    for view, t in written_tolerations(ctx.pod):
-        if validate_toleration(t, view.field_path(), ctx.comparison):
-            continue  # toleration-invalid reports it
+    for view, t in written_tolerations(ctx.pod, ctx.comparison):
         found = _problem(t, known)
         if found is None:
             continue
@@ -149,14 +146,13 @@ RULE = Rule(
     id="toleration-never-matches",
     summary="A toleration aimed at a well-known taint can match it: the key is spelt right "
     "and current, the effect is one the taint has, the value one it carries.",
-    why="Tolerations are matched by exact string comparison, so a misspelt key "
-    "(node.kubernetes.io/unreachble), a retired one (node.alpha.kubernetes.io/notReady), an "
-    "effect the taint never has or a value it never carries is accepted by the API server "
-    "and silently tolerates nothing: pods are kept off nodes meant for them, or evicted "
-    "from a failing node at once instead of after the intended delay. For not-ready and "
-    "unreachable it is worse: DefaultTolerationSeconds checks only key and effect, so an "
-    "Equal toleration with a value suppresses the default 300 s toleration and the pod is "
-    "evicted the moment its node stops reporting.",
+    why="Tolerations match taints by exact string comparison, so a misspelt or retired key, "
+    "an effect the taint never has or a value it never carries passes validation and "
+    "tolerates nothing: the pod is kept off the nodes meant for it, or evicted at once "
+    "instead of after the intended delay. For not-ready and unreachable it is worse: "
+    "DefaultTolerationSeconds looks only at key and effect, so an Equal toleration with a "
+    "value suppresses the default 300 s toleration and the pod is evicted the moment the "
+    "taint appears.",
     remediation="Use the key, effect and value the taint really has (the message suggests "
     "the toleration); list the cluster's own taints in the policy's knownTaints.",
     example="""\

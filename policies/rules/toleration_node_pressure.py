@@ -13,7 +13,7 @@ from .base import Context, Rule
 def check(ctx: Context) -> Iterator[Violation]:
     if ctx.pod.daemon:
         return  # the DaemonSet controller adds these tolerations to every daemon pod itself
-    for view, t in written_tolerations(ctx.pod):
+    for view, t in written_tolerations(ctx.pod, ctx.comparison):
         if t.key not in PRESSURE_KEYS or not t.tolerates(t.key, "", NO_SCHEDULE, ctx.comparison):
             continue
         pressure = t.key.rsplit("/", 1)[1]
@@ -28,11 +28,11 @@ def check(ctx: Context) -> Iterator[Violation]:
 RULE = Rule(
     id="toleration-node-pressure",
     summary="No toleration of the memory-, disk- or pid-pressure taints outside DaemonSets.",
-    why="The node lifecycle controller taints a node node.kubernetes.io/memory-pressure "
-    "(disk-pressure, pid-pressure) with NoSchedule while the kubelet reports that "
-    "condition, that is while the kubelet is evicting pods to reclaim the resource. A pod "
-    "tolerating the taint is scheduled straight onto that node and becomes a candidate for "
-    "the next eviction round (first those using most above their requests).",
+    why="The node lifecycle controller taints a node memory-, disk- or pid-pressure "
+    "(NoSchedule) while its kubelet reports the condition, that is while the kubelet is "
+    "evicting pods to reclaim the resource. A pod tolerating the taint is scheduled straight "
+    "onto that node and joins the next eviction round (pods furthest above their requests "
+    "go first).",
     remediation="Remove the toleration; only node agents (DaemonSets) need it, and the "
     "DaemonSet controller adds it for them.",
     example="""\

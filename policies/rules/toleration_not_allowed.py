@@ -34,7 +34,7 @@ def check(ctx: Context) -> Iterator[Violation]:
     entries = [Toleration.of(a) for a in allowed]
     where = f"namespace {ctx.ref.namespace}" if ctx.ref.namespace else "objects with no namespace"
     shown = ", ".join(describe(a) for a in allowed) or "none"
-    for view, t in written_tolerations(ctx.pod):
+    for view, t in written_tolerations(ctx.pod, ctx.comparison):
         if any(is_superset(entry, t) for entry in entries):
             continue
         yield Violation(
@@ -48,12 +48,12 @@ RULE = Rule(
     id="toleration-not-allowed",
     summary="Tolerations stay within the policy's allowlist for the object's namespace "
     "(only where the policy defines one).",
-    why="Tolerations decide which nodes a team's pods may use: dedicated GPU pools, nodes "
-    "reserved for another tenant, the control plane. An allowlist per namespace keeps each "
-    "team on its nodes. Coverage follows the PodTolerationRestriction admission plugin's "
-    "whitelist: an allowed toleration covers one with the same key (or any key, for a "
-    "key-less Exists), the same effect (or any, when it has none), no longer NoExecute "
-    "tolerationSeconds, and a compatible operator and value.",
+    why="Tolerations decide which nodes a team's pods may use (dedicated pools, another "
+    "tenant's nodes, the control plane), so an allowlist per namespace keeps each team on "
+    "its own nodes. Coverage is PodTolerationRestriction's whitelist check: an allowed "
+    "toleration covers one with the same key (any key for a key-less Exists), the same "
+    "effect (any when it has none), no longer NoExecute tolerationSeconds, and a compatible "
+    "operator and value.",
     remediation="Remove the toleration, or add it to the namespace's allowlist in the policy.",
     example="""\
 # policy: allowlists: [{namespaces: [team-a], tolerations: [{key: pool, operator: Equal,

@@ -18,7 +18,7 @@ def _name(entry: Effective, toleration: Toleration) -> str:
 
 
 def check(ctx: Context) -> Iterator[Violation]:
-    items = effective_tolerations(ctx.pod)
+    items = effective_tolerations(ctx.pod, ctx.comparison)
     for position, entry in enumerate(items):
         view, t = entry.written, entry.toleration
         if view is None or not t.covers_no_execute or is_default_toleration(t):
@@ -47,10 +47,9 @@ RULE = Rule(
     id="toleration-shadowed",
     summary="No NoExecute toleration that an earlier toleration always matches before it.",
     why="For each NoExecute taint the taint manager uses the first toleration in list order "
-    "that matches it, and its tolerationSeconds alone decide when the pod is evicted. A "
-    "later toleration for the same taints is never consulted: the tolerationSeconds its "
-    "author chose (say 600 s for a database on an unreachable node) silently has no effect "
-    "and the earlier one's delay (or none) applies.",
+    "that matches it, and that toleration's tolerationSeconds alone decide when the pod is "
+    "evicted. A later toleration for the same taints is never consulted, so the delay its "
+    "author chose (say 600 s for a database) silently does not apply.",
     remediation="Remove the shadowed toleration, or put the one whose tolerationSeconds "
     "should apply first.",
     example="""\

@@ -13,7 +13,7 @@ from .base import Context, Rule
 def check(ctx: Context) -> Iterator[Violation]:
     if ctx.pod.daemon or ctx.in_system_namespace:
         return  # node agents belong on every node; so do the cluster's own components
-    for view, t in written_tolerations(ctx.pod):
+    for view, t in written_tolerations(ctx.pod, ctx.comparison):
         if not t.is_wildcard or t.effect not in ("", NO_SCHEDULE):
             continue  # a NoExecute-only wildcard keeps no pod off a node: noexecute-wildcard
         scope = "every taint" if not t.effect else "every NoSchedule taint"
@@ -30,9 +30,10 @@ RULE = Rule(
     summary="No key-less `operator: Exists` toleration (with no effect or NoSchedule) "
     "outside DaemonSets and the system namespaces.",
     why="A toleration with operator Exists and no key matches every taint, so the scheduler "
-    "ignores all NoSchedule taints for the pod: it lands on control-plane nodes, on cordoned "
-    "nodes being drained, and on nodes whose kubelet is already evicting pods under memory "
-    "or disk pressure. Node agents run by DaemonSets need that; ordinary workloads do not.",
+    "ignores every NoSchedule taint for the pod: it lands on control-plane nodes, on "
+    "cordoned nodes being drained, and on nodes whose kubelet is already evicting pods "
+    "under memory or disk pressure. Node agents run by DaemonSets need that; ordinary "
+    "workloads do not.",
     remediation="List the taints the workload really needs to tolerate, by key.",
     example="""\
 apiVersion: apps/v1
