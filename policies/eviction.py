@@ -105,8 +105,9 @@ def effective_tolerations(pod: PodSpecView, comparison: bool) -> list[Effective]
         Effective(t, DAEMONSET_CONTROLLER if t in controller else MANIFEST, view)
         for view, t in valid_tolerations(pod, comparison)
     ]
-    for added in controller:
-        items = _add_or_update(items, added)
+    if not pod.is_pod:  # the controller edits the template it creates a pod from, once:
+        for added in controller:  # a daemon Pod may have changed its seconds since
+            items = _add_or_update(items, added)
     for key in LIFECYCLE_KEYS:
         if not any(covers_for_default_seconds(item.toleration, key) for item in items):
             items.append(

@@ -135,6 +135,10 @@ def _show(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{_show(str(k))}: {_show(v)}" for k, v in value.items()) + "}"
     return str(value)
 
 

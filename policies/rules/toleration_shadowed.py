@@ -12,9 +12,13 @@ from .base import Context, Rule
 
 
 def _name(entry: Effective, toleration: Toleration) -> str:
-    if entry.origin == MANIFEST and entry.view is not None:
+    if entry.view is None:
+        return f"{describe(toleration.as_dict())} (added by {entry.origin})"
+    if entry.origin == MANIFEST or entry.toleration == entry.view.toleration:
         return entry.view.describe()
-    return f"{describe(toleration.as_dict())} (added by {entry.origin})"
+    return (
+        f"{entry.view.describe()} (as {entry.origin} rewrites it: {describe(toleration.as_dict())})"
+    )
 
 
 def check(ctx: Context) -> Iterator[Violation]:
