@@ -37,11 +37,12 @@ RULE = Rule(
     id="noexecute-seconds-too-low",
     summary="tolerationSeconds for the not-ready/unreachable NoExecute taints is at least "
     "the policy floor (default 60 s).",
-    why="The node lifecycle controller taints a node not-ready or unreachable with NoExecute "
-    "once it misses heartbeats for node-monitor-grace-period (40 to 50 s, by version), and "
-    "the taint manager evicts each pod when the tolerationSeconds of its first matching "
-    "toleration run out. A few seconds turn every network blip or kubelet restart into the "
-    "eviction of all such pods on the node, and zero or negative values evict at once.",
+    why="The node lifecycle controller taints a node unreachable with NoExecute once it has "
+    "missed heartbeats for node-monitor-grace-period (40 to 50 s, by version), or not-ready "
+    "when its kubelet reports NotReady, and the taint manager evicts each pod when the "
+    "tolerationSeconds of its first matching toleration run out. A few seconds turn every "
+    "network blip or kubelet restart into the eviction of all such pods on the node, and "
+    "zero or negative values evict at once.",
     remediation="Raise tolerationSeconds to at least the floor, or drop the toleration to "
     "get DefaultTolerationSeconds' 300 s.",
     example="""\

@@ -91,12 +91,12 @@ RULE = Rule(
     id="noexecute-unbounded",
     summary="Tolerations of the NoExecute not-ready/unreachable taints have "
     "tolerationSeconds (DaemonSets excepted).",
-    why="When a node stops reporting, the node lifecycle controller taints it unreachable "
-    "(or not-ready) with NoExecute, and the taint manager evicts each pod once the "
-    "tolerationSeconds of the first matching toleration have passed. With none, the pod is "
-    "never evicted: it stays bound to the dead node, its ReplicaSet or StatefulSet counts it "
-    "and starts no replacement, and the service runs short until someone deletes it by "
-    "hand.",
+    why="When a node stops reporting (or reports NotReady), the node lifecycle controller "
+    "taints it unreachable (or not-ready) with NoExecute, and the taint manager evicts "
+    "each pod once the tolerationSeconds of the first matching toleration have passed. "
+    "With none, the pod is never evicted: it stays bound to the dead node, its ReplicaSet "
+    "or StatefulSet counts it and starts no replacement, and the service runs short until "
+    "someone deletes it by hand.",
     remediation="Set tolerationSeconds (300 is the DefaultTolerationSeconds default); with "
     "no effect set, split it into a NoSchedule toleration and a bounded NoExecute one.",
     example="""\

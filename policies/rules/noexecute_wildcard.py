@@ -33,11 +33,11 @@ RULE = Rule(
     summary="No key-less `operator: Exists` toleration that covers NoExecute (effect "
     "NoExecute or none) without tolerationSeconds, outside DaemonSets.",
     why="A toleration with operator Exists, no key and no effect (or NoExecute) matches every "
-    "NoExecute taint first, so with no tolerationSeconds the taint manager never evicts the "
-    "pod: not from a dead node, not after node.kubernetes.io/out-of-service marks a "
-    "non-graceful shutdown (its volumes stay attached there), not for the NoExecute taints "
-    "used to drain nodes. It also stops DefaultTolerationSeconds from adding its 300 s "
-    "not-ready and unreachable tolerations.",
+    "NoExecute taint, so without tolerationSeconds the taint manager never evicts the pod "
+    "for any taint it is the first match for: not from a dead node, not after "
+    "node.kubernetes.io/out-of-service marks a non-graceful shutdown (its volumes stay "
+    "attached there), not for the NoExecute taints used to drain nodes. It also stops "
+    "DefaultTolerationSeconds from adding its 300 s not-ready and unreachable tolerations.",
     remediation="Tolerate the taints the workload needs by key, or bound the wildcard: "
     "effect NoExecute with tolerationSeconds.",
     example="""\
