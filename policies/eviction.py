@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from itertools import product
 
 from .extract import PodSpecView
@@ -91,20 +92,36 @@ def valid_tolerations(
         (view, view.toleration)
         for view in pod.tolerations
         if view.toleration is not None
+        and not view.problems  # an unknown field: kubectl's strict validation rejects it
         and not validate_toleration(view.toleration, view.field_path(), comparison)
     ]
 
 
+def _origins(pod: PodSpecView, comparison: bool) -> list[tuple[TolerationView, Toleration, str]]:
+    """Who put each valid written toleration there. On a Pod read back from the API, the
+    DaemonSet controller's and DefaultTolerationSeconds' tolerations are already written: they
+    count as theirs, so a workload and its Pods get the same findings. A default toleration
+    counts as the plugin's only where the plugin could have added it (nothing before it
+    covers its key); elsewhere its author wrote it."""
+    controller = daemonset_tolerations(pod)
+    out: list[tuple[TolerationView, Toleration, str]] = []
+    for view, t in valid_tolerations(pod, comparison):
+        origin = MANIFEST
+        if t in controller:
+            origin = DAEMONSET_CONTROLLER
+        elif is_default_toleration(t) and not any(
+            covers_for_default_seconds(earlier, t.key) for _, earlier, _ in out
+        ):
+            origin = DEFAULT_TOLERATION_SECONDS
+        out.append((view, t, origin))
+    return out
+
+
 def effective_tolerations(pod: PodSpecView, comparison: bool) -> list[Effective]:
     """The pod's tolerations after the DaemonSet controller and DefaultTolerationSeconds,
-    invalid ones left out (see `valid_tolerations`). On a
-    daemon pod read back from the API, the controller's tolerations are already written:
-    they count as the controller's, so a DaemonSet and its pods get the same findings."""
+    invalid ones left out (see `valid_tolerations`, and `_origins` for who wrote which)."""
     controller = daemonset_tolerations(pod)
-    items = [
-        Effective(t, DAEMONSET_CONTROLLER if t in controller else MANIFEST, view)
-        for view, t in valid_tolerations(pod, comparison)
-    ]
+    items = [Effective(t, origin, view) for view, t, origin in _origins(pod, comparison)]
     if not pod.is_pod:  # the controller edits the template it creates a pod from, once:
         for added in controller:  # a daemon Pod may have changed its seconds since
             items = _add_or_update(items, added)
@@ -127,11 +144,20 @@ def first_match(
     return next((i for i in items if i.toleration.tolerates_taint(taint, comparison)), None)
 
 
-def eviction_delay(toleration: Toleration) -> int | None:
-    """Seconds the pod stays on a node with the taint; None: forever, 0: evicted at once."""
-    if toleration.seconds is None:
+def eviction_delay(seconds: int | None) -> Fraction | None:
+    """Seconds the taint manager lets the pod stay (`getMinTolerationTime`): None is forever,
+    and so is int64's maximum (its "unset" sentinel); <= 0 is at once. The seconds become a
+    `time.Duration` by a wrapping int64 multiply, so above 9223372036 they wrap: to a negative
+    duration (forever) or to some other, often tiny, delay."""
+    if seconds is None or seconds == INT64_MAX:
         return None
-    return max(toleration.seconds, 0)
+    if seconds <= 0:
+        return Fraction(0)
+    nanoseconds = (seconds * 1_000_000_000 + 2**63) % 2**64 - 2**63
+    return None if nanoseconds < 0 else Fraction(nanoseconds, 1_000_000_000)
+
+
+MAX_EXACT_SECONDS = INT64_MAX // 1_000_000_000  # 9223372036: larger values wrap
 
 
 # --- shadowing: can a toleration ever be the first to match? -------------------------
@@ -161,12 +187,16 @@ def _witness_values(later: Toleration, earlier: Iterable[Toleration]) -> list[st
 
 
 def covering(
-    later: Toleration, earlier: Sequence[Toleration], comparison: bool
+    later: Toleration,
+    earlier: Sequence[Toleration],
+    comparison: bool,
+    effects: Sequence[str] | None = None,
 ) -> list[Toleration] | None:
-    """The earlier tolerations that match first every taint `later` tolerates (NoExecute
-    taints for a NoExecute toleration; every effect for one without an effect), or None
-    when some taint `later` tolerates reaches it first."""
-    effects = [NO_EXECUTE] if later.effect == NO_EXECUTE else list(EFFECTS)
+    """The earlier tolerations that match first every taint `later` tolerates (of
+    `effects`; by default NoExecute taints for a NoExecute toleration, every effect for one
+    without an effect), or None when some such taint reaches `later` first."""
+    if effects is None:
+        effects = [NO_EXECUTE] if later.effect == NO_EXECUTE else list(EFFECTS)
     keys = [later.key or _FRESH_KEY]
     used: list[Toleration] = []
     witnessed = False
@@ -204,12 +234,7 @@ def lifecycle_first_matches(
 def written_tolerations(
     pod: PodSpecView, comparison: bool
 ) -> list[tuple[TolerationView, Toleration]]:
-    """The manifest's valid tolerations, less those Kubernetes' own components add
+    """The manifest's valid tolerations, less those Kubernetes' own components added
     (DefaultTolerationSeconds' on every Pod, the DaemonSet controller's on daemon pods),
     which no rule may fault."""
-    controller = daemonset_tolerations(pod)
-    return [
-        (view, t)
-        for view, t in valid_tolerations(pod, comparison)
-        if not is_default_toleration(t) and t not in controller
-    ]
+    return [(view, t) for view, t, origin in _origins(pod, comparison) if origin == MANIFEST]

@@ -136,7 +136,9 @@ def _tolerations(
     problems: list[StructureProblem] = []
     for i, item in enumerate(items):
         item_pointer = jp.child(field_pointer, i)
-        if isinstance(item, Mapping):
+        if item is None:  # JSON null in []Toleration decodes to an empty toleration
+            views.append(read_toleration({}, item_pointer, i))
+        elif isinstance(item, Mapping):
             views.append(read_toleration(item, item_pointer, i))
         else:
             where = jp.to_dotted(item_pointer)

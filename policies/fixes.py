@@ -160,9 +160,19 @@ def diff(original: Any, changed: Any, path: str = "") -> JsonPatch:
     return [{"op": "replace", "path": path, "value": copy.deepcopy(changed)}]
 
 
+def json_copy(node: Any) -> Any:
+    """A copy as a JSON round trip makes it: a YAML alias becomes a value of its own, so a
+    patch changes only the member it names (deepcopy would keep aliased members shared)."""
+    if isinstance(node, Mapping):
+        return {key: json_copy(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [json_copy(item) for item in node]
+    return node
+
+
 def apply_patch(doc: Any, patch: JsonPatch) -> Any:
-    """Apply add/replace/remove/test operations to a deep copy of `doc`."""
-    result = copy.deepcopy(doc)
+    """Apply add/replace/remove/test operations to a JSON copy of `doc`."""
+    result = json_copy(doc)
     for op in patch:
         tokens = jp.split(op["path"])
         kind = op["op"]

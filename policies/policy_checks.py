@@ -138,13 +138,27 @@ def validate_document(data: Any, label: str) -> list[str]:
 def layered_problems(policy: Policy, label: str) -> list[str]:
     """Checks that span layers: a default request above the default limit would make the
     memory-limit-missing fix produce an object the API server rejects."""
+    problems = _bounded_seconds_problems(policy, label)
     params = policy.params("memory-limit-missing")
     request = parse_manifest_quantity(params["defaultRequest"])
     limit = parse_manifest_quantity(params["defaultLimit"])
     if request > limit:
-        return [
+        problems.append(
             f"{label}: rules.memory-limit-missing.defaultRequest: {params['defaultRequest']!r} "
             f"is above defaultLimit {params['defaultLimit']!r} (the API server rejects a "
             f"request above its limit; values after layering over the preset, so set both)"
+        )
+    return problems
+
+
+def _bounded_seconds_problems(policy: Policy, label: str) -> list[str]:
+    """The noexecute-unbounded fix must not produce what noexecute-seconds-too-low faults."""
+    seconds = policy.params("noexecute-unbounded")["tolerationSeconds"]
+    floor = policy.params("noexecute-seconds-too-low")["minSeconds"]
+    if seconds < floor:
+        return [
+            f"{label}: rules.noexecute-unbounded.tolerationSeconds: {seconds} is below "
+            f"rules.noexecute-seconds-too-low.minSeconds {floor} (its fix would give pods a "
+            "toleration that rule faults; values after layering over the preset)"
         ]
     return []

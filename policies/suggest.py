@@ -86,10 +86,15 @@ def edit_distance(a: str, b: str) -> int:
 _KUBERNETES_DOMAINS = ("kubernetes.io", "k8s.io")
 
 
+def _slips_allowed(length: int) -> int:
+    """Two slips in a long key, one in a short one (`dedicatd`), none in a tiny one."""
+    return 2 if length >= 12 else 1 if length >= 5 else 0
+
+
 def suggest_taint_key(key: str, known: list[str]) -> str | None:
     """The known taint key `key` most likely misspells, or None when it looks like a taint
     of its own. Close means: equal but for case and punctuation (`controlplane`,
-    `notReady`), at most two typing slips in a long key, or the same name under another
+    `notReady`), one or two typing slips (by length), or the same name under another
     Kubernetes prefix (`node-role.kubernetes.io/unreachable`)."""
     if key in known:
         return None
@@ -98,7 +103,7 @@ def suggest_taint_key(key: str, known: list[str]) -> str | None:
         if _normalised(candidate) == normal:
             return candidate
     scored = sorted((edit_distance(key, c), c) for c in known)
-    if scored and scored[0][0] <= 2 and len(key) >= 12:
+    if scored and scored[0][0] <= _slips_allowed(len(key)):
         return scored[0][1]
     prefix, _, name = key.rpartition("/")
     if prefix.endswith(_KUBERNETES_DOMAINS):

@@ -31,6 +31,7 @@ CLOUD_UNINITIALIZED = "node.cloudprovider.kubernetes.io/uninitialized"
 CLOUD_SHUTDOWN = "node.cloudprovider.kubernetes.io/shutdown"
 CONTROL_PLANE = "node-role.kubernetes.io/control-plane"
 MASTER = "node-role.kubernetes.io/master"
+ETCD = "node-role.kubernetes.io/etcd"
 
 LIFECYCLE = "lifecycle"  # NoExecute on a dead node: the taint manager evicts
 PRESSURE = "pressure"  # the kubelet is already evicting pods on this node
@@ -125,7 +126,24 @@ WELL_KNOWN_TAINTS: dict[str, KnownTaint] = {
         # RKE2: "true"), so only the key is known.
         KnownTaint(CONTROL_PLANE, None, None, ROLE, "kubeadm and most distributions"),
         KnownTaint(MASTER, None, None, ROLE, "kubeadm before 1.25 and older distributions"),
+        KnownTaint(ETCD, None, None, ROLE, "RKE2 (and RKE1) on dedicated etcd nodes, NoExecute"),
     )
+}
+
+# Keys no Kubernetes component sets but a distribution did: a toleration for them is taken
+# for a misspelling, with this said in the message (list the key under knownTaints if the
+# cluster is one of these).
+DISTRIBUTION_TAINTS: dict[str, str] = {
+    "node-role.kubernetes.io/controlplane": "RKE1 (end of life since July 2025) sets it on "
+    "control-plane nodes",
+}
+
+# The effect a control-plane taint keeps pods off with: a toleration without it does not let
+# the pod onto such nodes.
+CONTROL_PLANE_EFFECTS: dict[str, str] = {
+    CONTROL_PLANE: NO_SCHEDULE,
+    MASTER: NO_SCHEDULE,
+    ETCD: NO_EXECUTE,
 }
 
 # Keys nothing sets any more: a toleration for them matches no taint on a current cluster.

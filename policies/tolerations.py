@@ -14,9 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from . import pointer as jp
+from .goyaml import STR, plain_tag
 from .labels import INT64_MAX, INT64_MIN, decimal_integer_errors, parse_int64
 from .taints import EQUAL, EXISTS, GT, LT, NO_EXECUTE
 from .values import type_name
@@ -116,10 +115,6 @@ def describe(data: Mapping[str, Any]) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
-_RESOLVER = yaml.resolver.Resolver()
-_STR_TAG = "tag:yaml.org,2002:str"
-
-
 def _show(value: Any) -> str:
     """A value as YAML flow style would need it: quoted where plain text would read as
     something else (`"true"`, `"5"`, `""`) or would not parse."""
@@ -128,13 +123,15 @@ def _show(value: Any) -> str:
             value
             and value.strip() == value
             and not any(c in value for c in ":{}[],#'\"&*!|>%@`")
-            and _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == _STR_TAG
+            and plain_tag(value) == STR  # kubectl would read `y`, `1e3`, `08` otherwise
         )
         return value if plain else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return str(int(value))  # as JSON carries it to the API server: 300.0 is 300
     if isinstance(value, list):
         return "[" + ", ".join(_show(v) for v in value) + "]"
     if isinstance(value, Mapping):
@@ -170,7 +167,8 @@ class TolerationView:
 
     def field_path(self, name: str | None = None) -> str:
         """The API server's field path (`spec.template.spec.tolerations[0].key`)."""
-        return jp.to_dotted(self.field_pointer(name) if name else self.pointer)
+        own = jp.to_dotted(self.pointer)
+        return f"{own}.{name}" if name else own
 
 
 def _go_json_kind(value: Any) -> str:
@@ -217,6 +215,13 @@ def _seconds(value: Any) -> int | None:
     return number if INT64_MIN <= number <= INT64_MAX else None
 
 
+def _key_text(key: Any) -> str:
+    """A mapping key as sigs.k8s.io/yaml writes it into JSON (`true`, not `True`)."""
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return key if isinstance(key, str) else _show(key)
+
+
 def read_toleration(data: Mapping[str, Any], pointer: str, index: int) -> TolerationView:
     """Decode one toleration; `null` fields are absent, as Go's JSON decoding leaves them."""
     problems: list[DecodeProblem] = []
@@ -236,17 +241,18 @@ def read_toleration(data: Mapping[str, Any], pointer: str, index: int) -> Tolera
             problems.append(_decode_problem(SECONDS, seconds, jp.child(pointer, SECONDS)))
         else:
             values["seconds"] = number
-    for name in data:
-        if name in FIELDS:
+    for raw_name in data:
+        if raw_name in FIELDS:
             continue
+        name = _key_text(raw_name)
         close = difflib.get_close_matches(str(name), FIELDS, n=1, cutoff=0.6)
         lowered = [f for f in FIELDS if f.lower() == str(name).lower()]
         suggestion = (lowered or close or [None])[0]
         hint = f"; did you mean {suggestion}?" if suggestion else ""
         problems.append(
             DecodeProblem(
-                str(name),
-                jp.child(pointer, str(name)),
+                name,
+                jp.child(pointer, name),
                 f'unknown field "{name}": strict field validation (kubectl\'s default) '
                 f"rejects it, other clients drop it with a warning{hint}",
                 unknown=True,

@@ -16,7 +16,7 @@ tolerations.yaml, Deployment shop/payments (each toleration is reported at its f
 or at the field at fault):
   21:11 unreachable NoExecute without tolerationSeconds -> unbounded (error, fixable)
   27:30 not-ready with tolerationSeconds 5 (< 60) -> too low, placed on the 5
-  28:16 `controlplane` is a misspelling of control-plane -> never matches, placed on the key
+  28:16 `control-plan` is a misspelling of control-plane -> never matches, placed on the key
   32:21 operator `exists` is not supported (case-sensitive) -> invalid, placed on the operator
 typos.yaml, Deployment shop/checkout:
   19:23 request 512m is 0.512 bytes -> suspicious

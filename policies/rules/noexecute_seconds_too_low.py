@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..eviction import effective_tolerations, lifecycle_first_matches
+from ..eviction import effective_tolerations, eviction_delay, lifecycle_first_matches
 from ..model import Violation
 from ..tolerations import SECONDS
 from .base import Context, Rule
@@ -15,13 +15,19 @@ def check(ctx: Context) -> Iterator[Violation]:
     items = effective_tolerations(ctx.pod, ctx.comparison)
     for entry, keys in lifecycle_first_matches(items, ctx.comparison):
         view, seconds = entry.written, entry.toleration.seconds
-        if view is None or seconds is None or seconds >= floor:
+        delay = eviction_delay(seconds)
+        if view is None or seconds is None or delay is None or delay >= floor:
             continue
         taints = " and ".join(f"{k}:NoExecute" for k in keys)
         if seconds <= 0:
             effect = (
                 f"tolerationSeconds {seconds} means immediate eviction (zero and negative "
                 "values evict at once, they do not mean forever)"
+            )
+        elif delay != seconds:
+            effect = (
+                f"tolerationSeconds {seconds} overflows the taint manager's int64 "
+                f"nanoseconds and wraps to {float(delay):.3g} s"
             )
         else:
             effect = f"the pod is evicted {seconds} s after the taint appears"

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .. import pointer as jp
-from ..eviction import effective_tolerations, lifecycle_first_matches
+from ..eviction import effective_tolerations, eviction_delay, lifecycle_first_matches
 from ..fixes import set_value_ops
 from ..model import JsonPatch, Violation
 from ..taints import EFFECTS, NO_EXECUTE, WELL_KNOWN_TAINTS
@@ -38,7 +38,7 @@ def fix(obj: Mapping[str, Any], view: TolerationView, seconds: int) -> JsonPatch
     (order does not matter for them: only NoExecute matching is first-match). No other
     toleration moves, so every other finding keeps its place."""
     assert view.toleration is not None
-    if view.toleration.effect == NO_EXECUTE:
+    if view.toleration.effect == NO_EXECUTE:  # none, or one that wraps to forever
         return set_value_ops(obj, view.field_pointer(SECONDS), seconds)
     tokens = jp.split(view.pointer)
     parent = jp.join(*tokens[:-1])
@@ -74,17 +74,31 @@ def check(ctx: Context) -> Iterator[Violation]:
     seconds = ctx.params["tolerationSeconds"]
     items = effective_tolerations(ctx.pod, ctx.comparison)
     for entry, keys in lifecycle_first_matches(items, ctx.comparison):
-        view = entry.written
-        if view is None or entry.toleration.seconds is not None:
+        view, written = entry.written, entry.toleration.seconds
+        if view is None or eviction_delay(written) is not None:
             continue
         taints = " and ".join(f"{k}:NoExecute" for k in keys)
+        how = "with no tolerationSeconds"
+        if written is not None:
+            how = (
+                f"with tolerationSeconds {written}, which the taint manager's int64 "
+                "nanoseconds cannot hold: it reads as forever"
+            )
         yield Violation(
             pointer=view.field_pointer(SECONDS),
-            message=f"{ctx.ref.describe()}: {view.describe()} tolerates {taints} with no "
-            "tolerationSeconds: the pod stays bound to a dead node forever and its "
-            f"controller never replaces it; set tolerationSeconds (policy default {seconds})",
+            message=f"{ctx.ref.describe()}: {view.describe()} tolerates {taints} {how}: the "
+            f"pod stays bound to a dead node{_replacement(ctx)}; set tolerationSeconds "
+            f"(policy default {seconds})",
             fix=fix(ctx.obj, view, seconds),
         )
+
+
+def _replacement(ctx: Context) -> str:
+    metadata = ctx.obj.get("metadata") if ctx.pod.is_pod else None
+    owned = isinstance(metadata, Mapping) and bool(metadata.get("ownerReferences"))
+    if ctx.pod.is_pod and not owned:
+        return " forever"
+    return " forever and its controller never replaces it"
 
 
 RULE = Rule(

@@ -4,9 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..eviction import written_tolerations
+from ..eviction import Effective, covering, effective_tolerations, eviction_delay, first_match
 from ..model import Violation
+from ..taints import LIFECYCLE_NOEXECUTE_TAINTS, NO_EXECUTE, OUT_OF_SERVICE
 from .base import Context, Rule
+
+# The value the out-of-service taint is documented with (`kubectl taint nodes <node>
+# node.kubernetes.io/out-of-service=nodeshutdown:NoExecute`).
+OUT_OF_SERVICE_TAINT = {"key": OUT_OF_SERVICE, "value": "nodeshutdown", "effect": NO_EXECUTE}
+
+
+def _never_evicted_by(ctx: Context, items: list[Effective], entry: Effective) -> list[str]:
+    """What the wildcard is the first match for, so what can never evict the pod."""
+    first_for = lambda taint: first_match(taint, items, ctx.comparison) is entry  # noqa: E731
+    dead = [t["key"].rsplit("/", 1)[1] for t in LIFECYCLE_NOEXECUTE_TAINTS if first_for(t)]
+    reasons = []
+    if dead:
+        reasons.append(f"not from a dead node ({' or '.join(dead)})")
+    if first_for(OUT_OF_SERVICE_TAINT):
+        reasons.append("not by node.kubernetes.io/out-of-service after a non-graceful shutdown")
+    reasons.append("not by any other NoExecute taint, such as those used to drain nodes")
+    return reasons
 
 
 def check(ctx: Context) -> Iterator[Violation]:
@@ -15,16 +33,22 @@ def check(ctx: Context) -> Iterator[Violation]:
         # DaemonSet controller already makes them stay on dead ones; a daemon pod has no
         # replacement elsewhere to wait for.
         return
-    for view, t in written_tolerations(ctx.pod, ctx.comparison):
-        if not (t.is_wildcard and t.covers_no_execute and t.seconds is None):
+    items = effective_tolerations(ctx.pod, ctx.comparison)
+    for position, entry in enumerate(items):
+        view, t = entry.written, entry.toleration
+        if view is None or not (t.is_wildcard and t.covers_no_execute):
             continue
+        if eviction_delay(t.seconds) is not None:
+            continue
+        earlier = [e.toleration for e in items[:position]]
+        if covering(t, earlier, ctx.comparison, effects=[NO_EXECUTE]):
+            continue  # never the first match for a NoExecute taint
+        reasons = ", ".join(_never_evicted_by(ctx, items, entry))
         yield Violation(
             pointer=view.pointer,
             message=f"{ctx.ref.describe()}: {view.describe()} tolerates every NoExecute taint "
-            "forever: the pod is never evicted, not from an unreachable node, not by "
-            "node.kubernetes.io/out-of-service after a non-graceful shutdown, not by the "
-            "taints used to drain nodes; tolerate specific keys, or set effect NoExecute "
-            "with tolerationSeconds",
+            f"no earlier toleration matches, forever: the pod is never evicted, {reasons}; "
+            "tolerate specific keys, or set effect NoExecute with tolerationSeconds",
         )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from ..eviction import written_tolerations
 from ..model import Violation
-from ..taints import CONTROL_PLANE_KEYS, EQUAL, EXISTS
+from ..taints import CONTROL_PLANE_EFFECTS, EQUAL, EXISTS
 from .base import Context, Rule
 
 
@@ -14,8 +14,10 @@ def check(ctx: Context) -> Iterator[Violation]:
     if ctx.pod.daemon or ctx.in_system_namespace:
         return
     for view, t in written_tolerations(ctx.pod, ctx.comparison):
-        # Any value may match: kubeadm's taint has none, other distributions set "true".
-        if t.key not in CONTROL_PLANE_KEYS or t.operator not in ("", EQUAL, EXISTS):
+        # Any value may match: kubeadm's taint has none, other distributions set "true". The
+        # effect must be the one that keeps pods off (PreferNoSchedule alone lets none on).
+        effect = CONTROL_PLANE_EFFECTS.get(t.key)
+        if effect is None or t.effect not in ("", effect) or t.operator not in ("", EQUAL, EXISTS):
             continue
         yield Violation(
             pointer=view.field_pointer("key"),
@@ -27,8 +29,8 @@ def check(ctx: Context) -> Iterator[Violation]:
 
 RULE = Rule(
     id="toleration-control-plane",
-    summary="No toleration of node-role.kubernetes.io/control-plane (or /master) outside "
-    "DaemonSets and the system namespaces.",
+    summary="No toleration of node-role.kubernetes.io/control-plane (or /master, or RKE's "
+    "/etcd) outside DaemonSets and the system namespaces.",
     why="Control-plane nodes are tainted NoSchedule so that etcd, the API server and the "
     "controllers keep their memory and CPU. A workload tolerating the taint can be "
     "scheduled there, and a memory-hungry one puts the node under memory pressure: the "

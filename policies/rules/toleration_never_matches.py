@@ -14,12 +14,15 @@ from ..eviction import (
 from ..model import Violation
 from ..suggest import suggest_taint_key
 from ..taints import (
+    DISTRIBUTION_TAINTS,
     EFFECTS,
     EXISTS,
     GT,
+    LIFECYCLE_KEYS,
     LIFECYCLE_NOEXECUTE_TAINTS,
     LT,
     NO_EXECUTE,
+    NO_SCHEDULE,
     OTHER,
     RETIRED_TAINTS,
     WELL_KNOWN_TAINTS,
@@ -61,9 +64,14 @@ def _value_never_matches(t: Toleration, taint: KnownTaint) -> str | None:
     return None
 
 
-def _intended(t: Toleration, taint: KnownTaint) -> dict[str, Any]:
+def _intended(
+    t: Toleration, taint: KnownTaint, bound: tuple[int, int] | None
+) -> list[dict[str, Any]]:
     """The toleration the author most likely meant: the right key, an effect the taint has,
-    and Exists where the value could not match."""
+    and Exists where the value could not match. With `bound` (the policy's default seconds
+    and floor, for pods the NoExecute rules judge), a not-ready/unreachable toleration is
+    suggested bounded as those rules want it, split in two when it has no effect, so that
+    following the suggestion does not trade this finding for theirs."""
     fixed = t.as_dict()
     fixed["key"] = taint.key
     if taint.effects is not None and t.effect and t.effect not in taint.effects:
@@ -77,7 +85,18 @@ def _intended(t: Toleration, taint: KnownTaint) -> dict[str, Any]:
         fixed.pop("value", None)
         fixed["operator"] = EXISTS
     order = ("key", "operator", "value", "effect", "tolerationSeconds")
-    return {k: fixed[k] for k in order if k in fixed}
+    intended = {k: fixed[k] for k in order if k in fixed}
+    if bound is None or taint.key not in LIFECYCLE_KEYS:
+        return [intended]
+    seconds, floor = bound
+    if intended.get("effect", "") == "":
+        return [
+            {**intended, "effect": NO_EXECUTE, "tolerationSeconds": seconds},
+            {**intended, "effect": NO_SCHEDULE},
+        ]
+    if intended["effect"] == NO_EXECUTE and intended.get("tolerationSeconds", -1) < floor:
+        intended["tolerationSeconds"] = seconds
+    return [intended]
 
 
 def _problem(t: Toleration, known: Mapping[str, KnownTaint]) -> tuple[str, str, KnownTaint] | None:
@@ -91,11 +110,8 @@ def _problem(t: Toleration, known: Mapping[str, KnownTaint]) -> tuple[str, str, 
         intended = suggest_taint_key(t.key, sorted(known))
         if intended is None:
             return None
-        return (
-            "key",
-            f"{t.key} is not a taint Kubernetes sets (nor one in knownTaints)",
-            known[intended],
-        )
+        reason = f"{t.key} is not a taint Kubernetes sets (nor one in knownTaints)"
+        return "key", reason, known[intended]
     taint = known[t.key]
     if taint.effects is not None and t.effect and t.effect not in taint.effects:
         return "effect", f"{t.key} is only ever a {_one_of(taint.effects)} taint", taint
@@ -132,14 +148,26 @@ def check(ctx: Context) -> Iterator[Violation]:
             consequence += (
                 ", and DefaultTolerationSeconds, which looks only at key and effect, counts "
                 "it as tolerating " + " and ".join(lifecycle) + " and adds no 300 s "
-                "toleration of its own: the pod is evicted the moment its node stops "
-                "reporting"
+                "toleration of its own: the pod is evicted the moment the taint appears"
             )
+        suggestions = " and ".join(describe(d) for d in _intended(t, taint, _bound(ctx)))
+        note = ""
+        if t.key in DISTRIBUTION_TAINTS:
+            note = f" (Only {DISTRIBUTION_TAINTS[t.key]}: list it in knownTaints if yours does.)"
         yield Violation(
             pointer=view.field_pointer(field),
             message=f"{ctx.ref.describe()}: {view.describe()}: {reason}, {consequence}; "
-            f"did you mean {describe(_intended(t, taint))}?",
+            f"did you mean {suggestions}?{note}",
         )
+
+
+def _bound(ctx: Context) -> tuple[int, int] | None:
+    """(default seconds, floor) where the NoExecute rules will judge the suggestion."""
+    if ctx.pod.daemon:
+        return None  # the DaemonSet controller overwrites these tolerations anyway
+    seconds = ctx.policy.params("noexecute-unbounded").get("tolerationSeconds", 300)
+    floor = ctx.policy.params("noexecute-seconds-too-low").get("minSeconds", 60)
+    return seconds, floor
 
 
 RULE = Rule(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..eviction import MANIFEST, Effective, covering, effective_tolerations, is_default_toleration
+from ..eviction import MANIFEST, Effective, covering, effective_tolerations
 from ..model import Violation
 from ..taints import NO_EXECUTE
 from ..tolerations import Toleration, describe
@@ -25,7 +25,7 @@ def check(ctx: Context) -> Iterator[Violation]:
     items = effective_tolerations(ctx.pod, ctx.comparison)
     for position, entry in enumerate(items):
         view, t = entry.written, entry.toleration
-        if view is None or not t.covers_no_execute or is_default_toleration(t):
+        if view is None or not t.covers_no_execute:
             continue
         earlier = items[:position]
         first = covering(t, [e.toleration for e in earlier], ctx.comparison)

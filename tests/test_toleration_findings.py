@@ -1,0 +1,293 @@
+"""Toleration findings spelled out: messages, fields and the cases an independent review
+found (distribution taints, overflowing seconds, suggestions that must themselves pass)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from policies.config import ConfigError, Policy, load_policy_file, load_preset
+from policies.engine import check_object
+from policies.eviction import eviction_delay
+from policies.fixes import apply_patch
+from policies.loader import load_text
+from policies.model import Finding
+from policies.remedy import remedy
+
+DEFAULT = load_preset("default")
+TOLERATION_RULES = {r for r in DEFAULT.rules if not r.startswith("memory-")}
+
+
+def pod_yaml(tolerations: str, meta: str = "") -> str:
+    return (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: shop\n"
+        + meta
+        + "spec:\n  containers: [{name: a, image: x, resources: {limits: {memory: 1Gi}}}]\n"
+        "  tolerations:\n" + tolerations
+    )
+
+
+def findings(text: str, policy: Policy = DEFAULT) -> list[Finding]:
+    [item] = load_text(text, "<test>").objects
+    return [f for f in check_object(item.obj, policy).findings if f.rule in TOLERATION_RULES]
+
+
+def by_rule(text: str, policy: Policy = DEFAULT) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for finding in findings(text, policy):
+        out.setdefault(finding.rule, []).append(finding.message)
+    return out
+
+
+def test_an_invalid_toleration_reads_like_the_api_server() -> None:
+    got = findings(pod_yaml("    - {key: dedicated, operator: exists, tolerationSeconds: 60}\n"))
+    assert [(f.rule, f.pointer, f.message) for f in got] == [
+        (
+            "toleration-invalid",
+            "/spec/tolerations/0/effect",
+            "Pod shop/p: toleration #0 {key: dedicated, operator: exists, tolerationSeconds: "
+            '60}: the API server rejects it: spec.tolerations[0].effect: Invalid value: "": '
+            "effect must be 'NoExecute' when `tolerationSeconds` is set",
+        ),
+        (
+            "toleration-invalid",
+            "/spec/tolerations/0/operator",
+            "Pod shop/p: toleration #0 {key: dedicated, operator: exists, tolerationSeconds: "
+            "60}: the API server rejects it: spec.tolerations[0].operator: Unsupported value: "
+            '"exists": supported values: "Equal", "Exists"',
+        ),
+    ]
+
+
+def test_a_null_toleration_is_an_empty_one_the_api_rejects() -> None:
+    got = findings(pod_yaml("    - null\n"))
+    assert [(f.rule, f.pointer) for f in got] == [
+        ("toleration-invalid", "/spec/tolerations/0/operator")
+    ]
+
+
+def test_a_toleration_with_an_unknown_field_is_left_to_toleration_invalid() -> None:
+    """kubectl's strict field validation rejects it, so no other rule reasons about it (nor
+    offers a fix that would keep the misspelt field)."""
+    got = by_rule(
+        pod_yaml(
+            "    - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute,"
+            " tolerationSecond: 30}\n"
+        )
+    )
+    assert list(got) == ["toleration-invalid"]
+    assert "did you mean tolerationSeconds?" in got["toleration-invalid"][0]
+    assert "spec.tolerations[0].tolerationSecond unknown field" in got["toleration-invalid"][0]
+
+
+def test_rke1_controlplane_is_a_misspelling_unless_the_policy_knows_it(tmp_path: Path) -> None:
+    text = pod_yaml(
+        "    - {key: node-role.kubernetes.io/controlplane, operator: Equal, value: 'true',"
+        " effect: NoSchedule}\n"
+    )
+    [message] = by_rule(text)["toleration-never-matches"]
+    assert "did you mean {key: node-role.kubernetes.io/control-plane," in message
+    assert message.endswith(
+        "(Only RKE1 (end of life since July 2025) sets it on control-plane nodes: list it in "
+        "knownTaints if yours does.)"
+    )
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        "apiVersion: evictguard.io/v1alpha1\nkind: Policy\nrules:\n  toleration-never-matches:\n"
+        "    knownTaints: [{key: node-role.kubernetes.io/controlplane, values: ['true']}]\n"
+    )
+    assert by_rule(text, load_policy_file(str(policy))) == {}
+
+
+@pytest.mark.parametrize(
+    ("toleration", "flagged"),
+    [
+        (
+            "{key: node-role.kubernetes.io/control-plane, operator: Exists, effect: NoSchedule}",
+            True,
+        ),
+        ("{key: node-role.kubernetes.io/control-plane, operator: Exists}", True),
+        ("{key: node-role.kubernetes.io/master, operator: Equal, effect: NoSchedule}", True),
+        # PreferNoSchedule or NoExecute alone let no pod onto a NoSchedule-tainted node.
+        (
+            "{key: node-role.kubernetes.io/control-plane, operator: Exists,"
+            " effect: PreferNoSchedule}",
+            False,
+        ),
+        (
+            "{key: node-role.kubernetes.io/control-plane, operator: Exists, effect: NoExecute}",
+            False,
+        ),
+        # RKE2's etcd nodes are tainted NoExecute with "true".
+        (
+            "{key: node-role.kubernetes.io/etcd, operator: Equal, value: 'true',"
+            " effect: NoExecute}",
+            True,
+        ),
+        ("{key: node-role.kubernetes.io/etcd, operator: Exists, effect: NoSchedule}", False),
+    ],
+)
+def test_control_plane_needs_the_effect_that_keeps_pods_off(toleration: str, flagged: bool) -> None:
+    got = by_rule(pod_yaml(f"    - {toleration}\n"))
+    assert ("toleration-control-plane" in got) is flagged, got
+
+
+@pytest.mark.parametrize(
+    ("seconds", "delay"),
+    [
+        (None, None),
+        (-1, 0),
+        (0, 0),
+        (300, 300),
+        (9223372036, 9223372036),
+        (9223372037, None),  # wraps negative: the caller reads it as forever
+        (18446744074, 0.290448384),  # wraps to 0.29 s
+        (9223372036854775807, None),  # getMinTolerationTime's "unset" sentinel
+    ],
+)
+def test_eviction_delay_is_the_taint_managers(seconds: int | None, delay: float | None) -> None:
+    got = eviction_delay(seconds)
+    assert (got if got is None else float(got)) == delay
+
+
+def test_overflowing_seconds_are_forever_or_a_blip() -> None:
+    forever = pod_yaml(
+        "    - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute,"
+        " tolerationSeconds: 9223372037}\n"
+    )
+    [message] = by_rule(forever)["noexecute-unbounded"]
+    assert "tolerationSeconds 9223372037, which the taint manager's int64 nanoseconds" in message
+    fixed = remedy(load_text(forever, "<t>").objects[0].obj, DEFAULT).fixed
+    assert fixed["spec"]["tolerations"][0]["tolerationSeconds"] == 300
+    blip = pod_yaml(
+        "    - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute,"
+        " tolerationSeconds: 18446744074}\n"
+    )
+    [message] = by_rule(blip)["noexecute-seconds-too-low"]
+    assert "overflows the taint manager's int64 nanoseconds and wraps to 0.29 s" in message
+
+
+def test_noexecute_wildcard_names_only_what_it_is_the_first_match_for() -> None:
+    text = pod_yaml(
+        "    - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute,"
+        " tolerationSeconds: 300}\n"
+        "    - {key: node.kubernetes.io/out-of-service, operator: Exists, effect: NoExecute,"
+        " tolerationSeconds: 30}\n"
+        "    - {operator: Exists, effect: NoExecute}\n"
+    )
+    [message] = by_rule(text)["noexecute-wildcard"]
+    assert "not from a dead node (not-ready)" in message  # unreachable is bounded earlier
+    assert "out-of-service" not in message
+    assert "not by any other NoExecute taint" in message
+    # A wildcard an earlier one always beats is toleration-shadowed's, not this rule's.
+    shadowed = pod_yaml(
+        "    - {operator: Exists, effect: NoExecute, tolerationSeconds: 60}\n"
+        "    - {operator: Exists}\n"
+    )
+    got = by_rule(shadowed)
+    assert "noexecute-wildcard" not in got
+    assert "noexecute-unbounded" not in got
+
+
+def suggestion(message: str) -> str:
+    return message.split("did you mean ", 1)[1].rstrip("?")
+
+
+def test_suggestions_pass_the_rules_they_would_meet() -> None:
+    """Pasting what toleration-never-matches suggests must not trade it for an enforced
+    finding: lifecycle tolerations come bounded, values quoted where kubectl would read a
+    number or a boolean."""
+    text = pod_yaml(
+        "    - {key: node.kubernetes.io/unreachble, operator: Exists, effect: NoExecute}\n"
+        "    - {key: node.alpha.kubernetes.io/notReady, operator: Exists, effect: NoExecute,"
+        " tolerationSeconds: 0}\n"
+        "    - {key: node.kubernetes.io/not-redy, operator: Exists}\n"
+        "    - {key: node.kubernetes.io/disk-pressure, operator: Equal, value: 'y',"
+        " effect: NoSchedule}\n"
+    )
+    messages = by_rule(text)["toleration-never-matches"]
+    assert [suggestion(m) for m in messages] == [
+        "{key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, "
+        "tolerationSeconds: 300}",
+        "{key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, "
+        "tolerationSeconds: 300}",
+        "{key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, "
+        "tolerationSeconds: 300} and {key: node.kubernetes.io/not-ready, operator: Exists, "
+        "effect: NoSchedule}",
+        "{key: node.kubernetes.io/disk-pressure, operator: Exists, effect: NoSchedule}",
+    ]
+    assert 'value: "y"' in messages[3]  # shown as kubectl needs it written
+    pasted = "".join(
+        f"    - {part}\n" for m in messages[:3] for part in suggestion(m).split(" and ")
+    )
+    got = by_rule(pod_yaml(pasted))
+    assert set(got) <= {"toleration-shadowed"}, got  # only the repeated not-ready pair
+
+
+def test_fix_on_an_aliased_toleration_changes_only_the_one_it_names() -> None:
+    text = pod_yaml(
+        "    - &u {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute}\n"
+        "    - *u\n"
+    )
+    obj = load_text(text, "<t>").objects[0].obj
+    [finding] = [f for f in check_object(obj, DEFAULT).findings if f.rule == "noexecute-unbounded"]
+    assert finding.fix is not None
+    patched: Any = apply_patch(obj, finding.fix)
+    assert patched["spec"]["tolerations"][0]["tolerationSeconds"] == 300
+    assert "tolerationSeconds" not in patched["spec"]["tolerations"][1]
+
+
+def _policy(tmp_path: Path, rules: str) -> Path:
+    path = tmp_path / "policy.yaml"
+    path.write_text(f"apiVersion: evictguard.io/v1alpha1\nkind: Policy\nrules:\n{rules}")
+    return path
+
+
+def test_the_fix_seconds_may_not_be_below_the_floor(tmp_path: Path) -> None:
+    path = _policy(tmp_path, "  noexecute-seconds-too-low: {minSeconds: 600}\n")
+    with pytest.raises(ConfigError) as raised:
+        load_policy_file(str(path))
+    assert raised.value.problems == [
+        f"{path}: rules.noexecute-unbounded.tolerationSeconds: 300 is below "
+        "rules.noexecute-seconds-too-low.minSeconds 600 (its fix would give pods a toleration "
+        "that rule faults; values after layering over the preset)"
+    ]
+    ok = _policy(
+        tmp_path,
+        "  noexecute-seconds-too-low: {minSeconds: 600}\n"
+        "  noexecute-unbounded: {tolerationSeconds: 900}\n",
+    )
+    policy = load_policy_file(str(ok))
+    # With a floor above 300 the tolerations DefaultTolerationSeconds adds still pass.
+    added = pod_yaml(
+        "    - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute,"
+        " tolerationSeconds: 300}\n"
+        "    - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute,"
+        " tolerationSeconds: 300}\n"
+    )
+    assert by_rule(added, policy) == {}
+
+
+def test_known_taint_values_need_at_least_one(tmp_path: Path) -> None:
+    path = _policy(
+        tmp_path, "  toleration-never-matches:\n    knownTaints: [{key: a, values: []}]\n"
+    )
+    with pytest.raises(ConfigError):
+        load_policy_file(str(path))
+
+
+def test_a_short_known_key_misspelt_is_caught(tmp_path: Path) -> None:
+    path = _policy(
+        tmp_path,
+        "  toleration-never-matches:\n    knownTaints: [{key: dedicated, effects: [NoSchedule]}]\n",
+    )
+    got = by_rule(
+        pod_yaml("    - {key: dedicatd, operator: Equal, value: db, effect: NoSchedule}\n"),
+        load_policy_file(str(path)),
+    )
+    assert (
+        "did you mean {key: dedicated, operator: Equal, value: db, effect: NoSchedule}?"
+        in (got["toleration-never-matches"][0])
+    )
