@@ -18,6 +18,7 @@ constructor still builds nothing but plain data.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -70,6 +71,7 @@ def go_parse_integer(text: str) -> int | None:
     return None
 
 
+@lru_cache(maxsize=8192)  # manifests repeat the same words (keys, kinds) endlessly
 def plain_tag(value: str) -> str:
     """The tag go-yaml v2 gives a plain scalar (`resolve` in yaml.v2's resolve.go)."""
     if value in _NULLS:

@@ -102,8 +102,9 @@ def suggest_taint_key(key: str, known: list[str]) -> str | None:
     for candidate in known:
         if _normalised(candidate) == normal:
             return candidate
-    scored = sorted((edit_distance(key, c), c) for c in known)
-    if scored and scored[0][0] <= _slips_allowed(len(key)):
+    slips = _slips_allowed(len(key))
+    scored = sorted((edit_distance(key, c), c) for c in known if abs(len(c) - len(key)) <= slips)
+    if scored and scored[0][0] <= slips:
         return scored[0][1]
     prefix, _, name = key.rpartition("/")
     if prefix.endswith(_KUBERNETES_DOMAINS):
