@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 
 from .labels import label_value_errors, qualified_name_errors
+from .model import Mode
 from .quantity import QuantityError, parse_manifest_quantity
 from .registry import RULES
 from .toleration_validation import validate_toleration
@@ -152,7 +153,12 @@ def layered_problems(policy: Policy, label: str) -> list[str]:
 
 
 def _bounded_seconds_problems(policy: Policy, label: str) -> list[str]:
-    """The noexecute-unbounded fix must not produce what noexecute-seconds-too-low faults."""
+    """The noexecute-unbounded fix must not produce what noexecute-seconds-too-low faults
+    (when both are on)."""
+    if any(
+        policy.mode(r) is Mode.OFF for r in ("noexecute-unbounded", "noexecute-seconds-too-low")
+    ):
+        return []
     seconds = policy.params("noexecute-unbounded")["tolerationSeconds"]
     floor = policy.params("noexecute-seconds-too-low")["minSeconds"]
     if seconds < floor:

@@ -145,6 +145,10 @@ CONTROL_PLANE_EFFECTS: dict[str, str] = {
     MASTER: NO_SCHEDULE,
     ETCD: NO_EXECUTE,
 }
+# The same for DISTRIBUTION_TAINTS, counted only where the policy lists them in knownTaints.
+DISTRIBUTION_CONTROL_PLANE_EFFECTS: dict[str, str] = {
+    "node-role.kubernetes.io/controlplane": NO_SCHEDULE,
+}
 
 # Keys nothing sets any more: a toleration for them matches no taint on a current cluster.
 RETIRED_TAINTS: dict[str, str] = {

@@ -91,14 +91,16 @@ def test_rke1_controlplane_is_a_misspelling_unless_the_policy_knows_it(tmp_path:
     assert "did you mean {key: node-role.kubernetes.io/control-plane," in message
     assert message.endswith(
         "(Only RKE1 (end of life since July 2025) sets it on control-plane nodes: list it in "
-        "knownTaints if yours does.)"
+        "knownTaints if yours does.) (Tolerating node-role.kubernetes.io/control-plane at all "
+        "is what toleration-control-plane warns about.)"
     )
     policy = tmp_path / "p.yaml"
     policy.write_text(
         "apiVersion: evictguard.io/v1alpha1\nkind: Policy\nrules:\n  toleration-never-matches:\n"
         "    knownTaints: [{key: node-role.kubernetes.io/controlplane, values: ['true']}]\n"
     )
-    assert by_rule(text, load_policy_file(str(policy))) == {}
+    # Known, it is a control-plane taint like any other (RKE1 sets it NoSchedule).
+    assert list(by_rule(text, load_policy_file(str(policy)))) == ["toleration-control-plane"]
 
 
 @pytest.mark.parametrize(
@@ -166,7 +168,17 @@ def test_overflowing_seconds_are_forever_or_a_blip() -> None:
         " tolerationSeconds: 18446744074}\n"
     )
     [message] = by_rule(blip)["noexecute-seconds-too-low"]
-    assert "overflows the taint manager's int64 nanoseconds and wraps to 0.29 s" in message
+    assert message.endswith(
+        "tolerationSeconds 18446744074 overflows the taint manager's int64 nanoseconds and "
+        "wraps to 0.290448384 s; write at most 9223372036"
+    )
+    # A wrap to a delay above the floor is still not what anyone wrote: an hour, here.
+    hour = pod_yaml(
+        "    - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute,"
+        " tolerationSeconds: 3602879701896400400}\n"
+    )
+    [message] = by_rule(hour)["noexecute-seconds-too-low"]
+    assert "wraps to 3600 s" in message
 
 
 def test_noexecute_wildcard_names_only_what_it_is_the_first_match_for() -> None:
@@ -178,9 +190,12 @@ def test_noexecute_wildcard_names_only_what_it_is_the_first_match_for() -> None:
         "    - {operator: Exists, effect: NoExecute}\n"
     )
     [message] = by_rule(text)["noexecute-wildcard"]
-    assert "not from a dead node (not-ready)" in message  # unreachable is bounded earlier
-    assert "out-of-service" not in message
-    assert "not by any other NoExecute taint" in message
+    assert message == (
+        "Pod shop/p: toleration #2 {operator: Exists, effect: NoExecute} tolerates NoExecute "
+        "taints forever: the pod is never evicted, not from a dead node (not-ready), not by any "
+        "other NoExecute taint no earlier toleration matches, such as drain taints; tolerate "
+        "specific keys, or set effect NoExecute with tolerationSeconds"
+    )  # unreachable and out-of-service are bounded by the earlier tolerations
     # A wildcard an earlier one always beats is toleration-shadowed's, not this rule's.
     shadowed = pod_yaml(
         "    - {operator: Exists, effect: NoExecute, tolerationSeconds: 60}\n"
@@ -192,7 +207,7 @@ def test_noexecute_wildcard_names_only_what_it_is_the_first_match_for() -> None:
 
 
 def suggestion(message: str) -> str:
-    return message.split("did you mean ", 1)[1].rstrip("?")
+    return message.split("did you mean ", 1)[1].split("?", 1)[0]
 
 
 def test_suggestions_pass_the_rules_they_would_meet() -> None:
@@ -202,7 +217,7 @@ def test_suggestions_pass_the_rules_they_would_meet() -> None:
     text = pod_yaml(
         "    - {key: node.kubernetes.io/unreachble, operator: Exists, effect: NoExecute}\n"
         "    - {key: node.alpha.kubernetes.io/notReady, operator: Exists, effect: NoExecute,"
-        " tolerationSeconds: 0}\n"
+        " tolerationSeconds: 9223372037}\n"
         "    - {key: node.kubernetes.io/not-redy, operator: Exists}\n"
         "    - {key: node.kubernetes.io/disk-pressure, operator: Equal, value: 'y',"
         " effect: NoSchedule}\n"
@@ -219,6 +234,11 @@ def test_suggestions_pass_the_rules_they_would_meet() -> None:
         "{key: node.kubernetes.io/disk-pressure, operator: Exists, effect: NoSchedule}",
     ]
     assert 'value: "y"' in messages[3]  # shown as kubectl needs it written
+    # Where the intended taint is one another rule discourages tolerating, the message says so.
+    assert messages[3].endswith(
+        "(Tolerating node.kubernetes.io/disk-pressure at all is what toleration-node-pressure "
+        "warns about.)"
+    )
     pasted = "".join(
         f"    - {part}\n" for m in messages[:3] for part in suggestion(m).split(" and ")
     )
@@ -243,6 +263,15 @@ def _policy(tmp_path: Path, rules: str) -> Path:
     path = tmp_path / "policy.yaml"
     path.write_text(f"apiVersion: evictguard.io/v1alpha1\nkind: Policy\nrules:\n{rules}")
     return path
+
+
+def test_the_fix_seconds_are_checked_only_when_both_rules_are_on(tmp_path: Path) -> None:
+    path = _policy(
+        tmp_path,
+        "  noexecute-unbounded: {tolerationSeconds: 30}\n"
+        "  noexecute-seconds-too-low: {mode: off}\n",
+    )
+    assert load_policy_file(str(path)).params("noexecute-unbounded")["tolerationSeconds"] == 30
 
 
 def test_the_fix_seconds_may_not_be_below_the_floor(tmp_path: Path) -> None:

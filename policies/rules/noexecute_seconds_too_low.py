@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from fractions import Fraction
 
-from ..eviction import effective_tolerations, eviction_delay, lifecycle_first_matches
+from ..eviction import (
+    MAX_EXACT_SECONDS,
+    effective_tolerations,
+    eviction_delay,
+    lifecycle_first_matches,
+)
 from ..model import Violation
 from ..tolerations import SECONDS
 from .base import Context, Rule
@@ -16,33 +22,48 @@ def check(ctx: Context) -> Iterator[Violation]:
     for entry, keys in lifecycle_first_matches(items, ctx.comparison):
         view, seconds = entry.written, entry.toleration.seconds
         delay = eviction_delay(seconds)
-        if view is None or seconds is None or delay is None or delay >= floor:
+        if view is None or seconds is None or delay is None:
             continue
         taints = " and ".join(f"{k}:NoExecute" for k in keys)
+        uses = (
+            f"{ctx.ref.describe()}: {view.describe()} is the toleration the taint manager "
+            f"uses for {taints}"
+        )
+        if delay != max(seconds, 0):  # wrapped: the delay is not what anyone wrote
+            yield Violation(
+                pointer=view.field_pointer(SECONDS),
+                message=f"{uses}: tolerationSeconds {seconds} overflows the taint manager's "
+                f"int64 nanoseconds and wraps to {_seconds(delay)} s; write at most "
+                f"{MAX_EXACT_SECONDS}",
+            )
+            continue
+        if delay >= floor:
+            continue
         if seconds <= 0:
             effect = (
                 f"tolerationSeconds {seconds} means immediate eviction (zero and negative "
                 "values evict at once, they do not mean forever)"
             )
-        elif delay != seconds:
-            effect = (
-                f"tolerationSeconds {seconds} overflows the taint manager's int64 "
-                f"nanoseconds and wraps to {float(delay):.3g} s"
-            )
         else:
             effect = f"the pod is evicted {seconds} s after the taint appears"
         yield Violation(
             pointer=view.field_pointer(SECONDS),
-            message=f"{ctx.ref.describe()}: {view.describe()} is the toleration the taint "
-            f"manager uses for {taints}: {effect}, below the policy floor of {floor} s; a "
-            "short network blip or a kubelet restart evicts every such pod on the node",
+            message=f"{uses}: {effect}, below the policy floor of {floor} s; a short network "
+            "blip or a kubelet restart evicts every such pod on the node",
         )
+
+
+def _seconds(delay: Fraction) -> str:
+    """Exact to the nanosecond the taint manager counts in: 59.999999999, never "60"."""
+    if delay.denominator == 1:
+        return str(delay.numerator)
+    return f"{float(delay):.9f}".rstrip("0")
 
 
 RULE = Rule(
     id="noexecute-seconds-too-low",
     summary="tolerationSeconds for the not-ready/unreachable NoExecute taints is at least "
-    "the policy floor (default 60 s).",
+    "the policy floor (default 60 s), and small enough not to wrap (at most 9223372036).",
     why="The node lifecycle controller taints a node unreachable with NoExecute once it has "
     "missed heartbeats for node-monitor-grace-period (40 to 50 s, by version), or not-ready "
     "when its kubelet reports NotReady, and the taint manager evicts each pod when the "

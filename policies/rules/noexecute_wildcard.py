@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..eviction import Effective, covering, effective_tolerations, eviction_delay, first_match
+from ..eviction import (
+    MAX_EXACT_SECONDS,
+    Effective,
+    covering,
+    effective_tolerations,
+    eviction_delay,
+    first_match,
+)
 from ..model import Violation
 from ..taints import LIFECYCLE_NOEXECUTE_TAINTS, NO_EXECUTE, OUT_OF_SERVICE
 from .base import Context, Rule
@@ -23,7 +30,8 @@ def _never_evicted_by(ctx: Context, items: list[Effective], entry: Effective) ->
         reasons.append(f"not from a dead node ({' or '.join(dead)})")
     if first_for(OUT_OF_SERVICE_TAINT):
         reasons.append("not by node.kubernetes.io/out-of-service after a non-graceful shutdown")
-    reasons.append("not by any other NoExecute taint, such as those used to drain nodes")
+    other = "any other NoExecute taint" if reasons else "any NoExecute taint"
+    reasons.append(f"not by {other} no earlier toleration matches, such as drain taints")
     return reasons
 
 
@@ -44,11 +52,18 @@ def check(ctx: Context) -> Iterator[Violation]:
         if covering(t, earlier, ctx.comparison, effects=[NO_EXECUTE]):
             continue  # never the first match for a NoExecute taint
         reasons = ", ".join(_never_evicted_by(ctx, items, entry))
+        if t.seconds is None:
+            how, advice = "forever", "or set effect NoExecute with tolerationSeconds"
+        else:
+            how = (
+                f"forever (tolerationSeconds {t.seconds} overflows the taint manager's int64 "
+                "nanoseconds)"
+            )
+            advice = f"or set tolerationSeconds to at most {MAX_EXACT_SECONDS}"
         yield Violation(
             pointer=view.pointer,
-            message=f"{ctx.ref.describe()}: {view.describe()} tolerates every NoExecute taint "
-            f"no earlier toleration matches, forever: the pod is never evicted, {reasons}; "
-            "tolerate specific keys, or set effect NoExecute with tolerationSeconds",
+            message=f"{ctx.ref.describe()}: {view.describe()} tolerates NoExecute taints "
+            f"{how}: the pod is never evicted, {reasons}; tolerate specific keys, {advice}",
         )
 
 

@@ -6,17 +6,23 @@ from collections.abc import Iterator
 
 from ..eviction import written_tolerations
 from ..model import Violation
-from ..taints import CONTROL_PLANE_EFFECTS, EQUAL, EXISTS
+from ..taints import CONTROL_PLANE_EFFECTS, DISTRIBUTION_CONTROL_PLANE_EFFECTS, EQUAL, EXISTS
 from .base import Context, Rule
 
 
 def check(ctx: Context) -> Iterator[Violation]:
     if ctx.pod.daemon or ctx.in_system_namespace:
         return
+    # RKE1's control-plane key is a misspelling to Kubernetes, a control-plane taint where the
+    # policy lists it among the cluster's own taints.
+    listed = {
+        k["key"] for k in ctx.policy.params("toleration-never-matches").get("knownTaints", ())
+    }
+    known = {k: e for k, e in DISTRIBUTION_CONTROL_PLANE_EFFECTS.items() if k in listed}
     for view, t in written_tolerations(ctx.pod, ctx.comparison):
         # Any value may match: kubeadm's taint has none, other distributions set "true". The
         # effect must be the one that keeps pods off (PreferNoSchedule alone lets none on).
-        effect = CONTROL_PLANE_EFFECTS.get(t.key)
+        effect = CONTROL_PLANE_EFFECTS.get(t.key) or known.get(t.key)
         if effect is None or t.effect not in ("", effect) or t.operator not in ("", EQUAL, EXISTS):
             continue
         yield Violation(

@@ -8,10 +8,11 @@ from typing import Any
 from ..eviction import (
     covers_for_default_seconds,
     effective_tolerations,
+    eviction_delay,
     first_match,
     written_tolerations,
 )
-from ..model import Violation
+from ..model import Mode, Violation
 from ..suggest import suggest_taint_key
 from ..taints import (
     DISTRIBUTION_TAINTS,
@@ -24,7 +25,9 @@ from ..taints import (
     NO_EXECUTE,
     NO_SCHEDULE,
     OTHER,
+    PRESSURE,
     RETIRED_TAINTS,
+    ROLE,
     WELL_KNOWN_TAINTS,
     KnownTaint,
 )
@@ -94,7 +97,13 @@ def _intended(
             {**intended, "effect": NO_EXECUTE, "tolerationSeconds": seconds},
             {**intended, "effect": NO_SCHEDULE},
         ]
-    if intended["effect"] == NO_EXECUTE and intended.get("tolerationSeconds", -1) < floor:
+    written = intended.get("tolerationSeconds")
+    if intended["effect"] == NO_EXECUTE and (
+        written is None
+        or eviction_delay(written) is None  # wraps to forever
+        or eviction_delay(written) != max(written, 0)  # wraps to something else
+        or written < floor
+    ):
         intended["tolerationSeconds"] = seconds
     return [intended]
 
@@ -154,11 +163,28 @@ def check(ctx: Context) -> Iterator[Violation]:
         note = ""
         if t.key in DISTRIBUTION_TAINTS:
             note = f" (Only {DISTRIBUTION_TAINTS[t.key]}: list it in knownTaints if yours does.)"
+        objecting = _objecting_rule(ctx, taint)
+        if objecting:
+            note += f" (Tolerating {taint.key} at all is what {objecting} warns about.)"
         yield Violation(
             pointer=view.field_pointer(field),
             message=f"{ctx.ref.describe()}: {view.describe()}: {reason}, {consequence}; "
             f"did you mean {suggestions}?{note}",
         )
+
+
+def _objecting_rule(ctx: Context, taint: KnownTaint) -> str | None:
+    """The rule that would fault the intended toleration itself, where it applies."""
+    if ctx.pod.daemon:
+        return None
+    rule = {PRESSURE: "toleration-node-pressure", ROLE: "toleration-control-plane"}.get(
+        taint.category
+    )
+    if rule is None or ctx.policy.mode(rule) is Mode.OFF:
+        return None
+    if rule == "toleration-control-plane" and ctx.in_system_namespace:
+        return None
+    return rule
 
 
 def _bound(ctx: Context) -> tuple[int, int] | None:
