@@ -6,6 +6,7 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings; 2 usage, policy or inpu
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import textwrap
@@ -162,6 +163,13 @@ def build_parser() -> argparse.ArgumentParser:
     explain = commands.add_parser("explain", help="what a rule checks, why, and how to fix it")
     explain.add_argument("rule", metavar="RULE")
     explain.set_defaults(handler=cmd_explain)
+
+    # The other doors and their tools live in their own packages; each module adds its own
+    # arguments and handler, and imports its heavy dependencies only when run.
+    serve = commands.add_parser("serve", help="run the admission webhook (gunicorn, TLS)")
+    importlib.import_module("webhook.serve").configure(serve)
+    certs = commands.add_parser("certs", help="TLS material for the webhook")
+    importlib.import_module("certs.cli").configure(certs)
     return parser
 
 

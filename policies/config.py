@@ -28,6 +28,8 @@ CONFIG_FILENAME = ".evictguard.yaml"
 PRESETS = ("default", "strict")
 MAX_EXTENDS_DEPTH = 8
 DEFAULT_SYSTEM_NAMESPACES = ("kube-system", "kube-node-lease", "kube-public")
+# Mutate Pods, not their templates: GitOps tools would see a patched Deployment as drift.
+DEFAULT_MUTATE_KINDS = ("Pod",)
 
 
 class ConfigError(Exception):
@@ -42,6 +44,7 @@ class ConfigError(Exception):
 class RuleSettings:
     mode: Mode
     params: Mapping[str, Any]
+    mutate: bool = False  # the mutating webhook applies this rule's fixes
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class Policy:
     disabled: frozenset[str] = field(default_factory=frozenset)  # by --select/--ignore
     system_namespaces: tuple[str, ...] = DEFAULT_SYSTEM_NAMESPACES
     feature_gates: Mapping[str, bool] = field(default_factory=dict)
+    mutate_kinds: tuple[str, ...] = DEFAULT_MUTATE_KINDS
 
     def feature(self, name: str) -> bool:
         """A Kubernetes feature gate of the target cluster (alpha gates default to off)."""
@@ -80,6 +84,11 @@ class Policy:
     def params(self, rule_id: str) -> Mapping[str, Any]:
         settings = self.rules.get(rule_id)
         return settings.params if settings else {}
+
+    def mutates(self, rule_id: str) -> bool:
+        """Whether the mutating webhook applies this rule's fixes (its mode must be on)."""
+        settings = self.rules.get(rule_id)
+        return bool(settings and settings.mutate) and self.mode(rule_id) is not Mode.OFF
 
     def active_rules(self) -> list[str]:
         return [rule_id for rule_id in RULES if self.mode(rule_id) is not Mode.OFF]
@@ -167,7 +176,8 @@ def _freeze(data: Mapping[str, Any], source: str) -> Policy:
         settings = dict(_default_params().get(rule_id, {}))
         settings.update((data.get("rules") or {}).get(rule_id) or {})
         mode = Mode(settings.pop("mode", "off"))
-        rules[rule_id] = RuleSettings(mode, settings)
+        mutate = bool(settings.pop("mutate", False))
+        rules[rule_id] = RuleSettings(mode, settings, mutate)
     extra = tuple(
         ExtraKind(k["kind"], tuple(k["path"].split(".")), k.get("apiGroup"))
         for k in data.get("podSpecKinds") or ()
@@ -182,6 +192,7 @@ def _freeze(data: Mapping[str, Any], source: str) -> Policy:
         for e in data.get("exemptions") or ()
     )
     system = data.get("systemNamespaces")
+    admission = data.get("admission") or {}
     return Policy(
         rules=rules,
         extra_kinds=extra,
@@ -189,6 +200,7 @@ def _freeze(data: Mapping[str, Any], source: str) -> Policy:
         source=source,
         system_namespaces=DEFAULT_SYSTEM_NAMESPACES if system is None else tuple(system),
         feature_gates=dict(data.get("featureGates") or {}),
+        mutate_kinds=tuple(admission.get("mutateKinds", DEFAULT_MUTATE_KINDS)),
     )
 
 

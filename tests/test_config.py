@@ -380,12 +380,18 @@ def test_every_parameter_a_rule_reads_is_in_the_default_preset() -> None:
     }
     default = load_preset("default")
     assert {r: set(default.params(r)) for r in RULES} == expected
+    assert {r for r in RULES if default.mutates(r)} == {
+        "memory-request-missing",
+        "noexecute-unbounded",
+    }
     props = schema()["properties"]["rules"]["properties"]
     for rule_id, params in expected.items():
         entry = props[rule_id]
         if "$ref" in entry:
             entry = schema()["$defs"][entry["$ref"].rsplit("/", 1)[1]]
-        assert set(entry["properties"]) == params | {"mode"}, rule_id
+        # `mutate` belongs to the rules whose fix the mutating webhook can apply.
+        mutate = {"mutate"} if RULES[rule_id].fixable else set()
+        assert set(entry["properties"]) == params | {"mode"} | mutate, rule_id
 
 
 def test_rules_command_shows_the_modes_of_a_config() -> None:

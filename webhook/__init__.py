@@ -1,0 +1,1 @@
+"""The admission webhook: a thin Flask adapter over the engine (see `app.create_app`)."""

@@ -1,0 +1,308 @@
+"""AdmissionReview in, AdmissionReview out: the webhook's logic with no web framework inside.
+
+The API server's side of the contract (`k8s.io/api/admission/v1`, `VerifyAdmissionResponse`):
+the response echoes `apiVersion`, `kind` and `uid`; a denial carries a Status with a code
+of 400 or more; a patch is base64 JSON Patch with `patchType: JSONPatch`, sent only when it
+changes something; warnings hold no control characters and stay short.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import dataclasses
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from policies import pointer as jp
+from policies.config import Policy
+from policies.engine import check_object
+from policies.extract import pod_spec_path
+from policies.fixes import diff
+from policies.model import Finding, JsonPatch, Mode, Severity
+from policies.remedy import remedy
+from policies.rules.base import COMPARISON_GATE
+from policies.taints import GT, LT
+
+VERSIONS = ("admission.k8s.io/v1", "admission.k8s.io/v1beta1")
+CHECKED_OPERATIONS = ("CREATE", "UPDATE")
+MUTATED_ANNOTATION = "evictguard.io/mutated"
+DENY_CODE = 403
+# The API server drops a warning with control characters and, once their total passes
+# 4096 characters, cuts every warning to 256: stay under both.
+MAX_WARNING = 256
+MAX_WARNINGS_TOTAL = 4000
+
+
+class ReviewError(ValueError):
+    """A request that is not an AdmissionReview we can answer (answered 400)."""
+
+
+@dataclass(frozen=True)
+class Review:
+    api_version: str
+    uid: str
+    operation: str
+    kind: str
+    group: str
+    sub_resource: str
+    namespace: str | None
+    name: str | None
+    obj: Mapping[str, Any] | None
+    old_obj: Mapping[str, Any] | None
+    dry_run: bool
+
+
+@dataclass
+class Decision:
+    allowed: bool = True
+    message: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    patch: JsonPatch | None = None
+    findings: list[Finding] = field(default_factory=list)  # what was found, for logs/metrics
+    denied_by: list[Finding] = field(default_factory=list)
+    skipped: str | None = None  # why the object was not checked at all
+
+    @property
+    def outcome(self) -> str:
+        if self.skipped:
+            return "skipped"
+        if not self.allowed:
+            return "denied"
+        return "patched" if self.patch else "allowed"
+
+
+def _mapping(value: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ReviewError(f"{what} must be an object")
+    return value
+
+
+def _optional_object(request: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
+    value = request.get(key)
+    if value is None:
+        return None
+    return _mapping(value, f"request.{key}")
+
+
+def parse_review(data: Any) -> Review:
+    """Check the shape the API server always sends; anything else is a ReviewError."""
+    review = _mapping(data, "the body")
+    api_version = review.get("apiVersion")
+    if api_version not in VERSIONS:
+        raise ReviewError(
+            f"apiVersion must be one of {', '.join(VERSIONS)}, not {json.dumps(api_version)}"
+        )
+    if review.get("kind") != "AdmissionReview":
+        raise ReviewError(f"kind must be AdmissionReview, not {json.dumps(review.get('kind'))}")
+    request = _mapping(review.get("request"), "request")
+    uid = request.get("uid")
+    if not isinstance(uid, str) or not uid:
+        raise ReviewError("request.uid must be a non-empty string")
+    operation = request.get("operation")
+    if not isinstance(operation, str) or not operation:
+        raise ReviewError("request.operation must be a non-empty string")
+    kind = _mapping(request.get("kind"), "request.kind")
+    name, namespace = request.get("name"), request.get("namespace")
+    return Review(
+        api_version=api_version,
+        uid=uid,
+        operation=operation,
+        kind=str(kind.get("kind") or ""),
+        group=str(kind.get("group") or ""),
+        sub_resource=str(request.get("subResource") or ""),
+        namespace=namespace if isinstance(namespace, str) and namespace else None,
+        name=name if isinstance(name, str) and name else None,
+        obj=_optional_object(request, "object"),
+        old_obj=_optional_object(request, "oldObject"),
+        dry_run=request.get("dryRun") is True,
+    )
+
+
+def _checked_object(review: Review, policy: Policy) -> tuple[Mapping[str, Any] | None, str]:
+    """The object to check, with the request's namespace filled in (a Pod created with
+    `kubectl -n shop` carries none), or None and the reason it is let through untouched."""
+    if review.operation not in CHECKED_OPERATIONS:
+        return None, f"{review.operation} is not checked"
+    if review.sub_resource:
+        return None, f"subresource {review.sub_resource} is not checked"
+    obj = review.obj
+    if obj is None:
+        raise ReviewError(f"request.object is required for {review.operation}")
+    api_version = str(obj.get("apiVersion", ""))
+    if pod_spec_path(api_version, str(obj.get("kind", "")), policy.extra_kinds) is None:
+        return None, f"{obj.get('kind')} has no pod spec"
+    metadata = obj.get("metadata")
+    if review.namespace and not (isinstance(metadata, Mapping) and metadata.get("namespace")):
+        obj = copy.deepcopy(dict(obj))
+        meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        obj["metadata"] = {**meta, "namespace": review.namespace}
+    return obj, ""
+
+
+def _uses_comparison_operators(obj: Mapping[str, Any] | None, policy: Policy) -> bool:
+    """`allowTaintTolerationComparisonOperators(oldSpec)`: an existing object that already
+    uses Lt/Gt keeps validating with them (ratcheting), whatever the feature gate says."""
+    if obj is None:
+        return False
+    path = pod_spec_path(
+        str(obj.get("apiVersion", "")), str(obj.get("kind", "")), policy.extra_kinds
+    )
+    node: Any = obj
+    for token in path or ():
+        node = node.get(token) if isinstance(node, Mapping) else None
+    tolerations = node.get("tolerations") if isinstance(node, Mapping) else None
+    return any(
+        isinstance(t, Mapping) and t.get("operator") in (LT, GT)
+        for t in (tolerations if isinstance(tolerations, list) else ())
+    )
+
+
+def _policy_for(review: Review, policy: Policy) -> Policy:
+    if review.operation == "UPDATE" and _uses_comparison_operators(review.old_obj, policy):
+        gates = {**policy.feature_gates, COMPARISON_GATE: True}
+        return dataclasses.replace(policy, feature_gates=gates)
+    return policy
+
+
+def _identity(node: Any) -> str:
+    """How a list item is recognised across an update: containers by name, anything else
+    (tolerations) by content."""
+    if isinstance(node, Mapping) and isinstance(node.get("name"), str):
+        return f"name={node['name']}"
+    return json.dumps(node, sort_keys=True, default=str)
+
+
+def finding_key(obj: Mapping[str, Any], finding: Finding) -> tuple[str, ...]:
+    """A finding's place with list indices replaced by item identities, so that one a change
+    only moved (a toleration inserted before it) is recognised as the same finding."""
+    key: list[str] = [finding.rule]
+    node: Any = obj
+    for token in jp.split(finding.pointer):
+        if isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+            key.append(_identity(node))
+        else:
+            node = node.get(token) if isinstance(node, Mapping) else None
+            key.append(token)
+    return tuple(key)
+
+
+def _introduced(
+    review: Review, obj: Mapping[str, Any], found: list[Finding], policy: Policy
+) -> tuple[list[Finding], list[Finding]]:
+    """(findings the request introduces, findings the object already had). Only UPDATE has
+    a before; a label added to a running pod must never be blocked by an older violation."""
+    if review.operation != "UPDATE" or review.old_obj is None:
+        return found, []
+    old, _ = _checked_object(dataclasses.replace(review, obj=review.old_obj), policy)
+    if old is None:
+        return found, []
+    before = {finding_key(old, f) for f in check_object(old, policy).findings}
+    new = [f for f in found if finding_key(obj, f) not in before]
+    return new, [f for f in found if f not in new]
+
+
+def _clean(text: str) -> str:
+    """One line, no control characters (the API server silently drops such a warning)."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
+def _short(text: str, limit: int = MAX_WARNING) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _without_object(finding: Finding) -> str:
+    """The message without its `Pod shop/web: ` prefix: the user just sent that object."""
+    prefix = finding.ref.describe() + ": "
+    return finding.message[len(prefix) :] if finding.message.startswith(prefix) else finding.message
+
+
+def warnings_for(findings: list[tuple[str, Finding]]) -> list[str]:
+    """Admission warnings, each `[rule] what`, short and clean, within the API's budget."""
+    out: list[str] = []
+    total = 0
+    for index, (label, finding) in enumerate(findings):
+        text = _short(_clean(f"{label}[{finding.rule}] {_without_object(finding)}"))
+        if total + len(text) > MAX_WARNINGS_TOTAL:
+            rest = len(findings) - index
+            out.append(f"… and {rest} more finding(s): run `evictguard lint` on the manifest")
+            break
+        out.append(text)
+        total += len(text)
+    return out
+
+
+def _denial(findings: list[Finding]) -> str:
+    lines = [f"[{f.rule}] {_clean(_without_object(f))}" for f in findings]
+    ref = findings[0].ref.describe()
+    return f"evictguard: {ref} violates {len(findings)} rule(s): " + "; ".join(lines)
+
+
+def validate(review: Review, policy: Policy) -> Decision:
+    obj, why = _checked_object(review, policy)
+    if obj is None:
+        return Decision(skipped=why)
+    policy = _policy_for(review, policy)
+    found = check_object(obj, policy).findings
+    new, old = _introduced(review, obj, found, policy)
+    deny = [f for f in new if f.severity is Severity.ERROR]
+    warn = [("", f) for f in new if f.severity is Severity.WARNING]
+    warn += [("pre-existing ", f) for f in old if f.severity is not Severity.INFO]
+    decision = Decision(findings=found, warnings=warnings_for(warn))
+    if deny:
+        decision.allowed = False
+        decision.denied_by = deny
+        decision.message = _denial(deny)
+    return decision
+
+
+def mutate(review: Review, policy: Policy) -> Decision:
+    """The fixes of the rules the policy lets mutate, for the kinds it lets mutate, as one
+    patch; the annotation records what was changed. A second pass finds nothing to fix."""
+    obj, why = _checked_object(review, policy)
+    if obj is None:
+        return Decision(skipped=why)
+    if str(obj.get("kind")) not in policy.mutate_kinds:
+        return Decision(skipped=f"{obj.get('kind')} is not mutated")
+    policy = _policy_for(review, policy)
+    result = remedy(obj, policy, accept=lambda f: policy.mutates(f.rule))
+    if not result.applied:
+        return Decision()
+    fixed = result.fixed
+    changes = ", ".join(f"{f.rule}:{jp.to_dotted(f.pointer)}" for f in result.applied)
+    metadata = fixed.setdefault("metadata", {})
+    annotations = metadata.get("annotations")
+    metadata["annotations"] = {**(annotations or {}), MUTATED_ANNOTATION: changes}
+    # Diff against the object as sent (not our namespaced copy): the patch applies to it.
+    original = review.obj or {}
+    sent = original.get("metadata")
+    if not (isinstance(sent, Mapping) and "namespace" in sent):
+        fixed["metadata"].pop("namespace", None)
+    return Decision(patch=diff(original, fixed), findings=result.applied)
+
+
+def respond(review: Review, decision: Decision) -> dict[str, Any]:
+    """The AdmissionReview the API server expects back, in the version it asked in."""
+    response: dict[str, Any] = {"uid": review.uid, "allowed": decision.allowed}
+    if not decision.allowed:
+        response["status"] = {
+            "metadata": {},
+            "status": "Failure",
+            "reason": "Forbidden",
+            "code": DENY_CODE,
+            "message": decision.message or "denied by evictguard",
+        }
+    if decision.warnings:
+        response["warnings"] = decision.warnings
+    if decision.patch:
+        encoded = json.dumps(decision.patch, separators=(",", ":")).encode()
+        response["patchType"] = "JSONPatch"
+        response["patch"] = base64.b64encode(encoded).decode("ascii")
+    return {"apiVersion": review.api_version, "kind": "AdmissionReview", "response": response}
+
+
+def modes_of(findings: list[Finding], policy: Policy) -> list[tuple[str, Mode]]:
+    return [(f.rule, policy.mode(f.rule)) for f in findings]

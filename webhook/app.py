@@ -1,0 +1,196 @@
+"""`create_app()`: the Flask adapter. Routes parse, call `admission`, and answer; no rule
+logic lives here. Every malformed request is answered 400/413 with a JSON error, never 500.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from . import admission, logs, metrics
+from .policy_store import PolicyStore
+
+log = logging.getLogger("evictguard.webhook")
+
+DEFAULT_MAX_BODY = 4 * 1024 * 1024  # the API server caps objects at 3 MiB; reviews hold two
+
+
+@dataclass(frozen=True)
+class Settings:
+    policy_path: str | None = None
+    cert_dir: str | None = None
+    max_body: int = DEFAULT_MAX_BODY
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """What `evictguard serve` hands the gunicorn workers."""
+        return cls(
+            policy_path=os.environ.get("EVICTGUARD_POLICY") or None,
+            cert_dir=os.environ.get("EVICTGUARD_CERT_DIR") or None,
+            max_body=int(os.environ.get("EVICTGUARD_MAX_BODY", DEFAULT_MAX_BODY)),
+        )
+
+
+def _json(body: dict[str, Any], status: int = 200) -> Response:
+    return Response(json.dumps(body), status=status, mimetype="application/json")
+
+
+def _error(status: int, message: str) -> Response:
+    return _json({"error": message, "code": status}, status)
+
+
+class CertificateStatus:
+    """Whether the serving certificate is valid now (for /readyz and the expiry metric),
+    re-read at most every few seconds."""
+
+    INTERVAL = 5.0
+
+    def __init__(self, cert_dir: str | None) -> None:
+        self.cert_dir = cert_dir
+        self._checked = 0.0
+        self._result: tuple[bool, str] = (True, "no certificate directory configured")
+
+    def check(self) -> tuple[bool, str]:
+        if self.cert_dir is None or time.monotonic() - self._checked < self.INTERVAL:
+            return self._result
+        self._checked = time.monotonic()
+        from certs.inspect import check_pair, not_after
+
+        from .tls import CERT_FILE, KEY_FILE
+
+        cert = os.path.join(self.cert_dir, CERT_FILE)
+        try:
+            check_pair(cert, os.path.join(self.cert_dir, KEY_FILE))
+            expiry = not_after(cert)
+        except (ValueError, OSError) as exc:
+            self._result = (False, f"certificate: {exc}")
+            return self._result
+        metrics.CERT_EXPIRY.set(expiry.timestamp())
+        self._result = (True, f"certificate valid until {expiry.isoformat()}")
+        return self._result
+
+
+def _object_name(obj: Any) -> str | None:
+    metadata = obj.get("metadata") if isinstance(obj, dict) else None
+    if not isinstance(metadata, dict):
+        return None
+    return metadata.get("name") or metadata.get("generateName")
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    logs.configure()
+    app = Flask("evictguard")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body
+
+    def on_reload(result: str) -> None:
+        metrics.RELOADS.labels(result).inc()
+        metrics.POLICY_OK.set(1 if result == "loaded" else 0)
+
+    store = PolicyStore(settings.policy_path, on_reload=on_reload)
+    metrics.POLICY_OK.set(1)
+    certificate = CertificateStatus(settings.cert_dir)
+    certificate.check()
+
+    def review_endpoint(endpoint: str, decide: Callable[..., admission.Decision]) -> Response:
+        started = time.perf_counter()
+        try:
+            body = request.get_data(cache=False)
+        except RequestEntityTooLarge:
+            metrics.MALFORMED.labels(endpoint, "too_large").inc()
+            return _error(413, f"request body larger than {settings.max_body} bytes")
+        try:
+            review = admission.parse_review(json.loads(body))
+        except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError and ReviewError
+            reason = "not_json" if isinstance(exc, json.JSONDecodeError) else "not_a_review"
+            metrics.MALFORMED.labels(endpoint, reason).inc()
+            log.warning("malformed request", extra={"endpoint": endpoint, "error": str(exc)})
+            return _error(400, f"not an AdmissionReview: {exc}")
+        policy = store.current()
+        try:
+            decision = decide(review, policy)
+        except admission.ReviewError as exc:
+            metrics.MALFORMED.labels(endpoint, "not_a_review").inc()
+            return _error(400, f"not an AdmissionReview: {exc}")
+        elapsed = time.perf_counter() - started
+        metrics.LATENCY.labels(endpoint).observe(elapsed)
+        metrics.REQUESTS.labels(endpoint, review.operation, review.kind, decision.outcome).inc()
+        for rule, mode in admission.modes_of(decision.findings, policy):
+            metrics.FINDINGS.labels(endpoint, rule, mode.value).inc()
+        log.info(
+            "review",
+            extra={
+                "endpoint": endpoint,
+                "uid": review.uid,
+                "kind": review.kind,
+                "namespace": review.namespace,
+                "object_name": review.name or _object_name(review.obj),
+                "operation": review.operation,
+                "dry_run": review.dry_run,
+                "decision": decision.outcome,
+                "skipped": decision.skipped,
+                "rules": sorted({f.rule for f in decision.findings}),
+                "denied_by": sorted({f.rule for f in decision.denied_by}),
+                "latency_ms": round(elapsed * 1000, 3),
+            },
+        )
+        return _json(admission.respond(review, decision))
+
+    @app.post("/validate")
+    def validate() -> Response:
+        return review_endpoint("validate", admission.validate)
+
+    @app.post("/mutate")
+    def mutate() -> Response:
+        return review_endpoint("mutate", admission.mutate)
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return _json({"status": "ok"})
+
+    @app.get("/readyz")
+    def readyz() -> Response:
+        status = store.status
+        cert_ok, cert_detail = certificate.check()
+        body = {
+            "policy": status.source,
+            "policyLoadedAt": datetime.fromtimestamp(status.loaded_at, timezone.utc).isoformat(),
+            "policyError": status.error,
+            "certificate": cert_detail,
+        }
+        # A refused policy change leaves the last good policy serving correctly: say so, but
+        # stay ready, or one bad ConfigMap edit would pull every replica out of the Service.
+        body["status"] = "ok" if status.error is None else "degraded"
+        if not cert_ok:
+            body["status"] = "not ready"
+        return _json(body, 200 if cert_ok else 503)
+
+    @app.get("/metrics")
+    def metrics_endpoint() -> Response:
+        certificate.check()
+        store.current()
+        payload, content_type = metrics.exposition()
+        return Response(payload, status=200, content_type=content_type)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        if isinstance(exc, RequestEntityTooLarge):
+            metrics.MALFORMED.labels(request.path.strip("/") or "-", "too_large").inc()
+            return _error(413, f"request body larger than {settings.max_body} bytes")
+        return _error(exc.code or 400, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:  # a bug must not take the worker down
+        log.exception("unexpected error", extra={"path": request.path})
+        return _error(500, f"internal error: {type(exc).__name__}")
+
+    return app

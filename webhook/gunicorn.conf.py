@@ -1,0 +1,56 @@
+"""gunicorn settings for `evictguard serve` (plain Python, as gunicorn reads it).
+
+TLS only (1.2 and up), gthread workers with keep-alive (the API server reuses connections),
+graceful shutdown: on SIGTERM the workers stop accepting and finish in-flight reviews
+within `graceful_timeout`. Everything comes from the environment `serve` prepares.
+"""
+
+import os
+import shutil
+import tempfile
+
+from webhook import tls
+
+_cert_dir = os.environ["EVICTGUARD_CERT_DIR"]
+
+bind = os.environ.get("EVICTGUARD_BIND", "0.0.0.0:8443").split(",")
+workers = int(os.environ.get("EVICTGUARD_WORKERS", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("EVICTGUARD_THREADS", "4"))
+keepalive = 75  # longer than the API server's idle connections, so it closes them first
+timeout = 30
+graceful_timeout = int(os.environ.get("EVICTGUARD_GRACEFUL_TIMEOUT", "20"))
+certfile = os.path.join(_cert_dir, tls.CERT_FILE)
+keyfile = os.path.join(_cert_dir, tls.KEY_FILE)
+accesslog = None  # the app logs one JSON line per review instead
+errorlog = "-"
+loglevel = os.environ.get("EVICTGUARD_LOG_LEVEL", "info")
+proc_name = "evictguard"
+wsgi_app = "webhook.app:create_app()"
+
+
+def ssl_context(config, default_ssl_context_factory):
+    """Called for every accepted connection: the cached context, rebuilt when the
+    certificate files change."""
+    return tls.CONTEXTS.get(_cert_dir)
+
+
+def on_starting(server):
+    # prometheus-client's multiprocess mode: each worker writes its samples under this
+    # directory and /metrics sums them. It must exist before the workers start.
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        created = tempfile.mkdtemp(prefix="evictguard-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = created
+        server._evictguard_metrics_dir = created  # ours to remove at exit
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    directory = getattr(server, "_evictguard_metrics_dir", None)
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)

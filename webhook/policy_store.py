@@ -1,0 +1,90 @@
+"""The policy in force, re-read when its file changes (a ConfigMap update swaps the mounted
+file atomically). A new policy is validated before it is swapped in; an invalid one is
+refused and the last good policy stays in force, with the error kept for /readyz."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+
+from policies.config import ConfigError, Policy, load_policy_file, load_preset
+
+log = logging.getLogger("evictguard.policy")
+
+CHECK_INTERVAL = 1.0  # seconds between looks at the file: a stat, not a read
+
+
+@dataclass(frozen=True)
+class PolicyStatus:
+    source: str
+    loaded_at: float
+    error: str | None  # the last refused policy's problems, until a good one loads
+
+
+def _signature(path: str) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)  # follows the ConfigMap's ..data symlink to the current file
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+class PolicyStore:
+    def __init__(self, path: str | None, on_reload: object = None) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._checked = 0.0
+        self._on_reload = on_reload
+        if path is None:
+            self._policy = load_preset("default")
+            self._signature = None
+        else:
+            self._signature = _signature(path)
+            self._policy = load_policy_file(path)  # a bad policy at start-up is fatal
+        self._status = PolicyStatus(self._policy.source, time.time(), None)
+
+    @property
+    def status(self) -> PolicyStatus:
+        self.current()
+        return self._status
+
+    def current(self) -> Policy:
+        """The policy in force, after a look at the file at most once a second."""
+        if self.path is None or time.monotonic() - self._checked < CHECK_INTERVAL:
+            return self._policy
+        with self._lock:
+            if time.monotonic() - self._checked < CHECK_INTERVAL:
+                return self._policy
+            self._checked = time.monotonic()
+            signature = _signature(self.path)
+            if signature != self._signature:
+                self._signature = signature
+                self._reload()
+        return self._policy
+
+    def _reload(self) -> None:
+        assert self.path is not None
+        try:
+            policy = load_policy_file(self.path)
+        except (ConfigError, OSError) as exc:
+            problems = exc.problems if isinstance(exc, ConfigError) else [str(exc)]
+            self._status = PolicyStatus(
+                self._policy.source, self._status.loaded_at, "; ".join(problems)
+            )
+            log.error(
+                "policy refused, the last good one stays in force",
+                extra={"event": "policy_reload", "result": "refused", "problems": problems},
+            )
+            self._notify("refused")
+            return
+        self._policy = policy
+        self._status = PolicyStatus(policy.source, time.time(), None)
+        log.info("policy reloaded", extra={"event": "policy_reload", "result": "loaded"})
+        self._notify("loaded")
+
+    def _notify(self, result: str) -> None:
+        if callable(self._on_reload):
+            self._on_reload(result)

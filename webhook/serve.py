@@ -1,0 +1,96 @@
+"""`evictguard serve`: check the policy, make a development certificate if there is none,
+then hand the process over to gunicorn (exec, so SIGTERM reaches its master directly and
+shutdown is graceful)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from importlib import resources
+from pathlib import Path
+
+DEFAULT_BIND = "0.0.0.0:8443"
+DEV_SERVICE, DEV_NAMESPACE = "evictguard", "evictguard"
+DEV_SANS = ("localhost", "127.0.0.1", "::1")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--bind",
+        default=DEFAULT_BIND,
+        metavar="HOST:PORT",
+        help=f"address to listen on, TLS only (default {DEFAULT_BIND}; [::1]:8443 for IPv6)",
+    )
+    parser.add_argument(
+        "--cert-dir",
+        default="certs/dev",
+        metavar="DIR",
+        help="tls.crt and tls.key (and ca.crt); a development CA and certificate are "
+        "generated there when it holds none (default certs/dev)",
+    )
+    parser.add_argument(
+        "--policy",
+        metavar="FILE",
+        help="policy file, re-read when it changes (default: the packaged default preset)",
+    )
+    parser.add_argument("--workers", type=int, default=2, metavar="N")
+    parser.add_argument("--threads", type=int, default=4, metavar="N", help="per worker")
+    parser.add_argument(
+        "--max-body",
+        type=int,
+        default=4 * 1024 * 1024,
+        metavar="BYTES",
+        help="larger requests are refused with 413 (default 4 MiB)",
+    )
+    parser.set_defaults(handler=run)
+
+
+def _ensure_certificate(cert_dir: Path) -> None:
+    from certs.generate import ca_bundle, generate
+
+    from .tls import CERT_FILE, KEY_FILE
+
+    if (cert_dir / CERT_FILE).exists() and (cert_dir / KEY_FILE).exists():
+        return
+    files = generate(cert_dir, DEV_SERVICE, DEV_NAMESPACE, extra_sans=DEV_SANS)
+    print(
+        f"evictguard: no certificate in {cert_dir}: generated a development CA and serving "
+        f"certificate ({files.cert}) for {DEV_SERVICE}.{DEV_NAMESPACE}.svc, "
+        f"{', '.join(DEV_SANS)}",
+        file=sys.stderr,
+    )
+    print(f"evictguard: caBundle: {ca_bundle(files.ca_cert)}", file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    from policies.config import ConfigError, load_policy_file
+
+    if args.policy:
+        try:
+            load_policy_file(args.policy)  # refuse to start on a bad policy
+        except ConfigError as exc:
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            return 2
+    cert_dir = Path(args.cert_dir).resolve()
+    try:
+        _ensure_certificate(cert_dir)
+    except (OSError, ValueError) as exc:
+        print(f"evictguard: {cert_dir}: {exc}", file=sys.stderr)
+        return 2
+    env = dict(os.environ)
+    env.update(
+        EVICTGUARD_BIND=args.bind,
+        EVICTGUARD_CERT_DIR=str(cert_dir),
+        EVICTGUARD_WORKERS=str(args.workers),
+        EVICTGUARD_THREADS=str(args.threads),
+        EVICTGUARD_MAX_BODY=str(args.max_body),
+        EVICTGUARD_POLICY=str(Path(args.policy).resolve()) if args.policy else "",
+    )
+    config = str(resources.files("webhook").joinpath("gunicorn.conf.py"))
+    argv = [sys.executable, "-m", "gunicorn", "--config", config]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, argv, env)
+    return 0  # not reached

@@ -1,0 +1,85 @@
+"""The serving TLS context, rebuilt when the certificate files change.
+
+gunicorn's gthread worker asks the `ssl_context` hook for a context on every accepted
+connection, so returning a context rebuilt after a rotation (cert-manager renewing, a Secret
+update swapping the mounted files) serves the new certificate to new connections while the
+ones in flight finish on the old. A half-written or mismatched pair is refused and the last
+good context stays in use until the files settle.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger("evictguard.tls")
+
+CERT_FILE, KEY_FILE, CA_FILE = "tls.crt", "tls.key", "ca.crt"
+CHECK_INTERVAL = 1.0
+
+
+def _signature(*paths: Path) -> tuple[tuple[int, int, int], ...] | None:
+    try:
+        return tuple((s.st_ino, s.st_size, s.st_mtime_ns) for s in map(os.stat, paths))
+    except OSError:
+        return None
+
+
+def new_context(cert: Path, key: Path) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(certfile=str(cert), keyfile=str(key))
+    return context
+
+
+@dataclass
+class _Cached:
+    context: ssl.SSLContext
+    signature: tuple[tuple[int, int, int], ...] | None
+    checked: float
+
+
+class ServingContexts:
+    """One cached context per certificate directory, per process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cached: dict[str, _Cached] = {}
+
+    def get(self, cert_dir: str) -> ssl.SSLContext:
+        cert, key = Path(cert_dir) / CERT_FILE, Path(cert_dir) / KEY_FILE
+        with self._lock:
+            cached = self._cached.get(cert_dir)
+            now = time.monotonic()
+            if cached is not None and now - cached.checked < CHECK_INTERVAL:
+                return cached.context
+            signature = _signature(cert, key)
+            if cached is not None and signature == cached.signature:
+                cached.checked = now
+                return cached.context
+            try:
+                context = new_context(cert, key)
+            except (OSError, ssl.SSLError, ValueError) as exc:
+                if cached is None:
+                    raise  # nothing to fall back on: gunicorn reports it
+                log.error(
+                    "new certificate refused, still serving the previous one",
+                    extra={"event": "certificate_reload", "result": "refused", "error": str(exc)},
+                )
+                cached.checked = now  # retry after CHECK_INTERVAL; the files may settle
+                return cached.context
+            if cached is not None:
+                log.info(
+                    "certificate reloaded",
+                    extra={"event": "certificate_reload", "result": "loaded"},
+                )
+            self._cached[cert_dir] = _Cached(context, signature, now)
+            return context
+
+
+CONTEXTS = ServingContexts()
