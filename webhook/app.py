@@ -48,6 +48,24 @@ def _error(status: int, message: str) -> Response:
     return _json({"error": message, "code": status}, status)
 
 
+DRAIN_LIMIT = 64 * 1024 * 1024  # beyond this a client that will not stop sending is cut off
+
+
+def _drain(stream: Any, length: int) -> None:
+    remaining = length
+    while remaining > 0:
+        chunk = stream.read(min(remaining, 65536))
+        if not chunk:
+            break
+        remaining -= len(chunk)
+
+
+def _too_large(limit: int) -> Response:
+    response = _error(413, f"request body larger than {limit} bytes")
+    response.headers["Connection"] = "close"
+    return response
+
+
 class CertificateStatus:
     """Whether the serving certificate is valid now (for /readyz and the expiry metric),
     re-read at most every few seconds."""
@@ -103,11 +121,18 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     def review_endpoint(endpoint: str, decide: Callable[..., admission.Decision]) -> Response:
         started = time.perf_counter()
+        length = request.content_length
+        if length is not None and length > settings.max_body:
+            # Read (and drop) what the client is sending, up to a bound, so that it gets to
+            # read the answer instead of a reset connection halfway through its upload.
+            _drain(request.environ["wsgi.input"], min(length, DRAIN_LIMIT))
+            metrics.MALFORMED.labels(endpoint, "too_large").inc()
+            return _too_large(settings.max_body)
         try:
             body = request.get_data(cache=False)
         except RequestEntityTooLarge:
             metrics.MALFORMED.labels(endpoint, "too_large").inc()
-            return _error(413, f"request body larger than {settings.max_body} bytes")
+            return _too_large(settings.max_body)
         try:
             review = admission.parse_review(json.loads(body))
         except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError and ReviewError
@@ -185,7 +210,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     def http_error(exc: HTTPException) -> Response:
         if isinstance(exc, RequestEntityTooLarge):
             metrics.MALFORMED.labels(request.path.strip("/") or "-", "too_large").inc()
-            return _error(413, f"request body larger than {settings.max_body} bytes")
+            return _too_large(settings.max_body)
         return _error(exc.code or 400, exc.description or exc.name)
 
     @app.errorhandler(Exception)
