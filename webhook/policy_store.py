@@ -45,6 +45,17 @@ class PolicyStore:
             self._signature = _signature(path)
             self._policy = load_policy_file(path)  # a bad policy at start-up is fatal
         self._status = PolicyStatus(self._policy.source, time.time(), None)
+        self._watcher: threading.Thread | None = None
+
+    def _watch(self) -> None:
+        """Look at the file every CHECK_INTERVAL even without traffic, so that every worker
+        process adopts each good policy, not only those that happen to get a request."""
+        while True:
+            time.sleep(CHECK_INTERVAL)
+            try:
+                self.current()
+            except Exception:  # never let the watcher die
+                log.exception("policy watcher error")
 
     @property
     def status(self) -> PolicyStatus:
@@ -53,7 +64,12 @@ class PolicyStore:
 
     def current(self) -> Policy:
         """The policy in force, after a look at the file at most once a second."""
-        if self.path is None or time.monotonic() - self._checked < CHECK_INTERVAL:
+        if self.path is None:
+            return self._policy
+        if self._watcher is None:  # started in the worker process, after gunicorn's fork
+            self._watcher = threading.Thread(target=self._watch, name="policy-watch", daemon=True)
+            self._watcher.start()
+        if time.monotonic() - self._checked < CHECK_INTERVAL:
             return self._policy
         with self._lock:
             if time.monotonic() - self._checked < CHECK_INTERVAL:

@@ -1,0 +1,152 @@
+"""The server's life beyond single reviews: the policy file changing under it, the
+certificate rotating under it, shutting down gracefully, and refusing a bad start."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from certs.generate import generate
+from tests.test_webhook_server import NO_LIMIT, pod, rules_in
+from tests.webhook_client import Server, admission_review, running_server
+from webhook.policy_store import CHECK_INTERVAL
+
+SANS = ("localhost", "127.0.0.1")
+POLICY = "apiVersion: evictguard.io/v1alpha1\nkind: Policy\n"
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """As a ConfigMap volume update does: the new file appears whole, never half written."""
+    temp = path.with_suffix(".tmp")
+    temp.write_text(text, "utf-8")
+    os.replace(temp, path)
+
+
+def denied_rules(server: Server) -> set[str]:
+    answer = server.review("/validate", admission_review(pod(containers=NO_LIMIT), namespace="a"))
+    return set() if answer.response["allowed"] else rules_in(answer.response["status"]["message"])
+
+
+def metric(server: Server, name: str) -> str:
+    body = server.request("GET", "/metrics").body
+    text = body.decode() if isinstance(body, bytes) else str(body)
+    return "\n".join(line for line in text.splitlines() if line.startswith(name))
+
+
+def test_policy_changes_are_swapped_in_and_bad_ones_refused(tmp_path: Path) -> None:
+    generate(tmp_path / "tls", "evictguard", "evictguard", extra_sans=SANS)
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY, "utf-8")
+    with running_server(tmp_path / "tls", tmp_path / "log", policy=policy) as server:
+        assert denied_rules(server) == {"memory-limit-missing"}
+        # Turn the rule to warn: every worker picks it up within a couple of seconds.
+        write_atomically(policy, POLICY + "rules:\n  memory-limit-missing: {mode: warn}\n")
+        server.wait_until(lambda: all(denied_rules(server) == set() for _ in range(6)))
+        time.sleep(3 * CHECK_INTERVAL)  # every worker's watcher has seen it by now
+        # An invalid policy is refused: the last good one stays in force, /readyz says so.
+        write_atomically(policy, POLICY + "rules:\n  memory-limit-missing: {mode: sometimes}\n")
+        time.sleep(3 * CHECK_INTERVAL)  # every worker has looked at it
+        ready = server.request("GET", "/readyz")
+        assert ready.body["status"] == "degraded"
+        assert ready.status == 200  # still serving with the last good policy
+        assert (
+            "rules.memory-limit-missing.mode: 'sometimes' is not one of"
+            in ready.body["policyError"]
+        )
+        assert all(denied_rules(server) == set() for _ in range(6))
+        assert 'evictguard_policy_reloads_total{result="refused"}' in metric(
+            server, "evictguard_policy_reloads_total"
+        )
+        server.wait_until(
+            lambda: any(
+                line.get("event") == "policy_reload" and line.get("result") == "refused"
+                for line in server.log_lines()
+            )
+        )
+        # Fixed again: ready and back to enforcing.
+        write_atomically(policy, POLICY)
+        server.wait_until(lambda: server.request("GET", "/readyz").body["status"] == "ok")
+        server.wait_until(lambda: all(denied_rules(server) for _ in range(6)))
+
+
+def test_a_rotated_certificate_is_served_to_new_connections(tmp_path: Path) -> None:
+    live = tmp_path / "tls"
+    old = generate(live, "evictguard", "evictguard", extra_sans=SANS)
+    old_ca = tmp_path / "old-ca.crt"
+    shutil.copy(old.ca_cert, old_ca)
+    with running_server(live, tmp_path / "log", workers=1) as server:
+        kept = server.connection(ca_file=old_ca)  # a keep-alive connection from before
+        assert server.request("GET", "/healthz", conn=kept).status == 200
+        # Rotate: a new CA and serving pair written into the watched directory (keys first,
+        # each file replaced atomically, as cert-manager and `certs generate` do).
+        new = generate(tmp_path / "staging", "evictguard", "evictguard", extra_sans=SANS)
+        for name in ("ca.key", "ca.crt", "tls.key", "tls.crt"):
+            shutil.copy(new.ca_cert.parent / name, live / f".{name}.new")
+            os.replace(live / f".{name}.new", live / name)
+
+        def new_certificate_served() -> bool:
+            try:
+                conn = server.connection(ca_file=new.ca_cert)
+                return server.request("GET", "/healthz", conn=conn).status == 200
+            except OSError:
+                return False
+
+        server.wait_until(new_certificate_served)
+        # The old CA no longer verifies new connections...
+        import ssl
+
+        with pytest.raises(ssl.SSLCertVerificationError):
+            server.request("GET", "/healthz", conn=server.connection(ca_file=old_ca))
+        # ...while the connection opened before the rotation is still served.
+        assert server.request("GET", "/healthz", conn=kept).status == 200
+        assert server.review(
+            "/validate", admission_review(pod(), namespace="a"), conn=kept
+        ).response["allowed"]
+
+
+def test_sigterm_shuts_down_gracefully(tmp_path: Path) -> None:
+    generate(tmp_path / "tls", "evictguard", "evictguard", extra_sans=SANS)
+    with running_server(tmp_path / "tls", tmp_path / "log") as server:
+        assert server.request("GET", "/healthz").status == 200
+        started = time.monotonic()
+        server.process.send_signal(signal.SIGTERM)
+        code = server.process.wait(30)
+        assert code == 0
+        assert time.monotonic() - started < 25
+        log = (tmp_path / "log").read_text()
+        assert "Handling signal: term" in log and "Shutting down: Master" in log
+
+
+def test_serve_refuses_a_bad_policy_and_makes_a_development_certificate(tmp_path: Path) -> None:
+    bad = tmp_path / "policy.yaml"
+    bad.write_text(POLICY + "rules: {nope: {mode: warn}}\n", "utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "policies", "serve", "--policy", str(bad), "--cert-dir", "x"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"{bad}: rules.nope: unknown rule")
+    # No certificate yet: one is generated (CA, serving pair, SANs for local use) and the
+    # caBundle printed; the server then starts with it.
+    cert_dir = tmp_path / "dev"
+    with running_server(cert_dir, tmp_path / "log", workers=1) as server:
+        assert server.request("GET", "/healthz").status == 200
+        assert sorted(p.name for p in cert_dir.iterdir()) == [
+            "ca.crt",
+            "ca.key",
+            "tls.crt",
+            "tls.key",
+        ]
+    log = (tmp_path / "log").read_text()
+    assert "generated a development CA and serving certificate" in log
+    assert "caBundle: LS0t" in log
