@@ -1,0 +1,761 @@
+"""manifests/: what `kubectl apply -k` installs.
+
+Every object is checked offline against the Kubernetes OpenAPI schemas (kubernetes-validate,
+strict: unknown fields are errors) for the oldest supported Kubernetes version and newer ones;
+cert-manager's kinds are CRDs those schemas lack, so they are checked against a small
+hand-written JSON Schema (and, when ../shared/corpus is present, against cert-manager's own
+CRD schemas). The webhook configurations and the Deployment are asserted to have the
+properties they were designed with, the kustomizations list exactly the files present, the
+policy in the ConfigMap loads, and evictguard lints its own manifests clean, with the strict
+preset too. The Dockerfile, which no test here can build, is checked for consistency with
+the Deployment and the package layout.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+from kubernetes_validate.utils import latest_version
+
+from policies.config import load_policy_file
+
+from .conftest import ROOT, run_cli, run_json
+
+MANIFESTS = ROOT / "manifests"
+BASE = MANIFESTS / "base"
+CERT_MANAGER = MANIFESTS / "cert-manager"
+NAMESPACE = "evictguard"
+SERVICE = "evictguard"
+TLS_SECRET = "evictguard-tls"
+# matchConditions are GA (admissionregistration.k8s.io/v1) from 1.30: the oldest we support.
+K8S_VERSIONS = ("1.30", "1.34", ".".join(latest_version().split(".")[:2]))
+CORPUS_CERT_MANAGER = (
+    ROOT.parent
+    / "shared/corpus/kubeflow-manifests/common/cert-manager/base/upstream/cert-manager.yaml"
+)
+
+VALIDATING, MUTATING = "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"
+WORKLOAD_RULES = {
+    "": {"pods", "replicationcontrollers", "podtemplates"},
+    "apps": {"deployments", "statefulsets", "daemonsets", "replicasets"},
+    "batch": {"jobs", "cronjobs"},
+}
+
+
+# --- loading ------------------------------------------------------------------------------
+
+
+def yaml_files(folder: Path = MANIFESTS) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def is_kustomization(path: Path) -> bool:
+    return path.name in ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+
+def documents(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as handle:
+        return [doc for doc in yaml.safe_load_all(handle) if doc is not None]
+
+
+def all_objects() -> Iterator[tuple[Path, dict[str, Any]]]:
+    """Every Kubernetes object under manifests/ (kustomization files are not objects)."""
+    for path in yaml_files():
+        if not is_kustomization(path):
+            for doc in documents(path):
+                yield path, doc
+
+
+def object_id(item: tuple[Path, dict[str, Any]]) -> str:
+    path, obj = item
+    return f"{path.relative_to(MANIFESTS)}:{obj['kind']}/{obj['metadata']['name']}"
+
+
+def is_cert_manager(obj: dict[str, Any]) -> bool:
+    return obj["apiVersion"].split("/")[0] == "cert-manager.io"
+
+
+OBJECTS = list(all_objects())
+K8S_OBJECTS = [item for item in OBJECTS if not is_cert_manager(item[1])]
+CM_OBJECTS = [item for item in OBJECTS if is_cert_manager(item[1])]
+
+
+def find(kind: str, folder: Path = BASE) -> dict[str, Any]:
+    found = [obj for path, obj in OBJECTS if obj["kind"] == kind and folder in path.parents]
+    assert len(found) == 1, f"expected one {kind} under {folder}, found {len(found)}"
+    return found[0]
+
+
+def webhook(kind: str) -> dict[str, Any]:
+    config = find(kind)
+    assert len(config["webhooks"]) == 1
+    return config["webhooks"][0]
+
+
+def container(deployment: dict[str, Any]) -> dict[str, Any]:
+    containers = deployment["spec"]["template"]["spec"]["containers"]
+    assert len(containers) == 1
+    return containers[0]
+
+
+def flag(args: list[str], name: str) -> str:
+    assert name in args, f"{name} missing from {args}"
+    return args[args.index(name) + 1]
+
+
+def test_there_is_something_to_check():
+    kinds = {obj["kind"] for _, obj in OBJECTS}
+    assert {
+        "Namespace",
+        "ServiceAccount",
+        "ConfigMap",
+        "Deployment",
+        "Service",
+        "PodDisruptionBudget",
+        "ValidatingWebhookConfiguration",
+        "MutatingWebhookConfiguration",
+        "Issuer",
+        "Certificate",
+    } <= kinds
+    assert all(obj.get("apiVersion") and obj.get("kind") for _, obj in OBJECTS)
+
+
+# --- the Kubernetes API's own schemas -------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", K8S_VERSIONS)
+@pytest.mark.parametrize("item", K8S_OBJECTS, ids=object_id)
+def test_object_is_valid_for_the_kubernetes_api(item, version):
+    _, obj = item
+    used = kubernetes_validate.validate(obj, version, strict=True)
+    assert used == version  # the schemas of that very version, not an older fallback
+
+
+def test_strict_validation_rejects_an_unknown_field():
+    """The check above is not vacuous: a misspelt field fails it."""
+    broken = copy.deepcopy(find("Deployment"))
+    container(broken)["resource"] = container(broken).pop("resources")
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, K8S_VERSIONS[0], strict=True)
+
+
+# --- cert-manager's kinds: CRDs, so a schema of our own -------------------------------------
+
+_ISSUER_REF = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name"],
+    "properties": {
+        "name": {"type": "string", "minLength": 1},
+        "kind": {"enum": ["Issuer", "ClusterIssuer"]},
+        "group": {"const": "cert-manager.io"},
+    },
+}
+_METADATA = {
+    "type": "object",
+    "required": ["name", "namespace"],
+    "properties": {"name": {"type": "string"}, "namespace": {"const": NAMESPACE}},
+}
+# The cert-manager.io/v1 fields these manifests use, with the required ones and the enums
+# cert-manager documents; unknown fields are errors (cert-manager would silently drop them).
+CERT_MANAGER_SCHEMAS: dict[str, dict[str, Any]] = {
+    "Issuer": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["apiVersion", "kind", "metadata", "spec"],
+        "properties": {
+            "apiVersion": {"const": "cert-manager.io/v1"},
+            "kind": {"const": "Issuer"},
+            "metadata": _METADATA,
+            "spec": {
+                "type": "object",
+                "additionalProperties": False,
+                "minProperties": 1,
+                "maxProperties": 1,  # exactly one issuer type
+                "properties": {
+                    "selfSigned": {"type": "object"},
+                    "ca": {
+                        "type": "object",
+                        "required": ["secretName"],
+                        "properties": {"secretName": {"type": "string", "minLength": 1}},
+                    },
+                    "acme": {"type": "object"},
+                    "vault": {"type": "object"},
+                    "venafi": {"type": "object"},
+                },
+            },
+        },
+    },
+    "Certificate": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["apiVersion", "kind", "metadata", "spec"],
+        "properties": {
+            "apiVersion": {"const": "cert-manager.io/v1"},
+            "kind": {"const": "Certificate"},
+            "metadata": _METADATA,
+            "spec": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["secretName", "issuerRef"],
+                "anyOf": [{"required": ["commonName"]}, {"required": ["dnsNames"]}],
+                "properties": {
+                    "secretName": {"type": "string", "minLength": 1},
+                    "issuerRef": _ISSUER_REF,
+                    "isCA": {"type": "boolean"},
+                    "commonName": {"type": "string", "maxLength": 64},
+                    "dnsNames": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                    "duration": {"type": "string", "pattern": r"^(\d+h)?(\d+m)?(\d+s)?$"},
+                    "renewBefore": {"type": "string", "pattern": r"^(\d+h)?(\d+m)?(\d+s)?$"},
+                    "usages": {
+                        "type": "array",
+                        "items": {
+                            "enum": [
+                                "signing",
+                                "digital signature",
+                                "key encipherment",
+                                "server auth",
+                                "client auth",
+                                "cert sign",
+                            ]
+                        },
+                    },
+                    "privateKey": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            "algorithm": {"enum": ["RSA", "ECDSA", "Ed25519"]},
+                            "size": {"type": "integer"},
+                            "encoding": {"enum": ["PKCS1", "PKCS8"]},
+                            "rotationPolicy": {"enum": ["Never", "Always"]},
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+@pytest.mark.parametrize("item", CM_OBJECTS, ids=object_id)
+def test_cert_manager_object_matches_our_schema(item):
+    _, obj = item
+    jsonschema.validate(obj, CERT_MANAGER_SCHEMAS[obj["kind"]])
+
+
+def _unknown_fields(value: Any, schema: dict[str, Any], where: str) -> Iterator[str]:
+    """Fields a structural CRD schema does not declare (the API server would prune them)."""
+    if isinstance(value, dict) and "properties" in schema:
+        if schema.get("x-kubernetes-preserve-unknown-fields"):
+            return
+        for key, child in value.items():
+            if key not in schema["properties"]:
+                yield f"{where}.{key}"
+            else:
+                yield from _unknown_fields(child, schema["properties"][key], f"{where}.{key}")
+    elif isinstance(value, list) and "items" in schema:
+        for index, child in enumerate(value):
+            yield from _unknown_fields(child, schema["items"], f"{where}[{index}]")
+
+
+@pytest.mark.skipif(not CORPUS_CERT_MANAGER.is_file(), reason="../shared/corpus is absent")
+@pytest.mark.parametrize("item", CM_OBJECTS, ids=object_id)
+def test_cert_manager_object_matches_cert_managers_own_crd(item):
+    """cert-manager v1.19's CRD schemas, as vendored in the corpus (kubeflow/manifests)."""
+    _, obj = item
+    crds = {
+        doc["spec"]["names"]["kind"]: doc
+        for doc in documents(CORPUS_CERT_MANAGER)
+        if doc.get("kind") == "CustomResourceDefinition"
+        and doc["spec"]["group"] == "cert-manager.io"
+    }
+    version = obj["apiVersion"].split("/")[1]
+    (schema,) = [
+        v["schema"]["openAPIV3Schema"]
+        for v in crds[obj["kind"]]["spec"]["versions"]
+        if v["name"] == version and v["served"]
+    ]
+    jsonschema.Draft7Validator(schema).validate(obj)
+    assert list(_unknown_fields(obj, schema, obj["kind"])) == []
+
+
+def test_cert_manager_chain_is_consistent():
+    """Self-signed Issuer -> CA Certificate -> CA Issuer -> serving Certificate (the
+    Secret the Deployment mounts, for the names the API server dials)."""
+    by_name = {(obj["kind"], obj["metadata"]["name"]): obj for _, obj in CM_OBJECTS}
+    issuers = {name: obj for (kind, name), obj in by_name.items() if kind == "Issuer"}
+    certificates = [obj for (kind, _), obj in by_name.items() if kind == "Certificate"]
+    (ca_cert,) = [c for c in certificates if c["spec"].get("isCA")]
+    (serving,) = [c for c in certificates if not c["spec"].get("isCA")]
+    assert "selfSigned" in issuers[ca_cert["spec"]["issuerRef"]["name"]]["spec"]
+    ca_issuer = issuers[serving["spec"]["issuerRef"]["name"]]
+    assert ca_issuer["spec"]["ca"]["secretName"] == ca_cert["spec"]["secretName"]
+    assert serving["spec"]["secretName"] == TLS_SECRET
+    tls_volume = {v["name"]: v for v in find("Deployment")["spec"]["template"]["spec"]["volumes"]}[
+        "tls"
+    ]
+    assert tls_volume["secret"]["secretName"] == TLS_SECRET
+    assert f"{SERVICE}.{NAMESPACE}.svc" in serving["spec"]["dnsNames"]
+    assert "server auth" in serving["spec"]["usages"]
+
+
+def test_cert_manager_overlay_patches_both_webhook_configurations():
+    (kustomization,) = documents(CERT_MANAGER / "kustomization.yaml")
+    patched = {}
+    for entry in kustomization["patches"]:
+        patch = yaml.safe_load(entry["patch"])
+        patched[patch["kind"]] = patch
+    assert set(patched) == {"ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"}
+    serving = next(
+        obj for _, obj in CM_OBJECTS if obj["kind"] == "Certificate" and not obj["spec"].get("isCA")
+    )
+    for kind, patch in patched.items():
+        base = find(kind)
+        assert patch["metadata"]["name"] == base["metadata"]["name"]
+        assert patch["metadata"]["annotations"] == {
+            "cert-manager.io/inject-ca-from": f"{NAMESPACE}/{serving['metadata']['name']}"
+        }
+        # The placeholder is dropped (the injector owns caBundle), webhook by webhook.
+        assert [w["name"] for w in patch["webhooks"]] == [w["name"] for w in base["webhooks"]]
+        assert all(w["clientConfig"] == {"caBundle": None} for w in patch["webhooks"])
+
+
+# --- kustomize ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("folder", [BASE, CERT_MANAGER], ids=lambda p: p.name)
+def test_kustomization_lists_exactly_the_files_present(folder):
+    (kustomization,) = documents(folder / "kustomization.yaml")
+    assert kustomization["apiVersion"] == "kustomize.config.k8s.io/v1beta1"
+    assert kustomization["kind"] == "Kustomization"
+    assert kustomization["namespace"] == NAMESPACE
+    listed = kustomization["resources"]
+    assert len(listed) == len(set(listed)), "a resource listed twice"
+    files = [r for r in listed if not (folder / r).is_dir()]
+    folders = [r for r in listed if (folder / r).is_dir()]
+    present = {p.name for p in folder.iterdir() if p.suffix in (".yaml", ".yml")}
+    assert set(files) == present - {"kustomization.yaml"}
+    for other in folders:
+        assert (folder / other / "kustomization.yaml").is_file()
+
+
+def test_every_folder_of_manifests_is_a_kustomization():
+    folders = {p.parent for p in yaml_files()}
+    assert folders == {BASE, CERT_MANAGER}
+    assert documents(CERT_MANAGER / "kustomization.yaml")[0]["resources"][0] == "../base"
+
+
+def _kustomize(folder: Path) -> list[dict[str, Any]]:
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl is not installed")
+    proc = subprocess.run(
+        [kubectl, "kustomize", str(folder)], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    return [doc for doc in yaml.safe_load_all(proc.stdout) if doc]
+
+
+@pytest.mark.parametrize("folder", [BASE, CERT_MANAGER], ids=lambda p: p.name)
+def test_kustomize_build(folder):
+    """What `kubectl apply -k` would send (run only where kubectl is installed)."""
+    built = _kustomize(folder)
+    folders = {BASE, folder}  # the overlay builds on the base
+    sources = [obj for path, obj in OBJECTS if path.parent in folders]
+    assert len(built) == len(sources)
+    for obj in built:
+        if obj["kind"] != "Namespace" and not obj["kind"].endswith("Configuration"):
+            assert obj["metadata"]["namespace"] == NAMESPACE
+        if not is_cert_manager(obj):
+            kubernetes_validate.validate(obj, K8S_VERSIONS[0], strict=True)
+        if obj["kind"].endswith("WebhookConfiguration"):
+            annotations = obj["metadata"].get("annotations") or {}
+            client = obj["webhooks"][0]["clientConfig"]
+            assert client["service"]["namespace"] == NAMESPACE
+            assert obj["webhooks"][0]["matchConditions"]  # the patch merged, not replaced
+            if folder == CERT_MANAGER:
+                assert annotations["cert-manager.io/inject-ca-from"] == f"{NAMESPACE}/{TLS_SECRET}"
+                assert "caBundle" not in client
+            else:
+                assert "cert-manager.io/inject-ca-from" not in annotations
+                assert client["caBundle"] == ""
+
+
+# --- evictguard on its own manifests ----------------------------------------------------------
+
+
+def _assert_lints_clean(*config: str) -> None:
+    status, report = run_json("--fail-on", "warning", *config, str(MANIFESTS))
+    assert report["findings"] == []
+    assert report["errors"] == []
+    assert status == 0
+    # Every document was read as an object (the Kustomizations too), none skipped.
+    assert report["summary"]["objects"] == sum(len(documents(p)) for p in yaml_files())
+
+
+def test_manifests_pass_evictguard_lint():
+    _assert_lints_clean()
+
+
+def test_manifests_pass_evictguard_lint_strict(tmp_path):
+    strict = tmp_path / "strict.yaml"
+    strict.write_text("apiVersion: evictguard.io/v1alpha1\nkind: Policy\nextends: strict\n")
+    _assert_lints_clean("--config", str(strict))
+
+
+@pytest.fixture
+def shipped_policy(tmp_path) -> Path:
+    configmap = find("ConfigMap")
+    assert set(configmap["data"]) == {"policy.yaml"}
+    path = tmp_path / "policy.yaml"
+    path.write_text(configmap["data"]["policy.yaml"], encoding="utf-8")
+    return path
+
+
+def test_shipped_policy_loads(shipped_policy):
+    data = yaml.safe_load(shipped_policy.read_text())
+    assert data["apiVersion"] == "evictguard.io/v1alpha1"
+    assert data["kind"] == "Policy"
+    assert data["extends"] == "default"
+    policy = load_policy_file(str(shipped_policy))
+    assert "memory-limit-missing" in policy.active_rules()
+
+
+def test_shipped_policy_lints_the_examples(shipped_policy):
+    good = run_cli("lint", "--config", str(shipped_policy), "examples/good")
+    assert good.returncode == 0, good.stdout + good.stderr
+    bad = run_cli("lint", "--config", str(shipped_policy), "examples/bad")
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    _assert_lints_clean("--config", str(shipped_policy))
+
+
+def test_shipped_policy_is_where_the_server_reads_it():
+    deployment = find("Deployment")
+    mounts = {m["name"]: m for m in container(deployment)["volumeMounts"]}
+    volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
+    policy_path = Path(flag(container(deployment)["args"], "--policy"))
+    policy_mount = mounts["policy"]
+    # A directory mount (no subPath), or ConfigMap updates would never reach the server.
+    assert "subPath" not in policy_mount
+    assert policy_path.parent == Path(policy_mount["mountPath"])
+    assert volumes["policy"]["configMap"]["name"] == find("ConfigMap")["metadata"]["name"]
+    assert policy_path.name in find("ConfigMap")["data"]
+
+
+# --- the webhook configurations -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", [VALIDATING, MUTATING])
+def test_webhook_common_properties(kind):
+    hook = webhook(kind)
+    assert hook["sideEffects"] == "None"
+    assert hook["admissionReviewVersions"] == ["v1", "v1beta1"]
+    assert 1 <= hook["timeoutSeconds"] <= 30
+    assert hook["timeoutSeconds"] <= 10  # below the API server's default, room for others
+    assert hook["matchPolicy"] == "Equivalent"
+    assert re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+){2,}", hook["name"])  # 3+ segments
+    service = hook["clientConfig"]["service"]
+    assert service == {
+        "name": SERVICE,
+        "namespace": NAMESPACE,
+        "path": "/validate" if kind.startswith("Validating") else "/mutate",
+        "port": 443,
+    }
+    assert hook["clientConfig"]["caBundle"] == ""  # filled by inject-ca or cert-manager
+    assert "url" not in hook["clientConfig"]
+    names = [c["name"] for c in hook["matchConditions"]]
+    assert len(names) == len(set(names))
+    assert all(c["expression"].strip() for c in hook["matchConditions"])
+
+
+@pytest.mark.parametrize("kind", [VALIDATING, MUTATING])
+def test_webhook_never_applies_to_kube_system_or_itself(kind):
+    """So evictguard can never block its own restart, nor the cluster's components."""
+    expressions = webhook(kind)["namespaceSelector"]["matchExpressions"]
+    assert "matchLabels" not in webhook(kind)["namespaceSelector"]
+    by_name = [e for e in expressions if e["key"] == "kubernetes.io/metadata.name"]
+    assert len(by_name) == 1
+    assert by_name[0]["operator"] == "NotIn"
+    assert {"kube-system", NAMESPACE} <= set(by_name[0]["values"])
+    (opt_out,) = [e for e in expressions if e["key"] == "evictguard.io/webhook"]
+    assert opt_out == {"key": "evictguard.io/webhook", "operator": "NotIn", "values": ["ignore"]}
+    # ...and the namespace really carries the label (and the name label is the API's own).
+    namespace = find("Namespace")
+    assert namespace["metadata"]["name"] == NAMESPACE
+    assert namespace["metadata"]["labels"]["evictguard.io/webhook"] == "ignore"
+    assert "objectSelector" not in webhook(kind)
+
+
+def test_validating_webhook_rules_and_failure_policy():
+    hook = webhook(VALIDATING)
+    assert hook["failurePolicy"] == "Fail"  # enforcement never silently turns off
+    assert "reinvocationPolicy" not in hook  # a mutating-only field
+    covered: dict[str, set[str]] = {}
+    for rule in hook["rules"]:
+        assert sorted(rule["operations"]) == ["CREATE", "UPDATE"]
+        assert rule["apiVersions"] == ["v1"]
+        assert rule["scope"] == "Namespaced"
+        assert not any("/" in r or "*" in r for r in rule["resources"])  # no subresources
+        for group in rule["apiGroups"]:
+            covered.setdefault(group, set()).update(rule["resources"])
+    assert covered == WORKLOAD_RULES
+
+
+def test_mutating_webhook_rules_and_failure_policy():
+    hook = webhook(MUTATING)
+    assert hook["failurePolicy"] == "Ignore"  # defaults are a convenience
+    assert hook["reinvocationPolicy"] == "IfNeeded"
+    assert hook["rules"] == [
+        {
+            "apiGroups": [""],
+            "apiVersions": ["v1"],
+            "operations": ["CREATE"],
+            "resources": ["pods"],
+            "scope": "Namespaced",
+        }
+    ]
+
+
+def test_webhooks_are_backed_by_two_replicas_and_a_pdb():
+    """failurePolicy: Fail is only safe with more than one replica that cannot all be
+    drained at once."""
+    deployment = find("Deployment")
+    pdb = find("PodDisruptionBudget")
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert deployment["spec"]["replicas"] >= 2
+    assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    assert pdb["spec"]["minAvailable"] == 1
+    assert pdb["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    service = find("Service")
+    assert service["metadata"]["name"] == SERVICE
+    assert service["metadata"]["namespace"] == NAMESPACE
+    assert service["spec"]["selector"].items() <= labels.items()
+    assert deployment["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    (port,) = service["spec"]["ports"]
+    assert port["port"] == 443
+    (container_port,) = container(deployment)["ports"]
+    assert container_port["containerPort"] == 8443
+    assert port["targetPort"] in (8443, container_port["name"])
+
+
+# --- matchConditions, evaluated (CEL) -----------------------------------------------------
+
+
+def _request(resource: str, operation: str, groups: tuple[str, ...] = ()) -> dict[str, Any]:
+    group = next(g for g, kinds in WORKLOAD_RULES.items() if resource in kinds)
+    return {
+        "operation": operation,
+        "resource": {"group": group, "version": "v1", "resource": resource},
+        "userInfo": {"username": "someone", "groups": ["system:authenticated", *groups]},
+    }
+
+
+POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": []}}
+MIRROR = {**POD, "metadata": {"name": "p", "annotations": {"kubernetes.io/config.mirror": "x"}}}
+DEPLOY = {"metadata": {"name": "d"}, "spec": {"replicas": 1, "template": {"spec": {}}}}
+SCALED = {**DEPLOY, "spec": {**DEPLOY["spec"], "replicas": 3}}
+RETEMPLATED = {**DEPLOY, "spec": {**DEPLOY["spec"], "template": {"spec": {"x": 1}}}}
+LABELLED = {**DEPLOY, "metadata": {"name": "d", "labels": {"a": "b"}, "finalizers": []}}
+PODTEMPLATE = {"metadata": {"name": "t"}, "template": {"spec": {}}}
+CRONJOB = {"metadata": {"name": "c"}, "spec": {"jobTemplate": {"spec": {"template": {}}}}}
+CRONJOB_CHANGED = {"metadata": {"name": "c"}, "spec": {"jobTemplate": {"spec": {"x": 1}}}}
+
+
+@pytest.mark.parametrize(
+    ("kind", "request_", "obj", "old", "called"),
+    [
+        (VALIDATING, ("pods", "CREATE"), POD, None, True),
+        (VALIDATING, ("pods", "CREATE"), MIRROR, None, False),
+        (VALIDATING, ("pods", "CREATE", ("system:nodes",)), POD, None, False),
+        (VALIDATING, ("pods", "UPDATE"), POD, POD, False),
+        (VALIDATING, ("pods", "UPDATE"), POD, {**POD, "spec": {}}, True),
+        (VALIDATING, ("deployments", "CREATE"), DEPLOY, None, True),
+        (VALIDATING, ("deployments", "UPDATE"), SCALED, DEPLOY, False),
+        (VALIDATING, ("deployments", "UPDATE"), LABELLED, DEPLOY, False),
+        (VALIDATING, ("deployments", "UPDATE"), RETEMPLATED, DEPLOY, True),
+        (VALIDATING, ("podtemplates", "UPDATE"), PODTEMPLATE, PODTEMPLATE, False),
+        (VALIDATING, ("cronjobs", "UPDATE"), CRONJOB_CHANGED, CRONJOB, True),
+        (VALIDATING, ("cronjobs", "UPDATE"), CRONJOB, CRONJOB, False),
+        (MUTATING, ("pods", "CREATE"), POD, None, True),
+        (MUTATING, ("pods", "CREATE"), MIRROR, None, False),
+        (MUTATING, ("pods", "CREATE", ("system:nodes",)), POD, None, False),
+    ],
+)
+def test_match_conditions(kind, request_, obj, old, called):
+    """Which requests reach the webhook. Evaluated with cel-python (celpy) where it is
+    installed; the API server uses cel-go, which agrees on these plain expressions."""
+    celpy = pytest.importorskip("celpy")
+    env = celpy.Environment()
+    activation = {
+        "request": celpy.json_to_cel(_request(*request_)),
+        "object": celpy.json_to_cel(obj),
+        "oldObject": celpy.json_to_cel(old),
+    }
+    results = [
+        env.program(env.compile(condition["expression"])).evaluate(activation)
+        for condition in webhook(kind)["matchConditions"]
+    ]
+    assert all(isinstance(r, celpy.celtypes.BoolType) for r in results), results
+    assert all(results) is called
+
+
+# --- the Deployment -------------------------------------------------------------------------
+
+
+def test_deployment_security_context():
+    deployment = find("Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    c = container(deployment)
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] == 65532
+    assert pod["securityContext"]["runAsGroup"] == 65532
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    ctx = c["securityContext"]
+    assert ctx["runAsNonRoot"] is True
+    assert ctx["runAsUser"] == 65532
+    assert ctx["runAsGroup"] == 65532
+    assert ctx["readOnlyRootFilesystem"] is True
+    assert ctx["allowPrivilegeEscalation"] is False
+    assert ctx["capabilities"] == {"drop": ["ALL"]}
+    assert ctx["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert not ctx.get("privileged")
+    # No API access at all: no token in the Pod, none from the ServiceAccount either.
+    assert pod["automountServiceAccountToken"] is False
+    account = find("ServiceAccount")
+    assert pod["serviceAccountName"] == account["metadata"]["name"]
+    assert account["automountServiceAccountToken"] is False
+    assert not any(obj["kind"] in ("Role", "ClusterRole") for _, obj in OBJECTS)
+    assert not pod.get("hostNetwork") and not pod.get("hostPID") and not pod.get("hostIPC")
+
+
+def test_deployment_volumes():
+    deployment = find("Deployment")
+    c = container(deployment)
+    mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
+    volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
+    # The only writable place: /tmp (gunicorn heartbeats, Prometheus multiprocess files).
+    assert "emptyDir" in volumes[mounts["/tmp"]["name"]]
+    assert not mounts["/tmp"].get("readOnly")
+    writable = [m for m in c["volumeMounts"] if not m.get("readOnly")]
+    assert [m["mountPath"] for m in writable] == ["/tmp"]
+    cert_dir = flag(c["args"], "--cert-dir")
+    tls = mounts[cert_dir]
+    assert tls["readOnly"] is True
+    assert "subPath" not in tls  # or a renewed certificate would never reach the server
+    assert volumes[tls["name"]]["secret"]["secretName"] == TLS_SECRET
+    assert volumes[tls["name"]]["secret"]["defaultMode"] & 0o007 == 0  # not world-readable
+
+
+def test_deployment_command_line():
+    c = container(find("Deployment"))
+    assert c["image"] == "ghcr.io/evictguard/evictguard:0.1.0"
+    assert "command" not in c  # the image's ENTRYPOINT, evictguard
+    args = c["args"]
+    assert args[0] == "serve"
+    assert flag(args, "--bind") == "0.0.0.0:8443"
+    assert flag(args, "--cert-dir") == "/etc/evictguard/tls"
+    assert flag(args, "--policy") == "/etc/evictguard/policy/policy.yaml"
+    assert int(flag(args, "--workers")) >= 1
+
+
+def test_deployment_probes():
+    c = container(find("Deployment"))
+    for probe, path in (
+        ("startupProbe", "/healthz"),
+        ("livenessProbe", "/healthz"),
+        ("readinessProbe", "/readyz"),
+    ):
+        get = c[probe]["httpGet"]
+        assert get["path"] == path
+        assert get["scheme"] == "HTTPS"
+        assert get["port"] in ("https", 8443)
+    assert c["ports"] == [{"name": "https", "containerPort": 8443, "protocol": "TCP"}]
+
+
+def test_deployment_resources():
+    c = container(find("Deployment"))
+    requests, limits = c["resources"]["requests"], c["resources"]["limits"]
+    assert requests["memory"] and limits["memory"] and requests["cpu"]
+    assert "cpu" not in limits  # throttling would add latency to every admission
+
+
+def test_deployment_scheduling():
+    deployment = find("Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    spread = {c["topologyKey"]: c for c in pod["topologySpreadConstraints"]}
+    assert set(spread) == {"kubernetes.io/hostname", "topology.kubernetes.io/zone"}
+    for constraint in spread.values():
+        assert constraint["maxSkew"] == 1
+        assert constraint["labelSelector"]["matchLabels"].items() <= labels.items()
+    preferred = pod["affinity"]["podAntiAffinity"][
+        "preferredDuringSchedulingIgnoredDuringExecution"
+    ]
+    assert preferred[0]["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
+    assert (
+        "requiredDuringSchedulingIgnoredDuringExecution" not in pod["affinity"]["podAntiAffinity"]
+    )
+    # Bounded NoExecute tolerations only, nothing for control-plane or pressure taints.
+    for toleration in pod.get("tolerations", []):
+        assert toleration["effect"] == "NoExecute"
+        assert 60 <= toleration["tolerationSeconds"] <= 300
+    # Time to finish in-flight reviews: more than the webhooks' timeout and the preStop.
+    timeout = max(webhook(k)["timeoutSeconds"] for k in (VALIDATING, MUTATING))
+    pre_stop = int(container(deployment)["lifecycle"]["preStop"]["exec"]["command"][-1])
+    assert pod["terminationGracePeriodSeconds"] > pre_stop + timeout
+
+
+# --- the image ------------------------------------------------------------------------------
+
+
+def _dockerfile() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with line continuations joined and comments dropped."""
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    joined = re.sub(r"\\\n", " ", text)
+    lines = [
+        ln.strip() for ln in joined.splitlines() if ln.strip() and not ln.lstrip().startswith("#")
+    ]
+    return [(ln.split(None, 1)[0].upper(), ln.split(None, 1)[1]) for ln in lines]
+
+
+def test_dockerfile_matches_the_deployment():
+    instructions = _dockerfile()
+    final = instructions[max(i for i, (op, _) in enumerate(instructions) if op == "FROM") :]
+    assert all(args.split()[0] == "python:3.12-slim" for op, args in instructions if op == "FROM")
+    values = {op: args for op, args in final}
+    assert values["USER"] == "65532:65532"  # numeric: runAsNonRoot can check it
+    assert json.loads(values["ENTRYPOINT"]) == ["evictguard"]
+    (port,) = container(find("Deployment"))["ports"]
+    assert values["EXPOSE"] == str(port["containerPort"])
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert container(find("Deployment"))["image"].endswith(f":{version}")
+
+
+def test_dockerfile_copies_every_package():
+    """A new top-level package must reach the image: COPY it, and let .dockerignore pass it."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = {p.rstrip("*") for p in project["tool"]["setuptools"]["packages"]["find"]["include"]}
+    copied = set()
+    for op, args in _dockerfile():
+        if op == "COPY" and not args.startswith("--from"):
+            copied.update(args.split()[:-1])
+    assert packages | {"pyproject.toml", project["project"]["readme"]} <= copied
+    for source in copied:
+        assert (ROOT / source).exists(), source
+    ignore = (ROOT / ".dockerignore").read_text().splitlines()
+    assert ignore[ignore.index("*") + 1 :]  # an allow-list, everything else left out
+    for source in copied:
+        assert f"!{source}" in ignore, f"{source} is excluded from the build context"
