@@ -250,9 +250,9 @@ def test_json_matches_the_readme_example() -> None:
     code, report = run_json("examples/")
     assert code == 1
     assert report["summary"] == {
-        "files": 8,
-        "documents": 10,
-        "objects": 10,
+        "files": 10,
+        "documents": 12,
+        "objects": 12,
         "findings": 14,
         "errors": 0,
     }

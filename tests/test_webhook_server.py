@@ -394,3 +394,28 @@ def test_lint_and_validate_give_the_same_rule_ids(server: Server) -> None:
             compared += 1
     assert {k: v for k, v in got.items() if v} == expected
     assert compared >= 100
+
+
+# --- the README's example ----------------------------------------------------------------
+
+
+def test_the_readme_admission_example(server: Server) -> None:
+    """The commands the README shows right after set-up, and the bundled reviews."""
+    readme = (ROOT / "README.md").read_text("utf-8")
+    block = readme.split("Then the admission webhook", 1)[1].split("```sh\n", 1)[1]
+    block = block.split("```", 1)[0]
+    assert block.startswith("evictguard serve --bind 127.0.0.1:8443 &\n")
+    match = re.search(r"--data @(\S+) https://localhost:8443(/\w+)", block)
+    assert match and "--cacert certs/dev/ca.crt" in block
+    review = json.loads((ROOT / match[1]).read_text("utf-8"))
+    denied = server.review(match[2], review).response
+    assert denied["allowed"] is False
+    assert rules_in(denied["status"]["message"]) == {"memory-limit-missing", "noexecute-unbounded"}
+    # The other bundled review: mutated, then allowed.
+    mutated = json.loads((ROOT / "examples/admission/pod-mutated.json").read_text("utf-8"))
+    answer = server.review("/mutate", mutated)
+    patched = apply_patch(mutated["request"]["object"], answer)
+    assert patched["spec"]["tolerations"][0]["tolerationSeconds"] == 300
+    again = copy.deepcopy(mutated)
+    again["request"]["object"] = patched
+    assert server.review("/validate", again).response["allowed"] is True
