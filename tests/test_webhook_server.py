@@ -259,6 +259,16 @@ def test_mutation_patches_pods_and_the_result_validates_clean(server: Server) ->
     assert "patch" not in again.response and again.response["allowed"] is True
 
 
+def test_mutation_of_a_pod_with_null_metadata(server: Server) -> None:
+    obj = pod(tolerations=[UNBOUNDED])
+    obj["metadata"] = None  # JSON null decodes as empty metadata: still patchable
+    answer = server.review("/mutate", admission_review(obj, namespace="shop"))
+    patched = apply_patch(obj, answer)
+    assert patched["metadata"]["annotations"] == {
+        "evictguard.io/mutated": "noexecute-unbounded:spec.tolerations[0].tolerationSeconds"
+    }
+
+
 def test_mutation_leaves_templates_and_limits_alone_by_default(server: Server) -> None:
     # Templates: patching them makes GitOps tools see drift.
     answer = server.review("/mutate", admission_review(deployment(NO_LIMIT)))
@@ -298,6 +308,7 @@ def test_mutation_leaves_templates_and_limits_alone_by_default(server: Server) -
             "request.object must be an object",
         ),
         (b"\xff\xfe garbage", 400, "not an AdmissionReview"),
+        (b"[" * 100_000 + b"]" * 100_000, 400, "JSON nested too deeply"),
     ],
 )
 def test_malformed_requests(server: Server, body: bytes, status: int, error: str) -> None:

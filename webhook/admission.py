@@ -273,9 +273,12 @@ def mutate(review: Review, policy: Policy) -> Decision:
         return Decision()
     fixed = result.fixed
     changes = ", ".join(f"{f.rule}:{jp.to_dotted(f.pointer)}" for f in result.applied)
-    metadata = fixed.setdefault("metadata", {})
+    metadata = fixed.get("metadata")
+    if not isinstance(metadata, dict):  # absent or null: the API server decodes it as empty
+        metadata = fixed["metadata"] = {}
     annotations = metadata.get("annotations")
-    metadata["annotations"] = {**(annotations or {}), MUTATED_ANNOTATION: changes}
+    annotations = dict(annotations) if isinstance(annotations, Mapping) else {}
+    metadata["annotations"] = {**annotations, MUTATED_ANNOTATION: changes}
     # Diff against the object as sent (not our namespaced copy): the patch applies to it.
     original = review.obj or {}
     sent = original.get("metadata")

@@ -135,6 +135,10 @@ def create_app(settings: Settings | None = None) -> Flask:
             return _too_large(settings.max_body)
         try:
             review = admission.parse_review(json.loads(body))
+        except RecursionError:
+            metrics.MALFORMED.labels(endpoint, "too_deep").inc()
+            log.warning("malformed request", extra={"endpoint": endpoint, "error": "too deep"})
+            return _error(400, "not an AdmissionReview: JSON nested too deeply")
         except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError and ReviewError
             reason = "not_json" if isinstance(exc, json.JSONDecodeError) else "not_a_review"
             metrics.MALFORMED.labels(endpoint, reason).inc()
