@@ -17,7 +17,10 @@ bind = os.environ.get("EVICTGUARD_BIND", "0.0.0.0:8443").split(",")
 workers = int(os.environ.get("EVICTGUARD_WORKERS", "2"))
 worker_class = "gthread"
 threads = int(os.environ.get("EVICTGUARD_THREADS", "4"))
-keepalive = 75  # longer than the API server's idle connections, so it closes them first
+# Longer than the API server's idle-connection timeout (client-go's 90 s), so that the
+# client closes idle connections first: a POST on a connection the server just closed is not
+# retried by Go's transport and would fail the review.
+keepalive = 120
 timeout = 30
 graceful_timeout = int(os.environ.get("EVICTGUARD_GRACEFUL_TIMEOUT", "20"))
 certfile = os.path.join(_cert_dir, tls.CERT_FILE)
