@@ -1,5 +1,5 @@
-"""`evictguard certs generate|inject-ca`: TLS material for the webhook, and the caBundle in
-its configuration.
+"""`evictguard certs generate [--renew]|inject-ca`: TLS material for the webhook, and the
+caBundle in its configuration.
 
 Nothing heavy is imported here at import time: every `evictguard` command builds this
 parser, and `lint` must not pay for loading `cryptography`.
@@ -29,29 +29,51 @@ def _days(value: str) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from .generate import ca_bundle, generate
-    from .inspect import not_after
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from .generate import ca_bundle, generate, renew
+    from .inspect import load_certificate, not_after
     from .names import subject_names
 
+    if args.renew and args.ca_days is not None:
+        return _fail("generate", "--ca-days does not go with --renew: the CA is kept as it is")
     try:
-        files = generate(
-            args.out,
-            args.service,
-            args.namespace,
-            extra_sans=args.san or (),
-            days=args.days,
-            key_type=args.key_type,
-            force=args.force,
-        )
+        if args.renew:
+            files = renew(
+                args.out,
+                args.service,
+                args.namespace,
+                extra_sans=args.san or (),
+                days=args.days,
+                key_type=args.key_type,
+            )
+        else:
+            files = generate(
+                args.out,
+                args.service,
+                args.namespace,
+                extra_sans=args.san or (),
+                days=args.days,
+                key_type=args.key_type or "ecdsa",
+                force=args.force,
+                ca_days=args.ca_days,
+            )
     except (ValueError, FileExistsError) as exc:
         return _fail("generate", str(exc))
     except OSError as exc:
         return _fail("generate", f"cannot write to {args.out}: {exc.strerror or exc}")
     names = subject_names(args.service, args.namespace, args.san or ())
     sans = [*names.dns, *(str(ip) for ip in names.ips)]
-    print(f"wrote {files.ca_cert}  (CA certificate)")
-    print(f"wrote {files.ca_key}  (CA private key: keep it secret; it re-issues tls.crt)")
-    print(f"wrote {files.cert}  (serving certificate, {args.key_type})")
+    public_key = load_certificate(files.cert).public_key()
+    key_type = "rsa" if isinstance(public_key, rsa.RSAPublicKey) else "ecdsa"
+    ca_until = f"valid until {not_after(files.ca_cert):%Y-%m-%d}"
+    if args.renew:
+        print(f"kept {files.ca_cert}  (CA certificate, {ca_until}: unchanged, as is the caBundle)")
+        print(f"kept {files.ca_key}  (CA private key)")
+    else:
+        print(f"wrote {files.ca_cert}  (CA certificate, {ca_until})")
+        print(f"wrote {files.ca_key}  (CA private key: keep it secret; it re-issues tls.crt)")
+    print(f"wrote {files.cert}  (serving certificate, {key_type})")
     print(f"wrote {files.key}  (serving private key)")
     print(f"names: {', '.join(sans)}")
     print(f"valid until: {not_after(files.cert):%Y-%m-%d %H:%M:%S} UTC")
@@ -100,9 +122,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
     generate = commands.add_parser(
         "generate",
-        help="a CA and a serving certificate for the webhook Service",
+        help="a CA and a serving certificate for the webhook Service (--renew: only the latter)",
         description="Write ca.crt, ca.key, tls.crt and tls.key for SERVICE in NAMESPACE, "
-        "and print the caBundle.",
+        "and print the caBundle. With --renew, re-issue only tls.crt and tls.key from the CA "
+        "already in DIR, which stays as it is (and so does the caBundle).",
     )
     generate.add_argument("--service", required=True, metavar="NAME", help="Service name")
     generate.add_argument("--namespace", required=True, metavar="NS", help="Service namespace")
@@ -117,12 +140,28 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--days",
         type=_days,
         default=365,
-        help="serving certificate validity in days (default: 365; the CA lasts 30 days longer)",
+        help="serving certificate validity in days (default: 365)",
     )
     generate.add_argument(
-        "--key-type", choices=("ecdsa", "rsa"), default="ecdsa", help="ECDSA P-256 or RSA 2048"
+        "--ca-days",
+        type=_days,
+        metavar="DAYS",
+        help="CA validity in days, at least --days (default: 3650, or --days + 30 if longer); "
+        "the serving certificate can be renewed under the same caBundle until then",
     )
-    generate.add_argument("--force", action="store_true", help="replace existing files")
+    generate.add_argument(
+        "--key-type",
+        choices=("ecdsa", "rsa"),
+        help="ECDSA P-256 or RSA 2048 (default: ecdsa; with --renew, the CA key's type)",
+    )
+    mode = generate.add_mutually_exclusive_group()
+    mode.add_argument("--force", action="store_true", help="replace existing files")
+    mode.add_argument(
+        "--renew",
+        action="store_true",
+        help="re-issue only tls.crt and tls.key, signed by ca.crt and ca.key in DIR (which are "
+        "left unchanged, so the webhooks' caBundle stays valid)",
+    )
     generate.set_defaults(handler=cmd_generate)
 
     inject = commands.add_parser(

@@ -1,6 +1,6 @@
 """A private CA and a serving certificate for the webhook Service, written as Kubernetes
 TLS secrets name them (`tls.crt`, `tls.key`), plus `ca.crt` for the caBundle and `ca.key`
-so the same CA can re-issue without touching the webhook configuration."""
+so the same CA can re-issue (`renew`) without touching the webhook configuration."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -22,7 +23,9 @@ KEY_TYPES = ("ecdsa", "rsa")
 RSA_BITS = 2048
 # Clocks in a cluster drift; a certificate that starts "now" fails on a node a minute behind.
 CLOCK_SKEW = dt.timedelta(minutes=5)
-# The CA outlives the leaf, so re-issuing the leaf near its end needs no new caBundle.
+# The CA outlives the leaf by far, so the leaf can be re-issued (`renew`) many times under the
+# same caBundle; 10 years, as the cert-manager overlay's CA. At least a month past the leaf.
+CA_DAYS = 3650
 CA_EXTRA = dt.timedelta(days=30)
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
@@ -105,7 +108,10 @@ def _leaf_cert(
     start: dt.datetime,
     end: dt.datetime,
 ) -> x509.Certificate:
-    ca_ski = ca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    try:
+        ca_ski = ca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    except x509.ExtensionNotFound:  # a CA from another tool, renewed from
+        ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca.public_key())
     sans: list[x509.GeneralName] = [x509.DNSName(n) for n in names.dns]
     sans += [x509.IPAddress(ip) for ip in names.ips]
     return (
@@ -154,6 +160,34 @@ def _cert_pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
+def _check_days(days: object, what: str = "days") -> int:
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise ValueError(f"{what} must be a whole number of at least 1, not {days!r}")
+    return days
+
+
+def _check_key_type(key_type: str) -> str:
+    if key_type not in KEY_TYPES:
+        raise ValueError(f"unknown key type {key_type!r} (choose from {', '.join(KEY_TYPES)})")
+    return key_type
+
+
+def _check_out_dir(out_dir: str | Path) -> None:
+    if Path(out_dir).exists() and not Path(out_dir).is_dir():
+        raise ValueError(f"{out_dir} exists and is not a folder")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def _write_leaf(files: CertFiles, key: PrivateKey, cert: x509.Certificate) -> None:
+    # The key first, the certificate last: a server that reloads when tls.crt changes then
+    # finds the matching tls.key already in place.
+    write_atomic(files.key, _key_pem(key), KEY_MODE)
+    write_atomic(files.cert, _cert_pem(cert), CERT_MODE)
+
+
 def generate(
     out_dir: str | Path,
     service: str,
@@ -163,42 +197,165 @@ def generate(
     days: int = 365,
     key_type: str = "ecdsa",
     force: bool = False,
+    ca_days: int | None = None,
 ) -> CertFiles:
     """Make a CA and a serving certificate for `service`.`namespace` and write them.
 
-    Raises ValueError for bad names, days or key type, FileExistsError if any of the four
-    files exists and not `force`. Nothing is written until every input has been checked.
+    The CA is valid for `ca_days` (default: CA_DAYS, or `days` + 30 if that is longer), so
+    `renew` can re-issue the serving certificate under the same caBundle until then.
+    Raises ValueError for bad names, days or key type (or a CA that would not outlive the
+    serving certificate), FileExistsError if any of the four files exists and not `force`.
+    Nothing is written until every input has been checked.
     """
-    if key_type not in KEY_TYPES:
-        raise ValueError(f"unknown key type {key_type!r} (choose from {', '.join(KEY_TYPES)})")
-    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-        raise ValueError(f"days must be a whole number of at least 1, not {days!r}")
+    _check_key_type(key_type)
+    _check_days(days)
+    if ca_days is not None and _check_days(ca_days, "ca_days") < days:
+        raise ValueError(
+            f"the CA must outlive the serving certificate: ca_days {ca_days} < days {days}"
+        )
     names = subject_names(service, namespace, extra_sans)
     files = paths_in(out_dir)
-    if Path(out_dir).exists() and not Path(out_dir).is_dir():
-        raise ValueError(f"{out_dir} exists and is not a folder")
+    _check_out_dir(out_dir)
     existing = [p for p in (files.ca_cert, files.ca_key, files.cert, files.key) if p.exists()]
     if existing and not force:
         listed = ", ".join(str(p) for p in existing)
         raise FileExistsError(f"refusing to overwrite {listed} (use --force to replace)")
 
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = _now()
     start = now - CLOCK_SKEW
     leaf_end = now + dt.timedelta(days=days)
+    if ca_days is None:
+        ca_end = max(now + dt.timedelta(days=CA_DAYS), leaf_end + CA_EXTRA)
+    else:
+        ca_end = now + dt.timedelta(days=ca_days)
     ca_key = _new_key(key_type)
-    ca = _ca_cert(
-        ca_key, f"evictguard webhook CA ({service}.{namespace})", start, leaf_end + CA_EXTRA
-    )
+    ca = _ca_cert(ca_key, f"evictguard webhook CA ({service}.{namespace})", start, ca_end)
     key = _new_key(key_type)
     cert = _leaf_cert(key, ca, ca_key, names, start, leaf_end)
 
     Path(out_dir).mkdir(parents=True, exist_ok=True)
-    # Keys before certificates, the serving certificate last: a server that reloads when
-    # tls.crt changes then finds the matching tls.key already in place.
+    # Keys before certificates, the serving certificate last (_write_leaf).
     write_atomic(files.ca_key, _key_pem(ca_key), KEY_MODE)
     write_atomic(files.ca_cert, _cert_pem(ca), CERT_MODE)
-    write_atomic(files.key, _key_pem(key), KEY_MODE)
-    write_atomic(files.cert, _cert_pem(cert), CERT_MODE)
+    _write_leaf(files, key, cert)
+    return files
+
+
+def _spki(public_key: object) -> bytes:
+    return public_key.public_bytes(  # type: ignore[attr-defined]
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def _read_for_renew(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ValueError(
+            f"cannot renew: {what} {path} does not exist (renewing re-issues tls.crt from the "
+            "CA that an earlier `certs generate` left there; without --renew a new CA is made, "
+            "and with it a new caBundle)"
+        ) from None
+    except OSError as exc:
+        raise ValueError(
+            f"cannot renew: cannot read {what} {path}: {exc.strerror or exc}"
+        ) from None
+
+
+def load_ca(files: CertFiles) -> tuple[x509.Certificate, PrivateKey]:
+    """The CA certificate and key from `files`, checked for signing serving certificates.
+
+    ca.crt may hold several certificates (a rotation bundle): the one ca.key belongs to is
+    used. Raises ValueError, saying why, if either file is missing or unreadable, the key
+    is encrypted or of an unsupported type, it matches no certificate in ca.crt, or that
+    certificate is not a CA.
+    """
+    cert_data = _read_for_renew(files.ca_cert, "CA certificate")
+    key_data = _read_for_renew(files.ca_key, "CA private key")
+    certificates = load_pem_certificates(cert_data, str(files.ca_cert))
+    try:
+        key = serialization.load_pem_private_key(key_data, password=None)
+    except TypeError:
+        raise ValueError(f"cannot renew: CA private key {files.ca_key} is encrypted") from None
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise ValueError(f"cannot renew: {files.ca_key} is not a PEM private key: {exc}") from None
+    if not isinstance(key, PrivateKey):
+        raise ValueError(
+            f"cannot renew: CA private key {files.ca_key} is {type(key).__name__}; "
+            "only ECDSA and RSA CA keys are supported"
+        )
+    matching = [c for c in certificates if _spki(c.public_key()) == _spki(key.public_key())]
+    if not matching:
+        raise ValueError(
+            f"cannot renew: CA private key {files.ca_key} does not match the certificate in "
+            f"{files.ca_cert} (the two files come from different CAs)"
+        )
+    ca = matching[0]
+    try:
+        basic = ca.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        basic = None
+    try:
+        usage = ca.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        usage = None
+    if basic is None or not basic.ca or (usage is not None and not usage.key_cert_sign):
+        raise ValueError(
+            f"cannot renew: {files.ca_cert} is not a CA certificate (no CA basic constraint "
+            "or certificate-signing key usage)"
+        )
+    return ca, key
+
+
+def _key_type_of(key: PrivateKey) -> str:
+    return "rsa" if isinstance(key, rsa.RSAPrivateKey) else "ecdsa"
+
+
+def renew(
+    out_dir: str | Path,
+    service: str,
+    namespace: str,
+    *,
+    extra_sans: Sequence[str] = (),
+    days: int = 365,
+    key_type: str | None = None,
+) -> CertFiles:
+    """Re-issue only the serving certificate (tls.crt, tls.key) in `out_dir` for
+    `service`.`namespace` and `extra_sans`, signed by the CA already there (ca.crt, ca.key),
+    which is left as it is: the webhooks' caBundle stays valid.
+
+    `key_type` defaults to the CA key's type. Raises ValueError for bad names, days or key
+    type, a missing, mismatched or unusable CA (load_ca), or a CA that expires within
+    `days`. Nothing is written until every input has been checked.
+    """
+    if key_type is not None:
+        _check_key_type(key_type)
+    _check_days(days)
+    names = subject_names(service, namespace, extra_sans)
+    _check_out_dir(out_dir)
+    files = paths_in(out_dir)
+    ca, ca_key = load_ca(files)
+
+    now = _now()
+    ca_end = ca.not_valid_after_utc
+    leaf_end = now + dt.timedelta(days=days)
+    if ca_end <= now + dt.timedelta(days=1):
+        raise ValueError(
+            f"cannot renew: the CA in {files.ca_cert} "
+            f"{'expired' if ca_end <= now else 'expires'} on {ca_end:%Y-%m-%d %H:%M:%S} UTC; "
+            "make a new CA and switch the caBundle over (manifests/README.md, rotating the CA)"
+        )
+    if leaf_end > ca_end:
+        most = (ca_end - now).days
+        raise ValueError(
+            f"cannot renew for {days} days: the CA in {files.ca_cert} expires on "
+            f"{ca_end:%Y-%m-%d %H:%M:%S} UTC, and a certificate must not outlive its CA; "
+            f"ask for {most} days or fewer, or rotate the CA (manifests/README.md)"
+        )
+    start = max(now - CLOCK_SKEW, ca.not_valid_before_utc)
+    key = _new_key(key_type or _key_type_of(ca_key))
+    cert = _leaf_cert(key, ca, ca_key, names, start, leaf_end)
+    _write_leaf(files, key, cert)
     return files
 
 

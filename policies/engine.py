@@ -23,6 +23,7 @@ class ObjectResult:
     ref: ObjectRef
     findings: list[Finding] = field(default_factory=list)
     problems: list[StructureProblem] = field(default_factory=list)
+    exempted: frozenset[str] = frozenset()  # rule ids (or `*`) skipped by an exemption
 
 
 def object_ref(obj: Mapping[str, Any]) -> ObjectRef:
@@ -47,6 +48,7 @@ def check_object(obj: Mapping[str, Any], policy: Policy) -> ObjectResult:
     if pod is None:
         return result
     exempt = exempted_rules(obj, ref, policy, pod.metadata_pointer)
+    result.exempted = frozenset(exempt)
     if ALL in exempt:
         return result
     for rule_id in policy.active_rules():

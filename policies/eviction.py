@@ -10,7 +10,7 @@ means stay forever (`getMinTolerationTime`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import product
@@ -21,6 +21,7 @@ from .taints import (
     DAEMONSET_HOST_NETWORK_TOLERATIONS,
     DAEMONSET_TOLERATIONS,
     EFFECTS,
+    EXISTS,
     GT,
     LIFECYCLE_KEYS,
     LT,
@@ -88,6 +89,15 @@ def valid_tolerations(
 ) -> list[tuple[TolerationView, Toleration]]:
     """The tolerations the API server accepts; with any other, it rejects the whole pod
     (toleration-invalid says why), so no other rule reasons about them."""
+    key = ("valid_tolerations", comparison)
+    if key not in pod.memo:
+        pod.memo[key] = _valid_tolerations(pod, comparison)
+    return pod.memo[key]
+
+
+def _valid_tolerations(
+    pod: PodSpecView, comparison: bool
+) -> list[tuple[TolerationView, Toleration]]:
     return [
         (view, view.toleration)
         for view in pod.tolerations
@@ -105,14 +115,14 @@ def _origins(pod: PodSpecView, comparison: bool) -> list[tuple[TolerationView, T
     covers its key); elsewhere its author wrote it."""
     controller = daemonset_tolerations(pod)
     out: list[tuple[TolerationView, Toleration, str]] = []
+    covered: set[str] = set()  # lifecycle keys an earlier toleration covers for the plugin
     for view, t in valid_tolerations(pod, comparison):
         origin = MANIFEST
         if t in controller:
             origin = DAEMONSET_CONTROLLER
-        elif is_default_toleration(t) and not any(
-            covers_for_default_seconds(earlier, t.key) for _, earlier, _ in out
-        ):
+        elif is_default_toleration(t) and t.key not in covered:
             origin = DEFAULT_TOLERATION_SECONDS
+        covered.update(k for k in LIFECYCLE_KEYS if covers_for_default_seconds(t, k))
         out.append((view, t, origin))
     return out
 
@@ -120,6 +130,13 @@ def _origins(pod: PodSpecView, comparison: bool) -> list[tuple[TolerationView, T
 def effective_tolerations(pod: PodSpecView, comparison: bool) -> list[Effective]:
     """The pod's tolerations after the DaemonSet controller and DefaultTolerationSeconds,
     invalid ones left out (see `valid_tolerations`, and `_origins` for who wrote which)."""
+    key = ("effective_tolerations", comparison)
+    if key not in pod.memo:
+        pod.memo[key] = _effective_tolerations(pod, comparison)
+    return list(pod.memo[key])
+
+
+def _effective_tolerations(pod: PodSpecView, comparison: bool) -> list[Effective]:
     controller = daemonset_tolerations(pod)
     items = [Effective(t, origin, view) for view, t, origin in _origins(pod, comparison)]
     if not pod.is_pod:  # the controller edits the template it creates a pod from, once:
@@ -166,8 +183,51 @@ _FRESH_KEY = "evictguard.io/no-such-key"
 _FRESH_VALUE = "evictguard-no-such-value"  # a label value no integer comparison accepts
 
 
-def _witness_values(later: Toleration, earlier: Iterable[Toleration]) -> list[str]:
-    """Taint values that tell `later` apart from the union of `earlier`: coverage of
+class FirstMatchIndex:
+    """The earliest of the tolerations added so far that tolerates a given taint, found in
+    constant time for Equal and Exists (a scan only over Lt/Gt ones): a pod with thousands
+    of tolerations must not cost a quadratic number of comparisons."""
+
+    def __init__(self, comparison: bool) -> None:
+        self.comparison = comparison
+        self.numbers: set[int] = set()  # the Lt/Gt and Equal values that are integers
+        self._exists: dict[tuple[str, str], tuple[int, Toleration]] = {}
+        self._equal: dict[tuple[str, str, str], tuple[int, Toleration]] = {}
+        self._compare: list[tuple[int, Toleration]] = []
+        self._count = 0
+
+    def add(self, toleration: Toleration) -> None:
+        entry = (self._count, toleration)
+        self._count += 1
+        if toleration.operator == EXISTS:
+            self._exists.setdefault((toleration.key, toleration.effect), entry)
+        elif toleration.is_equal:
+            self._equal.setdefault((toleration.key, toleration.value, toleration.effect), entry)
+        elif toleration.operator in (LT, GT):
+            self._compare.append(entry)
+        else:
+            return  # an unknown operator matches nothing
+        number = parse_canonical_int(toleration.value)
+        if number is not None:
+            self.numbers.add(number)
+
+    def first(self, key: str, value: str, effect: str) -> Toleration | None:
+        found: list[tuple[int, Toleration]] = []
+        for k in {key, ""}:
+            for e in {effect, ""}:
+                if (hit := self._exists.get((k, e))) is not None:
+                    found.append(hit)
+                if (hit := self._equal.get((k, value, e))) is not None:
+                    found.append(hit)
+        for entry in self._compare:
+            if entry[1].tolerates(key, value, effect, self.comparison):
+                found.append(entry)
+                break
+        return min(found, key=lambda hit: hit[0])[1] if found else None
+
+
+def _witness_values(later: Toleration, numbers: set[int]) -> list[str]:
+    """Taint values that tell `later` apart from the earlier tolerations: coverage of
     integers only changes next to an earlier Lt/Gt bound or Equal value, so these points and
     their neighbours inside `later`'s range are enough."""
     if later.is_equal:
@@ -178,12 +238,33 @@ def _witness_values(later: Toleration, earlier: Iterable[Toleration]) -> list[st
     if bound is None:
         return []
     points = {0, INT64_MAX, bound - 1, bound + 1}
-    for t in earlier:
-        number = parse_canonical_int(t.value)
-        if number is not None:
-            points |= {number - 1, number, number + 1}
+    for number in numbers:
+        points |= {number - 1, number, number + 1}
     # Taint values are label values, so never negative; Lt/Gt only read int64.
     return [str(p) for p in sorted(points) if 0 <= p <= INT64_MAX]
+
+
+def covering_in(
+    later: Toleration, index: FirstMatchIndex, effects: Sequence[str] | None = None
+) -> list[Toleration] | None:
+    """The earlier tolerations (those in `index`) that match first every taint `later`
+    tolerates (of `effects`; by default NoExecute taints for a NoExecute toleration, every
+    effect for one without an effect), or None when some such taint reaches `later` first."""
+    if effects is None:
+        effects = [NO_EXECUTE] if later.effect == NO_EXECUTE else list(EFFECTS)
+    keys = [later.key or _FRESH_KEY]
+    used: list[Toleration] = []
+    witnessed = False
+    for key, value, effect in product(keys, _witness_values(later, index.numbers), effects):
+        if not later.tolerates(key, value, effect, index.comparison):
+            continue
+        witnessed = True
+        first = index.first(key, value, effect)
+        if first is None:
+            return None
+        if first not in used:
+            used.append(first)
+    return used if witnessed else None
 
 
 def covering(
@@ -192,24 +273,11 @@ def covering(
     comparison: bool,
     effects: Sequence[str] | None = None,
 ) -> list[Toleration] | None:
-    """The earlier tolerations that match first every taint `later` tolerates (of
-    `effects`; by default NoExecute taints for a NoExecute toleration, every effect for one
-    without an effect), or None when some such taint reaches `later` first."""
-    if effects is None:
-        effects = [NO_EXECUTE] if later.effect == NO_EXECUTE else list(EFFECTS)
-    keys = [later.key or _FRESH_KEY]
-    used: list[Toleration] = []
-    witnessed = False
-    for key, value, effect in product(keys, _witness_values(later, earlier), effects):
-        if not later.tolerates(key, value, effect, comparison):
-            continue
-        witnessed = True
-        first = next((t for t in earlier if t.tolerates(key, value, effect, comparison)), None)
-        if first is None:
-            return None
-        if first not in used:
-            used.append(first)
-    return used if witnessed else None
+    """`covering_in` over a list of earlier tolerations."""
+    index = FirstMatchIndex(comparison)
+    for toleration in earlier:
+        index.add(toleration)
+    return covering_in(later, index, effects)
 
 
 def lifecycle_first_matches(

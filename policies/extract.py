@@ -7,7 +7,7 @@ shapes; rules see a PodSpecView and never walk `spec.template.spec` themselves.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import pointer as jp
@@ -93,6 +93,9 @@ class PodSpecView:
     metadata_pointer: str  # of the metadata that pods created from it carry
     tolerations: tuple[TolerationView, ...] = ()
     daemon: bool = False  # a DaemonSet's pods: the DaemonSet controller adds tolerations
+    # What several rules derive from this pod spec (valid and effective tolerations), kept
+    # so that each is computed once per check.
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def host_network(self) -> bool:

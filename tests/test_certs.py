@@ -18,10 +18,11 @@ from pathlib import Path
 import pytest
 import yaml
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from certs.generate import CertFiles, ca_bundle, generate
+from certs.generate import CertFiles, _ca_cert, _cert_pem, _key_pem, ca_bundle, generate, renew
 from certs.inject import InjectError, inject_files, inject_text
 from certs.inspect import check_pair, not_after
 from tests.conftest import ROOT, run_cli
@@ -543,3 +544,204 @@ def test_cli_module_does_not_import_cryptography() -> None:
         check=True,
     )
     assert proc.stdout.strip() == "False"
+
+
+# --- renewing the serving certificate under the same CA ------------------------------------
+
+CA_NAMES = ("ca.crt", "ca.key")
+
+
+def snapshot(folder: Path, names: tuple[str, ...] = CA_NAMES) -> dict[str, tuple[bytes, int]]:
+    """Bytes and mode of each file: what "left unchanged" means."""
+    return {
+        n: ((folder / n).read_bytes(), stat.S_IMODE((folder / n).stat().st_mode)) for n in names
+    }
+
+
+@pytest.mark.parametrize("key_type", ["ecdsa", "rsa"])
+def test_renew_reissues_the_leaf_under_the_unchanged_ca(tmp_path: Path, key_type: str) -> None:
+    first = generate(tmp_path, SERVICE, NAMESPACE, days=30, key_type=key_type)
+    ca_before = snapshot(tmp_path)
+    bundle = ca_bundle(first.ca_cert)
+    old_leaf = load(first.cert)
+
+    renewed = renew(tmp_path, SERVICE, NAMESPACE, extra_sans=["127.0.0.1", "localhost"], days=90)
+
+    assert renewed == first
+    assert snapshot(tmp_path) == ca_before  # byte for byte, modes too
+    assert ca_bundle(renewed.ca_cert) == bundle  # so the webhooks' caBundle still holds
+    leaf, ca = load(renewed.cert), load(renewed.ca_cert)
+    assert leaf.serial_number != old_leaf.serial_number
+    assert leaf.public_key() != old_leaf.public_key()  # a new key too
+    leaf.verify_directly_issued_by(ca)
+    assert leaf.issuer == ca.subject
+    aki = ext(leaf, x509.AuthorityKeyIdentifier).value
+    assert aki.key_identifier == ext(ca, x509.SubjectKeyIdentifier).value.digest
+    check_pair(renewed.cert, renewed.key)
+    # The SANs asked for this time, not the old ones; the CA's key type by default.
+    san = ext(leaf, x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.DNSName) == [*DNS_SANS, "localhost"]
+    assert san.get_values_for_type(x509.IPAddress) == [ipaddress.ip_address("127.0.0.1")]
+    assert isinstance(leaf.public_key(), rsa.RSAPublicKey) is (key_type == "rsa")
+    assert leaf.not_valid_after_utc > old_leaf.not_valid_after_utc + dt.timedelta(days=59)
+    assert stat.S_IMODE(renewed.key.stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ca.crt", "ca.key", "tls.crt", "tls.key"]
+    # A client that trusts only the old ca.crt (the API server, through the caBundle) accepts
+    # the renewed certificate in a real handshake.
+    assert handshake(renewed, "localhost", ca_file=first.ca_cert) == b"ok"
+
+
+def test_renew_with_another_key_type_and_without_a_leaf(tmp_path: Path) -> None:
+    files = generate(tmp_path, SERVICE, NAMESPACE, key_type="rsa")
+    files.cert.unlink()
+    files.key.unlink()
+    ca_before = snapshot(tmp_path)
+    renew(tmp_path, SERVICE, NAMESPACE, extra_sans=["127.0.0.1"], key_type="ecdsa")
+    assert snapshot(tmp_path) == ca_before
+    assert isinstance(load(files.cert).public_key(), ec.EllipticCurvePublicKey)
+    load(files.cert).verify_directly_issued_by(load(files.ca_cert))
+    assert handshake(files, "127.0.0.1") == b"ok"
+
+
+def test_generated_ca_outlives_the_leaf_by_years(tmp_path: Path) -> None:
+    """Renewing is only worth having if the CA lasts: 10 years by default."""
+    files = generate(tmp_path, SERVICE, NAMESPACE, days=365)
+    ca_life = load(files.ca_cert).not_valid_after_utc - dt.datetime.now(dt.timezone.utc)
+    assert dt.timedelta(days=3649) < ca_life <= dt.timedelta(days=3650)
+    long = generate(tmp_path / "long", SERVICE, NAMESPACE, days=5000)
+    assert load(long.ca_cert).not_valid_after_utc >= not_after(long.cert) + dt.timedelta(days=30)
+    short = generate(tmp_path / "short", SERVICE, NAMESPACE, days=10, ca_days=20)
+    ca_life = load(short.ca_cert).not_valid_after_utc - dt.datetime.now(dt.timezone.utc)
+    assert dt.timedelta(days=19) < ca_life <= dt.timedelta(days=20)
+    with pytest.raises(ValueError, match="the CA must outlive the serving certificate"):
+        generate(tmp_path / "bad", SERVICE, NAMESPACE, days=30, ca_days=29)
+    assert not (tmp_path / "bad").exists()
+
+
+def _expired_ca(folder: Path) -> None:
+    """A CA that was valid, and is no longer."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    end = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)
+    ca = _ca_cert(key, "old CA", end - dt.timedelta(days=365), end)
+    (folder / "ca.key").write_bytes(_key_pem(key))
+    (folder / "ca.crt").write_bytes(_cert_pem(ca))
+
+
+@pytest.fixture
+def renewable(tmp_path: Path) -> Path:
+    folder = tmp_path / "tls"
+    generate(folder, SERVICE, NAMESPACE, days=10, ca_days=60)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("damage", "kwargs", "match"),
+    [
+        ("no-ca-crt", {}, r"cannot renew: CA certificate .*ca\.crt does not exist"),
+        ("no-ca-key", {}, r"cannot renew: CA private key .*ca\.key does not exist"),
+        ("other-ca-key", {}, r"ca\.key does not match the certificate in .*ca\.crt"),
+        ("leaf-as-ca", {}, r"ca\.crt is not a CA certificate"),
+        ("junk-ca-crt", {}, r"ca\.crt is not a PEM certificate"),
+        ("junk-ca-key", {}, r"ca\.key is not a PEM private key"),
+        ("expired-ca", {}, r"cannot renew: the CA in .*ca\.crt expired on"),
+        ("none", {"days": 61}, r"cannot renew for 61 days: .* ask for (59|60) days or fewer"),
+        ("none", {"days": 0}, "days must be"),
+        ("none", {"key_type": "dsa"}, "unknown key type 'dsa'"),
+        ("none", {"extra_sans": ["bad name"]}, "SAN 'bad name' is neither"),
+    ],
+)
+def test_renew_refuses_and_writes_nothing(
+    renewable: Path, tmp_path: Path, damage: str, kwargs: dict, match: str
+) -> None:
+    other = generate(tmp_path / "other", SERVICE, NAMESPACE)
+    if damage == "no-ca-crt":
+        (renewable / "ca.crt").unlink()
+    elif damage == "no-ca-key":
+        (renewable / "ca.key").unlink()
+    elif damage == "other-ca-key":
+        (renewable / "ca.key").write_bytes(other.ca_key.read_bytes())
+    elif damage == "leaf-as-ca":
+        (renewable / "ca.crt").write_bytes((renewable / "tls.crt").read_bytes())
+        (renewable / "ca.key").write_bytes((renewable / "tls.key").read_bytes())
+    elif damage == "junk-ca-crt":
+        (renewable / "ca.crt").write_text("not pem\n")
+    elif damage == "junk-ca-key":
+        (renewable / "ca.key").write_text("not pem\n")
+    elif damage == "expired-ca":
+        _expired_ca(renewable)
+    names = tuple(sorted(p.name for p in renewable.iterdir()))
+    before = snapshot(renewable, names)
+    with pytest.raises(ValueError, match=match):
+        renew(renewable, SERVICE, NAMESPACE, **kwargs)
+    assert snapshot(renewable, names) == before
+    assert tuple(sorted(p.name for p in renewable.iterdir())) == names  # no temp files
+
+
+def test_renew_an_encrypted_or_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"CA certificate .*ca\.crt does not exist"):
+        renew(tmp_path / "nowhere", SERVICE, NAMESPACE)
+    assert not (tmp_path / "nowhere").exists()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ValueError, match="is not a folder"):
+        renew(tmp_path / "file", SERVICE, NAMESPACE)
+    files = generate(tmp_path / "enc", SERVICE, NAMESPACE)
+    key = serialization.load_pem_private_key(files.ca_key.read_bytes(), password=None)
+    files.ca_key.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"secret"),
+        )
+    )
+    with pytest.raises(ValueError, match=r"CA private key .*ca\.key is encrypted"):
+        renew(files.ca_cert.parent, SERVICE, NAMESPACE)
+
+
+def test_renew_from_a_rotation_bundle_uses_the_ca_the_key_belongs_to(tmp_path: Path) -> None:
+    """ca.crt holding old + new CA (the rotation trick): the leaf is signed by the one
+    ca.key matches."""
+    old = generate(tmp_path / "old", SERVICE, NAMESPACE)
+    new = generate(tmp_path / "new", SERVICE, NAMESPACE, extra_sans=["127.0.0.1"])
+    bundle = old.ca_cert.read_bytes() + new.ca_cert.read_bytes()
+    new.ca_cert.write_bytes(bundle)
+    renew(new.ca_cert.parent, SERVICE, NAMESPACE, extra_sans=["127.0.0.1"])
+    assert new.ca_cert.read_bytes() == bundle
+    load(new.cert).verify_directly_issued_by(x509.load_pem_x509_certificates(bundle)[1])
+    assert handshake(new, "127.0.0.1") == b"ok"
+
+
+def test_cli_generate_renew(tmp_path: Path) -> None:
+    out = tmp_path / "tls"
+    common = ["certs", "generate", "--service", SERVICE, "--namespace", NAMESPACE]
+    proc = run_cli(*common, "--out", str(out), "--key-type", "rsa")
+    assert proc.returncode == 0, proc.stderr
+    bundle_line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("caBundle: "))
+    ca_before = snapshot(out)
+    old_cert = (out / "tls.crt").read_bytes()
+
+    proc = run_cli(*common, "--out", str(out), "--renew", "--days", "30", "--san", "localhost")
+    assert proc.returncode == 0, proc.stderr
+    assert f"kept {out / 'ca.crt'}" in proc.stdout and f"kept {out / 'ca.key'}" in proc.stdout
+    assert f"wrote {out / 'ca.crt'}" not in proc.stdout
+    assert f"wrote {out / 'tls.crt'}  (serving certificate, rsa)" in proc.stdout
+    assert f"wrote {out / 'tls.key'}" in proc.stdout
+    assert bundle_line in proc.stdout.splitlines()  # the caBundle printed is the same
+    assert snapshot(out) == ca_before
+    assert (out / "tls.crt").read_bytes() != old_cert
+    load(out / "tls.crt").verify_directly_issued_by(load(out / "ca.crt"))
+    files = CertFiles(out / "ca.crt", out / "ca.key", out / "tls.crt", out / "tls.key")
+    assert handshake(files, "localhost") == b"ok"
+
+    cases = [
+        (["--out", str(tmp_path / "empty"), "--renew"], "cannot renew: CA certificate"),
+        (["--out", str(out), "--renew", "--force"], "not allowed with argument"),
+        (["--out", str(out), "--renew", "--ca-days", "90"], "--ca-days does not go with --renew"),
+        (["--out", str(out), "--renew", "--days", "4000"], "cannot renew for 4000 days"),
+    ]
+    for args, message in cases:
+        before = snapshot(out, (*CA_NAMES, "tls.crt", "tls.key"))
+        proc = run_cli(*common, *args)
+        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+        assert message in proc.stderr, (args, proc.stderr)
+        assert snapshot(out, (*CA_NAMES, "tls.crt", "tls.key")) == before
+    assert not (tmp_path / "empty").exists()

@@ -341,3 +341,38 @@ def test_edit_distance_counts_a_swap_as_one() -> None:
     assert edit_distance("unreachable", "unreachalbe") == 1
     assert edit_distance("abc", "abc") == 0
     assert edit_distance("", "abc") == 3
+
+
+TOLERATIONS = st.builds(
+    Toleration,
+    key=st.sampled_from(["", "a", "b"]),
+    operator=st.sampled_from(["Exists", "Equal", "", "Lt", "Gt"]),
+    value=st.sampled_from(["", "x", "0", "3", "7"]),
+    effect=st.sampled_from(["", *EFFECTS]),
+    seconds=st.none(),
+)
+
+
+def naive_covering(later: Toleration, earlier: list[Toleration], comparison: bool) -> bool:
+    """The definition, by brute force over a grid of taints: every taint `later` tolerates
+    (of the effects it is judged on) is tolerated by some earlier toleration."""
+    effects = ["NoExecute"] if later.effect == "NoExecute" else list(EFFECTS)
+    witnessed = False
+    for key in ("a", "b", "zzz"):
+        for value in ("", "x", "zzz", *map(str, range(12))):
+            for effect in effects:
+                if later.tolerates(key, value, effect, comparison):
+                    witnessed = True
+                    if not any(t.tolerates(key, value, effect, comparison) for t in earlier):
+                        return False
+    return witnessed
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(TOLERATIONS, max_size=6), TOLERATIONS, st.booleans())
+def test_the_indexed_covering_agrees_with_brute_force(
+    earlier: list[Toleration], later: Toleration, comparison: bool
+) -> None:
+    assert (covering(later, earlier, comparison) is not None) == naive_covering(
+        later, earlier, comparison
+    )

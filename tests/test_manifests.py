@@ -28,7 +28,8 @@ import pytest
 import yaml
 from kubernetes_validate.utils import latest_version
 
-from policies.config import load_policy_file
+from policies.config import load_policy_file, load_preset
+from policies.quantity import parse_manifest_quantity
 
 from .conftest import ROOT, run_cli, run_json
 
@@ -310,17 +311,34 @@ def test_cert_manager_chain_is_consistent():
     assert "server auth" in serving["spec"]["usages"]
 
 
-def test_cert_manager_overlay_patches_both_webhook_configurations():
+def _overlay_patches() -> tuple[dict[str, dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+    """The cert-manager overlay's patches by kind: strategic merges (no target) and JSON
+    patches (RFC 6902, with a target)."""
     (kustomization,) = documents(CERT_MANAGER / "kustomization.yaml")
-    patched = {}
+    merges: dict[str, dict[str, Any]] = {}
+    json_patches: dict[str, list[dict[str, Any]]] = {}
     for entry in kustomization["patches"]:
         patch = yaml.safe_load(entry["patch"])
-        patched[patch["kind"]] = patch
-    assert set(patched) == {"ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"}
+        if "target" in entry:
+            target = entry["target"]
+            base = find(target["kind"])
+            assert target["name"] == base["metadata"]["name"]
+            assert f"{target['group']}/{target['version']}" == base["apiVersion"]
+            assert target["kind"] not in json_patches
+            json_patches[target["kind"]] = patch
+        else:
+            assert patch["kind"] not in merges
+            merges[patch["kind"]] = patch
+    return merges, json_patches
+
+
+def test_cert_manager_overlay_patches_both_webhook_configurations():
+    merges, json_patches = _overlay_patches()
+    assert set(merges) == set(json_patches) == {VALIDATING, MUTATING}
     serving = next(
         obj for _, obj in CM_OBJECTS if obj["kind"] == "Certificate" and not obj["spec"].get("isCA")
     )
-    for kind, patch in patched.items():
+    for kind, patch in merges.items():
         base = find(kind)
         assert patch["metadata"]["name"] == base["metadata"]["name"]
         assert patch["metadata"]["annotations"] == {
@@ -329,6 +347,66 @@ def test_cert_manager_overlay_patches_both_webhook_configurations():
         # The placeholder is dropped (the injector owns caBundle), webhook by webhook.
         assert [w["name"] for w in patch["webhooks"]] == [w["name"] for w in base["webhooks"]]
         assert all(w["clientConfig"] == {"caBundle": None} for w in patch["webhooks"])
+
+
+def _excluded_namespaces(config: dict[str, Any]) -> list[list[str]]:
+    """Per webhook, the namespaces left out by name (kubernetes.io/metadata.name NotIn)."""
+    excluded = []
+    for hook in config["webhooks"]:
+        (by_name,) = [
+            e
+            for e in hook["namespaceSelector"]["matchExpressions"]
+            if e["key"] == "kubernetes.io/metadata.name"
+        ]
+        assert by_name["operator"] == "NotIn"
+        excluded.append(by_name["values"])
+    return excluded
+
+
+@pytest.mark.parametrize("kind", [VALIDATING, MUTATING])
+def test_cert_manager_overlay_leaves_cert_managers_namespace_out(kind):
+    """With cert-manager renewing evictguard's certificate, evictguard must never judge
+    cert-manager's Pods (upstream sets no memory limits): a denied re-creation would stop
+    renewal, the certificate would expire, and the fail-closed webhook would then refuse
+    every Pod. The overlay's JSON patch, applied as kustomize would (jsonpatch, RFC 6902,
+    `test` operations included), adds `cert-manager` and keeps the rest of the selector."""
+    jsonpatch = pytest.importorskip("jsonpatch")
+    _, json_patches = _overlay_patches()
+    base = find(kind)
+    patched = jsonpatch.apply_patch(base, json_patches[kind])
+    assert _excluded_namespaces(patched) == [
+        [*v, "cert-manager"] for v in _excluded_namespaces(base)
+    ]
+    assert "cert-manager" not in _excluded_namespaces(base)[0]  # the base stays as it was
+    for hook, base_hook in zip(patched["webhooks"], base["webhooks"], strict=True):
+        others = [
+            e
+            for e in hook["namespaceSelector"]["matchExpressions"]
+            if e["key"] != "kubernetes.io/metadata.name"
+        ]
+        assert others == [
+            e
+            for e in base_hook["namespaceSelector"]["matchExpressions"]
+            if e["key"] != "kubernetes.io/metadata.name"
+        ]
+        assert {k: v for k, v in hook.items() if k != "namespaceSelector"} == {
+            k: v for k, v in base_hook.items() if k != "namespaceSelector"
+        }
+    # The guards hold: a base whose selector moved makes the patch fail, not misfire.
+    moved = copy.deepcopy(base)
+    moved["webhooks"][0]["namespaceSelector"]["matchExpressions"].reverse()
+    with pytest.raises(jsonpatch.JsonPatchTestFailed):
+        jsonpatch.apply_patch(moved, json_patches[kind])
+
+
+def test_cert_manager_exclusion_is_documented():
+    kustomization = (CERT_MANAGER / "kustomization.yaml").read_text(encoding="utf-8")
+    readme = re.sub(r"\s+", " ", (MANIFESTS / "README.md").read_text(encoding="utf-8"))
+    assert "`cert-manager`" in kustomization.split("apiVersion:")[0]  # the header comment
+    assert "evictguard.io/webhook=ignore" in kustomization
+    assert "`cert-manager`" in readme
+    assert "evictguard.io/webhook=ignore" in readme
+    assert "another namespace" in readme
 
 
 # --- kustomize ------------------------------------------------------------------------------
@@ -384,12 +462,16 @@ def test_kustomize_build(folder):
             client = obj["webhooks"][0]["clientConfig"]
             assert client["service"]["namespace"] == NAMESPACE
             assert obj["webhooks"][0]["matchConditions"]  # the patch merged, not replaced
+            excluded = _excluded_namespaces(obj)
+            assert all({"kube-system", NAMESPACE} <= set(v) for v in excluded)
             if folder == CERT_MANAGER:
                 assert annotations["cert-manager.io/inject-ca-from"] == f"{NAMESPACE}/{TLS_SECRET}"
                 assert "caBundle" not in client
+                assert excluded == [[*_excluded_namespaces(find(obj["kind"]))[0], "cert-manager"]]
             else:
                 assert "cert-manager.io/inject-ca-from" not in annotations
                 assert client["caBundle"] == ""
+                assert excluded == _excluded_namespaces(find(obj["kind"]))
 
 
 # --- evictguard on its own manifests ----------------------------------------------------------
@@ -683,11 +765,46 @@ def test_deployment_probes():
     assert c["ports"] == [{"name": "https", "containerPort": 8443, "protocol": "TCP"}]
 
 
+# Measured (gunicorn master + 2 gthread workers of 4 threads): about 48 MiB RSS per idle
+# process; 567 MiB at the peak of 8 concurrent 3.3 MiB /mutate reviews.
+IDLE_PROCESS_MIB, BURST_PEAK_MIB = 48, 567
+MIB = 1024 * 1024
+
+
+def _mib(value: str) -> float:
+    return parse_manifest_quantity(value).value / MIB
+
+
 def test_deployment_resources():
-    c = container(find("Deployment"))
+    deployment = find("Deployment")
+    c = container(deployment)
     requests, limits = c["resources"]["requests"], c["resources"]["limits"]
     assert requests["memory"] and limits["memory"] and requests["cpu"]
     assert "cpu" not in limits  # throttling would add latency to every admission
+    request, limit = _mib(requests["memory"]), _mib(limits["memory"])
+    # The limit holds the measured burst plus the in-memory /tmp at its cap, with room
+    # to spare (a burst of the full 4 MiB bodies weighs more than the 3.3 MiB measured).
+    tmp = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}["tmp"]
+    assert tmp["emptyDir"]["medium"] == "Memory"
+    assert limit >= 1.5 * (BURST_PEAK_MIB + _mib(tmp["emptyDir"]["sizeLimit"]))
+    # The request covers the steady state (master + workers) several times over...
+    processes = 1 + int(flag(c["args"], "--workers"))
+    assert request >= 3 * processes * IDLE_PROCESS_MIB
+    # ...within the strict preset's memory-limit-ratio (max 2): the manifests lint clean
+    # under strict (test_manifests_pass_evictguard_lint_strict).
+    assert limit / request <= load_preset("strict").rules["memory-limit-ratio"].params["max"]
+
+
+def test_deployment_memory_comment_states_the_measurement():
+    text = (BASE / "deployment.yaml").read_text(encoding="utf-8")
+    comment = " ".join(
+        line.strip().lstrip("#").strip()
+        for line in text.splitlines()
+        if line.strip().startswith("#")
+    )
+    assert f"{BURST_PEAK_MIB} MiB" in comment
+    assert f"about {IDLE_PROCESS_MIB} MiB per idle process" in comment
+    assert "4 MiB each" not in comment  # the old, unmeasured claim
 
 
 def test_deployment_scheduling():
@@ -699,6 +816,12 @@ def test_deployment_scheduling():
     for constraint in spread.values():
         assert constraint["maxSkew"] == 1
         assert constraint["labelSelector"]["matchLabels"].items() <= labels.items()
+        # Only nodes these Pods can land on count as domains: unset, nodeTaintsPolicy is
+        # Ignore, so a tainted control-plane node would be an empty domain and, with
+        # DoNotSchedule, could keep the second replica Pending on a small cluster.
+        assert constraint["nodeTaintsPolicy"] == "Honor"
+        assert constraint["nodeAffinityPolicy"] == "Honor"
+    assert spread["kubernetes.io/hostname"]["whenUnsatisfiable"] == "DoNotSchedule"
     preferred = pod["affinity"]["podAntiAffinity"][
         "preferredDuringSchedulingIgnoredDuringExecution"
     ]

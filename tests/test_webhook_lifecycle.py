@@ -150,3 +150,36 @@ def test_serve_refuses_a_bad_policy_and_makes_a_development_certificate(tmp_path
     log = (tmp_path / "log").read_text()
     assert "generated a development CA and serving certificate" in log
     assert "caBundle: LS0t" in log
+
+
+def test_stalled_clients_cost_a_thread_for_seconds_not_forever(tmp_path: Path) -> None:
+    """Slowloris, bounded: more half-sent requests than the server has threads. Each is
+    cut off after IO_TIMEOUT, and a proper review is answered soon after."""
+    import socket
+    import ssl
+
+    from tests.webhook_client import SERVICE_HOST, client_context
+    from webhook.worker import IO_TIMEOUT
+
+    generate(tmp_path / "tls", "evictguard", "evictguard", extra_sans=SANS)
+    with running_server(tmp_path / "tls", tmp_path / "log", workers=1) as server:
+        context = client_context(tmp_path / "tls" / "ca.crt")
+        stalled = []
+        for _ in range(6):  # more than the worker's 4 threads
+            raw = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+            tls = context.wrap_socket(raw, server_hostname=SERVICE_HOST)
+            tls.sendall(b"POST /validate HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+            stalled.append(tls)
+        started = time.monotonic()
+        answer = server.review("/validate", admission_review(pod(), namespace="a"))
+        assert answer.response["allowed"] is True
+        assert time.monotonic() - started < 3 * IO_TIMEOUT + 5
+        # The server has hung up on every stalled client by now.
+        for tls in stalled:
+            tls.settimeout(IO_TIMEOUT + 5)
+            try:
+                data = tls.recv(65536)
+            except (OSError, ssl.SSLError):
+                data = b""
+            assert not data or b" 400 " in data.split(b"\r\n", 1)[0] or b"408" in data
+            tls.close()

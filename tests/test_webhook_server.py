@@ -278,7 +278,7 @@ def test_mutation_leaves_templates_and_limits_alone_by_default(server: Server) -
     patched = apply_patch(pod(containers=NO_LIMIT), answer)
     assert patched["spec"]["containers"][0]["resources"] == {"requests": {"memory": "256Mi"}}
     annotation = patched["metadata"]["annotations"]["evictguard.io/mutated"]
-    assert annotation == "memory-request-missing:spec.containers[0].resources.requests.memory"
+    assert annotation == "memory-request-missing:spec.containers[app].resources.requests.memory"
 
 
 # --- malformed requests: 400/413 with a JSON error, never 500 -------------------------------
@@ -430,3 +430,91 @@ def test_the_readme_admission_example(server: Server) -> None:
     again = copy.deepcopy(mutated)
     again["request"]["object"] = patched
     assert server.review("/validate", again).response["allowed"] is True
+
+
+def test_controller_made_objects_are_judged_on_their_owners_template(server: Server) -> None:
+    """A ReplicaSet's Pods (made by kube-controller-manager) warn instead of deny: the
+    template was judged when the workload was applied, and denying its Pods would only
+    stall scale-ups of workloads that predate the policy. A hand-written ownerReference
+    changes nothing."""
+    owned = pod(containers=NO_LIMIT)
+    owned["metadata"]["ownerReferences"] = [
+        {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "name": "web-6d9f",
+            "uid": "u1",
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
+    ]
+    review = admission_review(owned, namespace="shop")
+    review["request"]["userInfo"] = {
+        "username": "system:serviceaccount:kube-system:replicaset-controller"
+    }
+    answer = server.review("/validate", review)
+    assert answer.response["allowed"] is True
+    assert answer.response["warnings"][0].startswith(
+        "enforced on the ReplicaSet [memory-limit-missing]"
+    )
+    forged = admission_review(owned, namespace="shop")  # userInfo: alice
+    assert server.review("/validate", forged).response["allowed"] is False
+    # The Deployment's ReplicaSet, made by the deployment controller, likewise.
+    replica_set = deployment(NO_LIMIT)
+    replica_set["kind"] = "ReplicaSet"
+    replica_set["metadata"]["ownerReferences"] = [
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "name": "checkout",
+            "uid": "u2",
+            "controller": True,
+        }
+    ]
+    review = admission_review(replica_set)
+    review["request"]["userInfo"] = {"username": "system:kube-controller-manager"}
+    assert server.review("/validate", review).response["allowed"] is True
+
+
+def test_exemptions_leave_a_trace_in_the_log(server: Server) -> None:
+    exempt = pod(containers=NO_LIMIT)
+    exempt["metadata"]["annotations"] = {"evictguard.io/exempt": "*"}
+    review = admission_review(exempt, namespace="audit")
+    assert server.review("/validate", review).response["allowed"] is True
+    uid = review["request"]["uid"]
+    server.wait_until(lambda: any(line.get("uid") == uid for line in server.log_lines()))
+    [line] = [line for line in server.log_lines() if line.get("uid") == uid]
+    assert line["exempted"] == ["*"] and line["user"] == "alice"
+
+
+def test_a_chunked_body_above_the_cap_is_refused_not_cut(server: Server) -> None:
+    review = admission_review(pod(), namespace="shop")
+    body = json.dumps(review).encode() + b" " * (4 * 1024 * 1024)  # valid JSON, too large
+    conn = server.connection()
+    conn.putrequest("POST", "/validate")
+    conn.putheader("Content-Type", "application/json")
+    conn.putheader("Transfer-Encoding", "chunked")
+    conn.endheaders()
+    for start in range(0, len(body), 1 << 20):
+        chunk = body[start : start + (1 << 20)]
+        conn.send(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+    conn.send(b"0\r\n\r\n")
+    reply = conn.getresponse()
+    assert reply.status == 413
+    assert json.loads(reply.read())["error"] == "request body larger than 4194304 bytes"
+
+
+def test_an_object_nested_too_deeply_is_a_400_not_a_500(server: Server) -> None:
+    obj = pod()
+    node: dict[str, Any] = obj["spec"]["containers"][0]
+    for _ in range(900):  # deep enough to exhaust Python's recursion limit in a copy
+        node["x"] = {}
+        node = node["x"]
+    review = admission_review(obj)  # no namespace anywhere: the object is copied to add one
+    review["request"]["namespace"] = "shop"
+    body = json.dumps(review).encode()
+    for path in ("/validate", "/mutate"):
+        answer = server.request("POST", path, body, {"Content-Type": "application/json"})
+        assert answer.status in (200, 400), (path, answer.body)
+        if answer.status == 400:
+            assert "nested too deeply" in answer.body["error"]

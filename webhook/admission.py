@@ -19,7 +19,7 @@ from typing import Any
 from policies import pointer as jp
 from policies.config import Policy
 from policies.engine import check_object
-from policies.extract import pod_spec_path
+from policies.extract import POD_SPEC_PATHS, pod_spec_path
 from policies.fixes import diff
 from policies.model import Finding, JsonPatch, Mode, Severity
 from policies.remedy import remedy
@@ -27,7 +27,9 @@ from policies.rules.base import COMPARISON_GATE
 from policies.taints import GT, LT
 
 VERSIONS = ("admission.k8s.io/v1", "admission.k8s.io/v1beta1")
+OPERATIONS = ("CREATE", "UPDATE", "DELETE", "CONNECT")
 CHECKED_OPERATIONS = ("CREATE", "UPDATE")
+MAX_ECHO = 80  # characters of a client's value quoted back in an error
 MUTATED_ANNOTATION = "evictguard.io/mutated"
 DENY_CODE = 403
 # The API server drops a warning with control characters and, once their total passes
@@ -53,6 +55,7 @@ class Review:
     obj: Mapping[str, Any] | None
     old_obj: Mapping[str, Any] | None
     dry_run: bool
+    username: str = ""
 
 
 @dataclass
@@ -64,6 +67,7 @@ class Decision:
     findings: list[Finding] = field(default_factory=list)  # what was found, for logs/metrics
     denied_by: list[Finding] = field(default_factory=list)
     skipped: str | None = None  # why the object was not checked at all
+    exempted: frozenset[str] = frozenset()  # for the log: exemptions leave a trace
 
     @property
     def outcome(self) -> str:
@@ -72,6 +76,16 @@ class Decision:
         if not self.allowed:
             return "denied"
         return "patched" if self.patch else "allowed"
+
+
+def checked_kinds(policy: Policy) -> frozenset[str]:
+    return frozenset(POD_SPEC_PATHS) | {k.kind for k in policy.extra_kinds}
+
+
+def _echo(value: Any) -> str:
+    """A client's value in an error message, cut short: the message is logged and returned."""
+    text = json.dumps(value, default=str)
+    return text if len(text) <= MAX_ECHO else text[: MAX_ECHO - 1] + "…"
 
 
 def _mapping(value: Any, what: str) -> Mapping[str, Any]:
@@ -93,10 +107,10 @@ def parse_review(data: Any) -> Review:
     api_version = review.get("apiVersion")
     if api_version not in VERSIONS:
         raise ReviewError(
-            f"apiVersion must be one of {', '.join(VERSIONS)}, not {json.dumps(api_version)}"
+            f"apiVersion must be one of {', '.join(VERSIONS)}, not {_echo(api_version)}"
         )
     if review.get("kind") != "AdmissionReview":
-        raise ReviewError(f"kind must be AdmissionReview, not {json.dumps(review.get('kind'))}")
+        raise ReviewError(f"kind must be AdmissionReview, not {_echo(review.get('kind'))}")
     request = _mapping(review.get("request"), "request")
     uid = request.get("uid")
     if not isinstance(uid, str) or not uid:
@@ -106,6 +120,8 @@ def parse_review(data: Any) -> Review:
         raise ReviewError("request.operation must be a non-empty string")
     kind = _mapping(request.get("kind"), "request.kind")
     name, namespace = request.get("name"), request.get("namespace")
+    user = request.get("userInfo")
+    username = user.get("username") if isinstance(user, Mapping) else None
     return Review(
         api_version=api_version,
         uid=uid,
@@ -118,6 +134,7 @@ def parse_review(data: Any) -> Review:
         obj=_optional_object(request, "object"),
         old_obj=_optional_object(request, "oldObject"),
         dry_run=request.get("dryRun") is True,
+        username=username if isinstance(username, str) else "",
     )
 
 
@@ -165,6 +182,22 @@ def _policy_for(review: Review, policy: Policy) -> Policy:
         gates = {**policy.feature_gates, COMPARISON_GATE: True}
         return dataclasses.replace(policy, feature_gates=gates)
     return policy
+
+
+def _place(obj: Mapping[str, Any], pointer: str) -> str:
+    """A field path naming list items by name where they have one
+    (`spec.containers[app].resources.requests.memory`): indices shift, names do not."""
+    out: list[str] = []
+    node: Any = obj
+    for token in jp.split(pointer):
+        if isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+            name = node.get("name") if isinstance(node, Mapping) else None
+            out[-1] += f"[{name if isinstance(name, str) and name else token}]"
+        else:
+            node = node.get(token) if isinstance(node, Mapping) else None
+            out.append(token)
+    return ".".join(out)
 
 
 def _identity(node: Any) -> str:
@@ -241,17 +274,48 @@ def _denial(findings: list[Finding]) -> str:
     return f"evictguard: {ref} violates {len(findings)} rule(s): " + "; ".join(lines)
 
 
+CONTROLLER_MANAGER = "system:kube-controller-manager"
+CONTROLLER_ACCOUNTS = "system:serviceaccount:kube-system:"
+
+
+def controller_owner(review: Review, obj: Mapping[str, Any], policy: Policy) -> str | None:
+    """The kind of the workload that made this object, when kube-controller-manager made it
+    (a Deployment's ReplicaSet, a ReplicaSet's or a StatefulSet's Pods) and that kind's
+    template is itself validated here. Its findings were judged on the template, where a
+    change introducing them was denied; denying its Pods again would only stall rollouts
+    and scale-ups of workloads that predate the policy. The requester must be a controller
+    of kube-controller-manager, so an ownerReference written by hand changes nothing."""
+    user = review.username
+    trusted = user == CONTROLLER_MANAGER or (
+        user.startswith(CONTROLLER_ACCOUNTS) and user.endswith("-controller")
+    )
+    metadata = obj.get("metadata")
+    owners = metadata.get("ownerReferences") if trusted and isinstance(metadata, Mapping) else None
+    for owner in owners if isinstance(owners, list) else ():
+        if not (isinstance(owner, Mapping) and owner.get("controller") is True):
+            continue
+        kind, api_version = str(owner.get("kind", "")), str(owner.get("apiVersion", ""))
+        if pod_spec_path(api_version, kind, policy.extra_kinds) is not None:
+            return kind
+    return None
+
+
 def validate(review: Review, policy: Policy) -> Decision:
     obj, why = _checked_object(review, policy)
     if obj is None:
         return Decision(skipped=why)
     policy = _policy_for(review, policy)
-    found = check_object(obj, policy).findings
+    checked = check_object(obj, policy)
+    found = checked.findings
     new, old = _introduced(review, obj, found, policy)
-    deny = [f for f in new if f.severity is Severity.ERROR]
+    owner = controller_owner(review, obj, policy)
+    if owner is not None:  # judged on the owner's template: warn, never deny
+        old, new = old + new, []
     warn = [("", f) for f in new if f.severity is Severity.WARNING]
-    warn += [("pre-existing ", f) for f in old if f.severity is not Severity.INFO]
-    decision = Decision(findings=found, warnings=warnings_for(warn))
+    label = "pre-existing " if owner is None else f"enforced on the {owner} "
+    warn += [(label, f) for f in old if f.severity is not Severity.INFO]
+    deny = [f for f in new if f.severity is Severity.ERROR]
+    decision = Decision(findings=found, warnings=warnings_for(warn), exempted=checked.exempted)
     if deny:
         decision.allowed = False
         decision.denied_by = deny
@@ -272,13 +336,17 @@ def mutate(review: Review, policy: Policy) -> Decision:
     if not result.applied:
         return Decision()
     fixed = result.fixed
-    changes = ", ".join(f"{f.rule}:{jp.to_dotted(f.pointer)}" for f in result.applied)
+    changes = [f"{f.rule}:{_place(obj, f.pointer)}" for f in result.applied]
     metadata = fixed.get("metadata")
     if not isinstance(metadata, dict):  # absent or null: the API server decodes it as empty
         metadata = fixed["metadata"] = {}
     annotations = metadata.get("annotations")
     annotations = dict(annotations) if isinstance(annotations, Mapping) else {}
-    metadata["annotations"] = {**annotations, MUTATED_ANNOTATION: changes}
+    # A reinvocation (after another webhook added a sidecar) adds to what is recorded.
+    earlier = annotations.get(MUTATED_ANNOTATION)
+    recorded = [c for c in earlier.split(", ") if c] if isinstance(earlier, str) else []
+    recorded += [c for c in changes if c not in recorded]
+    metadata["annotations"] = {**annotations, MUTATED_ANNOTATION: ", ".join(recorded)}
     # Diff against the object as sent (not our namespaced copy): the patch applies to it.
     original = review.obj or {}
     sent = original.get("metadata")

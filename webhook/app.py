@@ -21,6 +21,7 @@ from .policy_store import PolicyStore
 
 log = logging.getLogger("evictguard.webhook")
 
+ENDPOINTS = ("validate", "mutate")
 DEFAULT_MAX_BODY = 4 * 1024 * 1024  # the API server caps objects at 3 MiB; reviews hold two
 
 
@@ -53,11 +54,14 @@ DRAIN_LIMIT = 64 * 1024 * 1024  # beyond this a client that will not stop sendin
 
 def _drain(stream: Any, length: int) -> None:
     remaining = length
-    while remaining > 0:
-        chunk = stream.read(min(remaining, 65536))
-        if not chunk:
-            break
-        remaining -= len(chunk)
+    try:
+        while remaining > 0:
+            chunk = stream.read(min(remaining, 65536))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+    except OSError:
+        pass  # a client that stops sending: answer anyway (the connection is closed after)
 
 
 def _too_large(limit: int) -> Response:
@@ -97,6 +101,13 @@ class CertificateStatus:
         return self._result
 
 
+def _capped(value: Any, limit: int = 253) -> Any:
+    """Request values in the log, cut to the longest name Kubernetes allows."""
+    if isinstance(value, str) and len(value) > limit:
+        return value[: limit - 1] + "…"
+    return value
+
+
 def _object_name(obj: Any) -> str | None:
     metadata = obj.get("metadata") if isinstance(obj, dict) else None
     if not isinstance(metadata, dict):
@@ -107,8 +118,7 @@ def _object_name(obj: Any) -> str | None:
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     logs.configure()
-    app = Flask("evictguard")
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_body
+    app = Flask("evictguard")  # the body limit is enforced in review_endpoint, chunked too
 
     def on_reload(result: str) -> None:
         metrics.RELOADS.labels(result).inc()
@@ -121,16 +131,23 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     def review_endpoint(endpoint: str, decide: Callable[..., admission.Decision]) -> Response:
         started = time.perf_counter()
+        stream = request.environ["wsgi.input"]
         length = request.content_length
-        if length is not None and length > settings.max_body:
-            # Read (and drop) what the client is sending, up to a bound, so that it gets to
-            # read the answer instead of a reset connection halfway through its upload.
-            _drain(request.environ["wsgi.input"], min(length, DRAIN_LIMIT))
-            metrics.MALFORMED.labels(endpoint, "too_large").inc()
-            return _too_large(settings.max_body)
         try:
-            body = request.get_data(cache=False)
-        except RequestEntityTooLarge:
+            if length is not None and length > settings.max_body:
+                # Read (and drop) what the client is sending, up to a bound, so that it gets
+                # to read the answer instead of a reset connection halfway through.
+                _drain(stream, min(length, DRAIN_LIMIT))
+                metrics.MALFORMED.labels(endpoint, "too_large").inc()
+                return _too_large(settings.max_body)
+            # Read one byte past the cap: a chunked body (no Content-Length) that is too
+            # large is refused, not cut short and parsed.
+            body = stream.read(settings.max_body + 1)
+        except OSError:  # the client stalled past the worker's I/O timeout, or went away
+            metrics.MALFORMED.labels(endpoint, "incomplete").inc()
+            return _error(408, "request body not received in time")
+        if len(body) > settings.max_body:
+            _drain(stream, DRAIN_LIMIT)
             metrics.MALFORMED.labels(endpoint, "too_large").inc()
             return _too_large(settings.max_body)
         try:
@@ -150,25 +167,35 @@ def create_app(settings: Settings | None = None) -> Flask:
         except admission.ReviewError as exc:
             metrics.MALFORMED.labels(endpoint, "not_a_review").inc()
             return _error(400, f"not an AdmissionReview: {exc}")
+        except RecursionError:  # no built-in kind nests this deep; the API would refuse it
+            metrics.MALFORMED.labels(endpoint, "too_deep").inc()
+            return _error(400, "not an AdmissionReview: request.object nested too deeply")
         elapsed = time.perf_counter() - started
         metrics.LATENCY.labels(endpoint).observe(elapsed)
-        metrics.REQUESTS.labels(endpoint, review.operation, review.kind, decision.outcome).inc()
+        metrics.REQUESTS.labels(
+            endpoint,
+            metrics.bounded(review.operation, admission.OPERATIONS),
+            metrics.bounded(review.kind, admission.checked_kinds(policy)),
+            decision.outcome,
+        ).inc()
         for rule, mode in admission.modes_of(decision.findings, policy):
             metrics.FINDINGS.labels(endpoint, rule, mode.value).inc()
         log.info(
             "review",
             extra={
                 "endpoint": endpoint,
-                "uid": review.uid,
-                "kind": review.kind,
-                "namespace": review.namespace,
-                "object_name": review.name or _object_name(review.obj),
-                "operation": review.operation,
+                "uid": _capped(review.uid),
+                "kind": _capped(review.kind),
+                "namespace": _capped(review.namespace),
+                "object_name": _capped(review.name or _object_name(review.obj)),
+                "operation": _capped(review.operation),
+                "user": _capped(review.username),
                 "dry_run": review.dry_run,
                 "decision": decision.outcome,
                 "skipped": decision.skipped,
                 "rules": sorted({f.rule for f in decision.findings}),
                 "denied_by": sorted({f.rule for f in decision.denied_by}),
+                "exempted": sorted(decision.exempted),
                 "latency_ms": round(elapsed * 1000, 3),
             },
         )
@@ -213,7 +240,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
         if isinstance(exc, RequestEntityTooLarge):
-            metrics.MALFORMED.labels(request.path.strip("/") or "-", "too_large").inc()
+            path = request.path.strip("/")
+            metrics.MALFORMED.labels(metrics.bounded(path, ENDPOINTS), "too_large").inc()
             return _too_large(settings.max_body)
         return _error(exc.code or 400, exc.description or exc.name)
 

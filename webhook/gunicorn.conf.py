@@ -15,7 +15,7 @@ _cert_dir = os.environ["EVICTGUARD_CERT_DIR"]
 
 bind = os.environ.get("EVICTGUARD_BIND", "0.0.0.0:8443").split(",")
 workers = int(os.environ.get("EVICTGUARD_WORKERS", "2"))
-worker_class = "gthread"
+worker_class = "webhook.worker.BoundedThreadWorker"  # gthread with bounded blocking I/O
 threads = int(os.environ.get("EVICTGUARD_THREADS", "4"))
 # Longer than the API server's idle-connection timeout (client-go's 90 s), so that the
 # client closes idle connections first: a POST on a connection the server just closed is not
@@ -29,6 +29,7 @@ accesslog = None  # the app logs one JSON line per review instead
 errorlog = "-"
 loglevel = os.environ.get("EVICTGUARD_LOG_LEVEL", "info")
 proc_name = "evictguard"
+control_socket_disable = True  # gunicorn 27's control socket: not needed, and $HOME is read-only
 wsgi_app = "webhook.app:create_app()"
 
 

@@ -54,6 +54,12 @@ CERT_EXPIRY = Gauge(
 )
 
 
+def bounded(value: str, known: object) -> str:
+    """A label value from a request, or `other`: labels a client chooses would let it grow
+    the metrics (and the multiprocess files under /tmp) without bound."""
+    return value if isinstance(value, str) and value in known else "other"  # type: ignore[operator]
+
+
 def exposition() -> tuple[bytes, str]:
     """The text format, summed over the worker processes when there are several."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

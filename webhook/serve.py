@@ -73,7 +73,10 @@ def run(args: argparse.Namespace) -> int:
             for problem in exc.problems:
                 print(problem, file=sys.stderr)
             return 2
-    cert_dir = Path(args.cert_dir).resolve()
+    # abspath, not resolve(): a mounted ConfigMap or Secret is a chain of symlinks
+    # (policy.yaml -> ..data/policy.yaml -> ..2026_11_29.../policy.yaml) that the kubelet
+    # swaps on update; resolving it would pin the server to one version's directory.
+    cert_dir = Path(os.path.abspath(args.cert_dir))
     try:
         _ensure_certificate(cert_dir)
     except (OSError, ValueError) as exc:
@@ -86,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         EVICTGUARD_WORKERS=str(args.workers),
         EVICTGUARD_THREADS=str(args.threads),
         EVICTGUARD_MAX_BODY=str(args.max_body),
-        EVICTGUARD_POLICY=str(Path(args.policy).resolve()) if args.policy else "",
+        EVICTGUARD_POLICY=os.path.abspath(args.policy) if args.policy else "",
     )
     config = str(resources.files("webhook").joinpath("gunicorn.conf.py"))
     argv = [sys.executable, "-m", "gunicorn", "--config", config]

@@ -31,9 +31,12 @@ def _signature(*paths: Path) -> tuple[tuple[int, int, int], ...] | None:
 
 
 def new_context(cert: Path, key: Path) -> ssl.SSLContext:
+    from .worker import BoundedSSLSocket
+
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(certfile=str(cert), keyfile=str(key))
+    context.sslsocket_class = BoundedSSLSocket  # blocking I/O with a time limit
     return context
 
 

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from ..eviction import (
     MAX_EXACT_SECONDS,
     Effective,
-    covering,
+    FirstMatchIndex,
+    covering_in,
     effective_tolerations,
     eviction_delay,
     first_match,
@@ -42,15 +43,15 @@ def check(ctx: Context) -> Iterator[Violation]:
         # replacement elsewhere to wait for.
         return
     items = effective_tolerations(ctx.pod, ctx.comparison)
-    for position, entry in enumerate(items):
+    index = FirstMatchIndex(ctx.comparison)  # the tolerations before the one looked at
+    for entry in items:
         view, t = entry.written, entry.toleration
-        if view is None or not (t.is_wildcard and t.covers_no_execute):
-            continue
-        if eviction_delay(t.seconds) is not None:
-            continue
-        earlier = [e.toleration for e in items[:position]]
-        if covering(t, earlier, ctx.comparison, effects=[NO_EXECUTE]):
-            continue  # never the first match for a NoExecute taint
+        unbounded = eviction_delay(t.seconds) is None
+        candidate = view is not None and t.is_wildcard and t.covers_no_execute and unbounded
+        shadowed = candidate and covering_in(t, index, effects=[NO_EXECUTE])
+        index.add(t)
+        if view is None or not candidate or shadowed:
+            continue  # shadowed: never the first match for a NoExecute taint
         reasons = ", ".join(_never_evicted_by(ctx, items, entry))
         if t.seconds is None:
             how, advice = "forever", "or set effect NoExecute with tolerationSeconds"

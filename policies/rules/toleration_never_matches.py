@@ -130,29 +130,41 @@ def _problem(t: Toleration, known: Mapping[str, KnownTaint]) -> tuple[str, str, 
     return None
 
 
-def _evicted_at_once(ctx: Context, t: Toleration) -> list[str]:
+def _untolerated_lifecycle_keys(ctx: Context) -> set[str]:
+    """The lifecycle taints nothing on the pod tolerates: the DaemonSet controller and
+    DefaultTolerationSeconds have had their say."""
+    items = effective_tolerations(ctx.pod, ctx.comparison)
+    return {
+        taint["key"]
+        for taint in LIFECYCLE_NOEXECUTE_TAINTS
+        if first_match(taint, items, ctx.comparison) is None
+    }
+
+
+def _evicted_at_once(ctx: Context, t: Toleration, untolerated: set[str]) -> list[str]:
     """The lifecycle taints this toleration stops DefaultTolerationSeconds from covering
     (it checks key and effect only) while nothing else tolerates them."""
     if ctx.pod.daemon:
         return []  # the DaemonSet controller adds its own
-    items = effective_tolerations(ctx.pod, ctx.comparison)
     return [
         taint["key"]
         for taint in LIFECYCLE_NOEXECUTE_TAINTS
-        if covers_for_default_seconds(t, taint["key"])
-        and first_match(taint, items, ctx.comparison) is None
+        if covers_for_default_seconds(t, taint["key"]) and taint["key"] in untolerated
     ]
 
 
 def check(ctx: Context) -> Iterator[Violation]:
     known = known_taints(ctx.params)
+    untolerated: set[str] | None = None  # computed once, when first needed
     for view, t in written_tolerations(ctx.pod, ctx.comparison):
         found = _problem(t, known)
         if found is None:
             continue
+        if untolerated is None:
+            untolerated = _untolerated_lifecycle_keys(ctx)
         field, reason, taint = found
         consequence = "so this toleration never matches"
-        lifecycle = _evicted_at_once(ctx, t)
+        lifecycle = _evicted_at_once(ctx, t, untolerated)
         if lifecycle:
             consequence += (
                 ", and DefaultTolerationSeconds, which looks only at key and effect, counts "

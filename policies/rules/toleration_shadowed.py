@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..eviction import MANIFEST, Effective, covering, effective_tolerations
+from ..eviction import (
+    MANIFEST,
+    Effective,
+    FirstMatchIndex,
+    covering_in,
+    effective_tolerations,
+)
 from ..model import Violation
 from ..taints import NO_EXECUTE
 from ..tolerations import Toleration, describe
@@ -22,16 +28,16 @@ def _name(entry: Effective, toleration: Toleration) -> str:
 
 
 def check(ctx: Context) -> Iterator[Violation]:
-    items = effective_tolerations(ctx.pod, ctx.comparison)
-    for position, entry in enumerate(items):
+    index = FirstMatchIndex(ctx.comparison)  # the tolerations before the one looked at
+    entry_of: dict[Toleration, Effective] = {}  # the first entry holding each toleration
+    for entry in effective_tolerations(ctx.pod, ctx.comparison):
         view, t = entry.written, entry.toleration
-        if view is None or not t.covers_no_execute:
-            continue
-        earlier = items[:position]
-        first = covering(t, [e.toleration for e in earlier], ctx.comparison)
+        first = covering_in(t, index) if view is not None and t.covers_no_execute else None
+        index.add(t)
+        entry_of.setdefault(t, entry)
         if not first:
             continue
-        names = " and ".join(_name(next(e for e in earlier if e.toleration == f), f) for f in first)
+        names = " and ".join(_name(entry_of[f], f) for f in first)
         if t.effect == NO_EXECUTE:
             what = (
                 "never takes effect: every NoExecute taint it matches is matched first by "
