@@ -183,3 +183,30 @@ def test_stalled_clients_cost_a_thread_for_seconds_not_forever(tmp_path: Path) -
                 data = b""
             assert not data or b" 400 " in data.split(b"\r\n", 1)[0] or b"408" in data
             tls.close()
+
+
+def test_a_configmap_volume_update_is_picked_up(tmp_path: Path) -> None:
+    """A ConfigMap volume is a chain of symlinks the kubelet swaps on update
+    (policy.yaml -> ..data/policy.yaml, ..data -> ..2026_11_29_1; then ..data -> ..2026_11_29_2
+    and the old directory deleted): the server must follow the name, not one version."""
+    generate(tmp_path / "tls", "evictguard", "evictguard", extra_sans=SANS)
+    volume = tmp_path / "policy"
+    volume.mkdir()
+
+    def publish(version: str, text: str) -> None:
+        (volume / version).mkdir()
+        (volume / version / "policy.yaml").write_text(text, "utf-8")
+        (volume / "..data_tmp").symlink_to(version)
+        os.replace(volume / "..data_tmp", volume / "..data")
+
+    publish("..v1", POLICY)
+    (volume / "policy.yaml").symlink_to("..data/policy.yaml")
+    with running_server(
+        tmp_path / "tls", tmp_path / "log", policy=volume / "policy.yaml"
+    ) as server:
+        assert denied_rules(server) == {"memory-limit-missing"}
+        publish("..v2", POLICY + "rules:\n  memory-limit-missing: {mode: warn}\n")
+        shutil.rmtree(volume / "..v1")
+        time.sleep(3 * CHECK_INTERVAL)
+        assert all(denied_rules(server) == set() for _ in range(6))
+        assert server.request("GET", "/readyz").body["status"] == "ok"
