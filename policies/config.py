@@ -65,6 +65,9 @@ class Policy:
     system_namespaces: tuple[str, ...] = DEFAULT_SYSTEM_NAMESPACES
     feature_gates: Mapping[str, bool] = field(default_factory=dict)
     mutate_kinds: tuple[str, ...] = DEFAULT_MUTATE_KINDS
+    # Objects kube-controller-manager makes from a template are judged on the template
+    # (warn, not deny); off: judged on their own, sidecars injected at admission included.
+    controller_objects_on_template: bool = True
 
     def feature(self, name: str) -> bool:
         """A Kubernetes feature gate of the target cluster (alpha gates default to off)."""
@@ -201,6 +204,7 @@ def _freeze(data: Mapping[str, Any], source: str) -> Policy:
         system_namespaces=DEFAULT_SYSTEM_NAMESPACES if system is None else tuple(system),
         feature_gates=dict(data.get("featureGates") or {}),
         mutate_kinds=tuple(admission.get("mutateKinds", DEFAULT_MUTATE_KINDS)),
+        controller_objects_on_template=admission.get("controllerObjectsOnTemplate", True),
     )
 
 

@@ -183,6 +183,11 @@ _FRESH_KEY = "evictguard.io/no-such-key"
 _FRESH_VALUE = "evictguard-no-such-value"  # a label value no integer comparison accepts
 
 
+# Lt/Gt (alpha, behind TaintTolerationComparisonOperators) are matched by scanning: past this
+# many, a Lt/Gt toleration is not judged shadowed rather than cost quadratic time.
+MAX_COMPARED = 64
+
+
 class FirstMatchIndex:
     """The earliest of the tolerations added so far that tolerates a given taint, found in
     constant time for Equal and Exists (a scan only over Lt/Gt ones): a pod with thousands
@@ -219,7 +224,7 @@ class FirstMatchIndex:
                     found.append(hit)
                 if (hit := self._equal.get((k, value, e))) is not None:
                     found.append(hit)
-        for entry in self._compare:
+        for entry in self._compare[:MAX_COMPARED]:
             if entry[1].tolerates(key, value, effect, self.comparison):
                 found.append(entry)
                 break
@@ -235,8 +240,8 @@ def _witness_values(later: Toleration, numbers: set[int]) -> list[str]:
     if later.operator not in (LT, GT):
         return [_FRESH_VALUE]
     bound = parse_canonical_int(later.value)
-    if bound is None:
-        return []
+    if bound is None or len(numbers) > MAX_COMPARED:
+        return []  # beyond the bound, Lt/Gt tolerations are not judged shadowed (alpha)
     points = {0, INT64_MAX, bound - 1, bound + 1}
     for number in numbers:
         points |= {number - 1, number, number + 1}

@@ -152,37 +152,66 @@ def test_serve_refuses_a_bad_policy_and_makes_a_development_certificate(tmp_path
     assert "caBundle: LS0t" in log
 
 
-def test_stalled_clients_cost_a_thread_for_seconds_not_forever(tmp_path: Path) -> None:
-    """Slowloris, bounded: more half-sent requests than the server has threads. Each is
-    cut off after IO_TIMEOUT, and a proper review is answered soon after."""
+def test_slow_and_silent_clients_cannot_starve_the_server(tmp_path: Path) -> None:
+    """Slowloris, bounded: more stalled and dripping requests than the worker has threads,
+    plus idle connections that send nothing. Each is cut off (IO_TIMEOUT without data,
+    REQUEST_DEADLINE in all, IO_TIMEOUT parked idle), and proper reviews are answered."""
     import socket
     import ssl
+    import threading
 
     from tests.webhook_client import SERVICE_HOST, client_context
-    from webhook.worker import IO_TIMEOUT
+    from webhook.worker import IO_TIMEOUT, REQUEST_DEADLINE
 
     generate(tmp_path / "tls", "evictguard", "evictguard", extra_sans=SANS)
     with running_server(tmp_path / "tls", tmp_path / "log", workers=1) as server:
         context = client_context(tmp_path / "tls" / "ca.crt")
-        stalled = []
-        for _ in range(6):  # more than the worker's 4 threads
-            raw = socket.create_connection(("127.0.0.1", server.port), timeout=30)
-            tls = context.wrap_socket(raw, server_hostname=SERVICE_HOST)
-            tls.sendall(b"POST /validate HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
-            stalled.append(tls)
         started = time.monotonic()
-        answer = server.review("/validate", admission_review(pod(), namespace="a"))
-        assert answer.response["allowed"] is True
-        assert time.monotonic() - started < 3 * IO_TIMEOUT + 5
-        # The server has hung up on every stalled client by now.
+        header = b"POST /validate HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n"
+
+        def open_tls() -> ssl.SSLSocket:
+            raw = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+            return context.wrap_socket(raw, server_hostname=SERVICE_HOST)
+
+        stalled = [open_tls() for _ in range(3)]  # half a request, then silence
         for tls in stalled:
-            tls.settimeout(IO_TIMEOUT + 5)
-            try:
-                data = tls.recv(65536)
-            except (OSError, ssl.SSLError):
-                data = b""
-            assert not data or b" 400 " in data.split(b"\r\n", 1)[0] or b"408" in data
-            tls.close()
+            tls.sendall(header + b"{")
+        drippers = [open_tls() for _ in range(3)]  # a byte a second, for ever
+        stop = threading.Event()
+
+        def drip(tls: ssl.SSLSocket) -> None:
+            for byte in header * 100:
+                if stop.is_set():
+                    return
+                try:
+                    tls.sendall(bytes([byte]))
+                except OSError:
+                    return  # cut off by the server: what this test wants
+                time.sleep(1)
+
+        threads = [threading.Thread(target=drip, args=(d,), daemon=True) for d in drippers]
+        for thread in threads:
+            thread.start()
+        idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(20)]
+        try:
+            answer = server.review("/validate", admission_review(pod(), namespace="a"))
+            assert answer.response["allowed"] is True
+            assert time.monotonic() - started < REQUEST_DEADLINE + 3 * IO_TIMEOUT
+            # Every one of them has been hung up on by now (a read returns EOF or fails).
+            deadline = started + REQUEST_DEADLINE + 4 * IO_TIMEOUT
+            for sock in [*stalled, *drippers, *idle]:
+                sock.settimeout(max(0.1, deadline - time.monotonic()))
+                try:
+                    while sock.recv(65536):
+                        pass
+                except (OSError, ssl.SSLError) as exc:
+                    assert not isinstance(exc, TimeoutError), "still connected"
+        finally:
+            stop.set()
+            for sock in [*stalled, *drippers, *idle]:
+                sock.close()
+        log = (tmp_path / "log").read_text()
+        assert "Traceback" not in log  # slow clients cost a debug line, not a traceback
 
 
 def test_a_configmap_volume_update_is_picked_up(tmp_path: Path) -> None:
@@ -210,3 +239,21 @@ def test_a_configmap_volume_update_is_picked_up(tmp_path: Path) -> None:
         time.sleep(3 * CHECK_INTERVAL)
         assert all(denied_rules(server) == set() for _ in range(6))
         assert server.request("GET", "/readyz").body["status"] == "ok"
+
+
+def test_controller_objects_can_be_judged_on_their_own(tmp_path: Path) -> None:
+    """With `controllerObjectsOnTemplate: false`, a ReplicaSet's Pod is denied like any
+    other: for clusters whose sidecar injectors add containers that must still be denied."""
+    generate(tmp_path / "tls", "evictguard", "evictguard", extra_sans=SANS)
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY + "admission: {controllerObjectsOnTemplate: false}\n", "utf-8")
+    owned = pod(containers=NO_LIMIT)
+    owned["metadata"]["ownerReferences"] = [
+        {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "r", "uid": "u", "controller": True}
+    ]
+    review = admission_review(owned, namespace="shop")
+    review["request"]["userInfo"] = {
+        "username": "system:serviceaccount:kube-system:replicaset-controller"
+    }
+    with running_server(tmp_path / "tls", tmp_path / "log", policy=policy, workers=1) as server:
+        assert server.review("/validate", review).response["allowed"] is False

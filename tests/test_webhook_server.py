@@ -459,6 +459,12 @@ def test_controller_made_objects_are_judged_on_their_owners_template(server: Ser
     )
     forged = admission_review(owned, namespace="shop")  # userInfo: alice
     assert server.review("/validate", forged).response["allowed"] is False
+    # Only kube-controller-manager's own controllers count, not any `*-controller` account.
+    lookalike = admission_review(owned, namespace="shop")
+    lookalike["request"]["userInfo"] = {
+        "username": "system:serviceaccount:kube-system:sealed-secrets-controller"
+    }
+    assert server.review("/validate", lookalike).response["allowed"] is False
     # The Deployment's ReplicaSet, made by the deployment controller, likewise.
     replica_set = deployment(NO_LIMIT)
     replica_set["kind"] = "ReplicaSet"

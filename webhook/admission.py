@@ -275,7 +275,20 @@ def _denial(findings: list[Finding]) -> str:
 
 
 CONTROLLER_MANAGER = "system:kube-controller-manager"
-CONTROLLER_ACCOUNTS = "system:serviceaccount:kube-system:"
+# The kube-controller-manager controllers that create objects from a pod template, under
+# their own service accounts (--use-service-account-credentials, the default in kubeadm).
+TEMPLATE_CONTROLLERS = frozenset(
+    f"system:serviceaccount:kube-system:{name}"
+    for name in (
+        "deployment-controller",
+        "replicaset-controller",
+        "statefulset-controller",
+        "daemon-set-controller",
+        "job-controller",
+        "cronjob-controller",
+        "replication-controller",
+    )
+)
 
 
 def controller_owner(review: Review, obj: Mapping[str, Any], policy: Policy) -> str | None:
@@ -285,10 +298,9 @@ def controller_owner(review: Review, obj: Mapping[str, Any], policy: Policy) -> 
     change introducing them was denied; denying its Pods again would only stall rollouts
     and scale-ups of workloads that predate the policy. The requester must be a controller
     of kube-controller-manager, so an ownerReference written by hand changes nothing."""
-    user = review.username
-    trusted = user == CONTROLLER_MANAGER or (
-        user.startswith(CONTROLLER_ACCOUNTS) and user.endswith("-controller")
-    )
+    if not policy.controller_objects_on_template:
+        return None
+    trusted = review.username == CONTROLLER_MANAGER or review.username in TEMPLATE_CONTROLLERS
     metadata = obj.get("metadata")
     owners = metadata.get("ownerReferences") if trusted and isinstance(metadata, Mapping) else None
     for owner in owners if isinstance(owners, list) else ():

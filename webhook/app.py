@@ -145,7 +145,9 @@ def create_app(settings: Settings | None = None) -> Flask:
             body = stream.read(settings.max_body + 1)
         except OSError:  # the client stalled past the worker's I/O timeout, or went away
             metrics.MALFORMED.labels(endpoint, "incomplete").inc()
-            return _error(408, "request body not received in time")
+            response = _error(408, "request body not received in time")
+            response.headers["Connection"] = "close"
+            return response
         if len(body) > settings.max_body:
             _drain(stream, DRAIN_LIMIT)
             metrics.MALFORMED.labels(endpoint, "too_large").inc()

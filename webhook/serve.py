@@ -35,7 +35,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="policy file, re-read when it changes (default: the packaged default preset)",
     )
     parser.add_argument("--workers", type=int, default=2, metavar="N")
-    parser.add_argument("--threads", type=int, default=4, metavar="N", help="per worker")
+    parser.add_argument("--threads", type=int, default=8, metavar="N", help="per worker")
     parser.add_argument(
         "--max-body",
         type=int,

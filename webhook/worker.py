@@ -1,43 +1,124 @@
-"""gunicorn's gthread worker with a time limit on every blocking read and write.
+"""gunicorn's gthread worker, hardened against clients that never finish a request.
 
-gthread hands a connection to a thread and then reads from it in blocking mode with no
-timeout: a client that sends a TLS ClientHello or a request header and then nothing holds
-the thread forever, and a handful of such clients (2 workers x 4 threads) stop the webhook,
-which with `failurePolicy: Fail` stops pod creation cluster-wide. Here both the accepted
-socket and the TLS socket wrapped around it turn gunicorn's `setblocking(True)` into a
-timeout of IO_TIMEOUT seconds, so a stalled client costs a thread for that long at most.
-Idle keep-alive connections are not affected: gthread parks them in its poller, not on a
-thread.
+gthread reads a connection on a thread in blocking mode with no timeout, parks connections
+that have sent nothing yet for the whole keep-alive time, and has a fixed number of threads
+(workers x threads). A few clients that send a request slowly, or a few thousand that send
+nothing, would hold every thread or connection slot; with `failurePolicy: Fail` that stops
+Pod creation cluster-wide. Bounds:
+
+- every blocking read and write on the socket (raw and TLS) times out after IO_TIMEOUT;
+- every request, from the first byte (TLS handshake included) to the response, must be done
+  within REQUEST_DEADLINE, or a watchdog shuts the socket down (dripping one byte a second
+  resets a timeout, not a deadline);
+- a new connection holds a thread for DATA_WAIT at most while it has sent nothing (gthread
+  waits 5 s), then waits in the poller, and is dropped after IO_TIMEOUT, not after keep-alive.
+
+Timeouts surface to gthread as connection resets, which it logs at debug level, so a client
+cannot fill the log with tracebacks either.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import socket
 import ssl
+import threading
+import time
+from typing import Any
 
 from gunicorn.workers import gthread
 
 IO_TIMEOUT = 5.0  # as the webhook configurations' timeoutSeconds: a stalled client gets no longer
+REQUEST_DEADLINE = 6.0  # the API server gives up after timeoutSeconds (5 s here) anyway
+DATA_WAIT = 0.25  # a real client's ClientHello follows its connect at once
+
+# gthread's own wait, on a thread, for a new connection's first byte (a module constant).
+gthread.DEFAULT_WORKER_DATA_TIMEOUT = DATA_WAIT
 
 
-class BoundedSocket(socket.socket):
+def _reset(exc: BaseException) -> ConnectionResetError:
+    return ConnectionResetError(errno.ECONNRESET, f"client too slow: {exc}")
+
+
+class _Bounded:
+    """Blocking mode means a timeout; a timeout is reported as a connection reset."""
+
     def setblocking(self, flag: bool) -> None:
         if flag:
-            self.settimeout(IO_TIMEOUT)
+            self.settimeout(IO_TIMEOUT)  # type: ignore[attr-defined]
         else:
-            super().setblocking(False)
+            super().setblocking(False)  # type: ignore[misc]
+
+    def recv(self, *args: Any) -> Any:
+        try:
+            return super().recv(*args)  # type: ignore[misc]
+        except TimeoutError as exc:
+            raise _reset(exc) from exc
+
+    def recv_into(self, *args: Any) -> Any:
+        try:
+            return super().recv_into(*args)  # type: ignore[misc]
+        except TimeoutError as exc:
+            raise _reset(exc) from exc
+
+    def sendall(self, *args: Any) -> Any:
+        try:
+            return super().sendall(*args)  # type: ignore[misc]
+        except TimeoutError as exc:
+            raise _reset(exc) from exc
 
 
-class BoundedSSLSocket(ssl.SSLSocket):
-    def setblocking(self, flag: bool) -> None:
-        if flag:
-            self.settimeout(IO_TIMEOUT)
-        else:
-            super().setblocking(False)
+class BoundedSocket(_Bounded, socket.socket):
+    pass
+
+
+class BoundedSSLSocket(_Bounded, ssl.SSLSocket):
+    def do_handshake(self, *args: Any) -> Any:
+        try:
+            return super().do_handshake(*args)
+        except TimeoutError as exc:
+            raise _reset(exc) from exc
+
+
+class _Watchdog:
+    """Shuts down the sockets of requests that overrun REQUEST_DEADLINE (one thread per
+    worker process, waking twice a second)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._deadlines: dict[Any, float] = {}
+        self._thread: threading.Thread | None = None
+
+    def start(self, conn: Any) -> None:
+        with self._lock:
+            self._deadlines[conn] = time.monotonic() + REQUEST_DEADLINE
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="deadline", daemon=True)
+                self._thread.start()
+
+    def done(self, conn: Any) -> None:
+        with self._lock:
+            self._deadlines.pop(conn, None)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(0.5)
+            now = time.monotonic()
+            with self._lock:
+                late = [c for c, deadline in self._deadlines.items() if deadline <= now]
+                for conn in late:
+                    del self._deadlines[conn]
+            for conn in late:
+                with contextlib.suppress(OSError):  # already closed
+                    conn.sock.shutdown(socket.SHUT_RDWR)
 
 
 class BoundedThreadWorker(gthread.ThreadWorker):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._watchdog = _Watchdog()
+
     def accept(self, listener: socket.socket) -> None:
         """gthread's accept, with the client socket made a BoundedSocket."""
         try:
@@ -53,3 +134,16 @@ class BoundedThreadWorker(gthread.ThreadWorker):
         bounded.setblocking(True)
         conn = gthread.TConn(self.cfg, bounded, client_addr, listener.getsockname())
         self.enqueue_req(conn)
+
+    def handle(self, conn: Any) -> Any:
+        self._watchdog.start(conn)
+        try:
+            return super().handle(conn)
+        finally:
+            self._watchdog.done(conn)
+
+    def finish_request(self, conn: Any, fs: Any) -> None:
+        deferred = not fs.cancelled() and fs.exception() is None and fs.result() is gthread._DEFER
+        super().finish_request(conn, fs)
+        if deferred and not conn.initialized:  # parked having sent nothing: not for long
+            conn.timeout = min(conn.timeout, time.monotonic() + IO_TIMEOUT)
