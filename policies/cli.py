@@ -6,6 +6,7 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings; 2 usage, policy or inpu
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import os
 import sys
@@ -16,8 +17,8 @@ from typing import TextIO
 
 from .config import ConfigError, Policy, load_preset, resolve_policy
 from .formatters import FORMATS
-from .lint import count_at_or_above, lint_sources
-from .loader import read_sources
+from .lint import PROGRESS_THRESHOLD, LintOptions, count_at_or_above, lint_parallel
+from .loader import SourceText, load_text, read_sources
 from .model import Mode
 from .registry import RULES
 
@@ -68,13 +69,43 @@ def _warn_selected_but_off(policy: Policy, select: Sequence[str] | None) -> None
                 )
 
 
+def _format(args: argparse.Namespace) -> str:
+    """--format, else `github` inside GitHub Actions (annotations on the diff), else text."""
+    if args.format:
+        return str(args.format)
+    return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+
+
+def _lint_options(args: argparse.Namespace, sources: list[SourceText]) -> LintOptions:
+    options = LintOptions(skip_non_kubernetes=args.skip_non_kubernetes)
+    if args.as_admitted or args.cluster_context:
+        from .admitted import build_admitter  # LimitRange, defaulting, admission plugins
+
+        context = [
+            item.obj
+            for source in sources
+            if source.text is not None
+            for item in load_text(source.text, source.name).objects
+        ]
+        options = dataclasses.replace(options, admit=build_admitter(context, args.cluster_context))
+    return options
+
+
 def cmd_lint(args: argparse.Namespace) -> int:
     base = resolve_policy(args.config)
     _warn_selected_but_off(base, args.select)
     policy = select_rules(base, args.select, args.ignore)
-    report = lint_sources(read_sources(args.paths), policy)
+    sources = list(read_sources(args.paths))
+    options = _lint_options(args, sources)
+    progress = sys.stderr if sys.stderr.isatty() and len(sources) > PROGRESS_THRESHOLD else None
+    report = lint_parallel(sources, policy, options, jobs=args.jobs, progress=progress)
+    chosen = _format(args)
     out = sys.stdout
-    out.write(FORMATS[args.format](report, colour=_use_colour(out)))
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(FORMATS[chosen](report, colour=False))
+        chosen = "text" if chosen != "github" else chosen  # the terminal still gets text
+    out.write(FORMATS[chosen](report, colour=_use_colour(out)))
     out.flush()
     if report.errors:
         return EXIT_ERROR
@@ -128,7 +159,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     lint = commands.add_parser("lint", help="lint manifest files, folders, or - (stdin)")
     lint.add_argument("paths", nargs="+", metavar="PATH", help="file, folder, or - for stdin")
-    lint.add_argument("--format", choices=sorted(FORMATS), default="text")
+    lint.add_argument(
+        "--format",
+        choices=sorted(FORMATS),
+        help="output format (default: github inside GitHub Actions, else text)",
+    )
+    lint.add_argument(
+        "--output",
+        metavar="FILE",
+        help="write the --format report to FILE; the terminal still gets text",
+    )
     lint.add_argument(
         "--config",
         metavar="FILE",
@@ -152,7 +192,38 @@ def build_parser() -> argparse.ArgumentParser:
         default="error",
         help="lowest severity that makes the exit code 1 (default: error)",
     )
+    lint.add_argument(
+        "--skip-non-kubernetes",
+        action="store_true",
+        help="skip documents that are not Kubernetes objects quietly (the pre-commit hook's "
+        "mode: other YAML in a repository) instead of reporting them",
+    )
+    lint.add_argument(
+        "--as-admitted",
+        action="store_true",
+        help="lint objects as the cluster would admit them: LimitRange defaults, API "
+        "defaulting, DefaultTolerationSeconds, namespace default tolerations (from "
+        "LimitRange and Namespace objects in the input or in --cluster-context)",
+    )
+    lint.add_argument(
+        "--cluster-context",
+        metavar="DIR",
+        help="LimitRange and Namespace manifests describing the target cluster (implies "
+        "--as-admitted)",
+    )
+    lint.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="lint files in N processes (default: the number of cores); output is the same",
+    )
     lint.set_defaults(handler=cmd_lint)
+
+    fix = commands.add_parser(
+        "fix", help="apply the safe fixes to manifest files in place, keeping their layout"
+    )
+    importlib.import_module("policies.fixer").configure(fix)
 
     rules = commands.add_parser("rules", help="list every rule with its mode")
     rules.add_argument(
