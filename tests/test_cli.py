@@ -433,3 +433,40 @@ def test_console_script_reads_stdin(tmp_path: Path) -> None:
     )
     assert proc.returncode == 1
     assert "<stdin>:14:26: error memory-quantity-invalid" in proc.stdout
+
+
+# --- options for CI and hooks ---------------------------------------------------------
+
+
+def test_jobs_give_the_same_report_in_the_same_order() -> None:
+    folder = "tests/data/rules"  # well over a hundred files: processes are used
+    one = run_cli("lint", "--format", "json", "--jobs", "1", folder, env=plain_env())
+    two = run_cli("lint", "--format", "json", "--jobs", "2", folder, env=plain_env())
+    assert one.returncode == two.returncode == 1
+    assert one.stdout == two.stdout
+    assert json.loads(one.stdout)["summary"]["files"] > 100
+
+
+def test_non_kubernetes_yaml_is_skipped_only_when_asked(tmp_path: Path) -> None:
+    workflow = tmp_path / "ci.yaml"
+    workflow.write_text("name: ci\non: [push]\njobs: {}\n")
+    plain = run_cli("lint", str(workflow), env=plain_env())
+    assert plain.returncode == 2 and "not a Kubernetes object" in plain.stdout
+    quiet = run_cli("lint", "--skip-non-kubernetes", str(workflow), env=plain_env())
+    assert quiet.returncode == 0, quiet.stdout
+    assert "0 input error(s)" in quiet.stdout
+
+
+def test_output_writes_the_report_and_the_terminal_gets_text(tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    proc = run_cli(
+        "lint", "--format", "json", "--output", str(report), "examples/bad", env=plain_env()
+    )
+    assert proc.returncode == 1
+    assert "error memory-limit-missing" in proc.stdout  # text on the terminal
+    assert json.loads(report.read_text())["summary"]["findings"] == 14
+
+
+def test_github_format_is_the_default_inside_github_actions() -> None:
+    proc = run_cli("lint", "examples/bad/typos.yaml", env=plain_env(GITHUB_ACTIONS="true"))
+    assert proc.stdout.startswith("::error file=examples/bad/typos.yaml,line=")
