@@ -9,6 +9,7 @@ import argparse
 import dataclasses
 import importlib
 import os
+import re
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ from .config import ConfigError, Policy, load_preset, resolve_policy
 from .formatters import FORMATS
 from .lint import PROGRESS_THRESHOLD, LintOptions, count_at_or_above, lint_parallel
 from .loader import SourceText, load_text, read_sources
-from .model import Mode
+from .model import InputError, Mode
 from .registry import RULES
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -76,19 +77,36 @@ def _format(args: argparse.Namespace) -> str:
     return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
 
 
-def _lint_options(args: argparse.Namespace, sources: list[SourceText]) -> LintOptions:
-    options = LintOptions(skip_non_kubernetes=args.skip_non_kubernetes)
-    if args.as_admitted or args.cluster_context:
-        from .admitted import build_admitter  # LimitRange, defaulting, admission plugins
+_PROBLEM = re.compile(r"^(?P<file>.*?)(?::(?P<line>\d+))?: (?P<message>.*)$", re.DOTALL)
 
-        context = [
-            item.obj
-            for source in sources
-            if source.text is not None
-            for item in load_text(source.text, source.name).objects
-        ]
-        options = dataclasses.replace(options, admit=build_admitter(context, args.cluster_context))
-    return options
+
+def _lint_options(
+    args: argparse.Namespace, sources: list[SourceText]
+) -> tuple[LintOptions, list[InputError]]:
+    """The options, and the input errors found in the cluster context of the input (a bad
+    LimitRange is reported where it stands and left out; the rest is still linted)."""
+    options = LintOptions(skip_non_kubernetes=args.skip_non_kubernetes)
+    if not (args.as_admitted or args.cluster_context):
+        return options, []
+    from .admitted import build_admitter  # LimitRange, defaulting, admission plugins
+
+    if args.cluster_context:
+        build_admitter([], args.cluster_context)  # a bad --cluster-context is a usage error
+    context = [
+        item
+        for source in sources
+        if source.text is not None
+        for item in load_text(source.text, source.name).objects
+    ]
+    problems: list[str] = []
+    admit = build_admitter(context, args.cluster_context, problems_out=problems)
+    errors = []
+    for problem in problems:
+        match = _PROBLEM.match(problem)
+        assert match is not None
+        line = int(match["line"]) if match["line"] else None
+        errors.append(InputError(match["file"], line, match["message"]))
+    return dataclasses.replace(options, admit=admit), errors
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
@@ -96,9 +114,10 @@ def cmd_lint(args: argparse.Namespace) -> int:
     _warn_selected_but_off(base, args.select)
     policy = select_rules(base, args.select, args.ignore)
     sources = list(read_sources(args.paths))
-    options = _lint_options(args, sources)
+    options, context_errors = _lint_options(args, sources)
     progress = sys.stderr if sys.stderr.isatty() and len(sources) > PROGRESS_THRESHOLD else None
     report = lint_parallel(sources, policy, options, jobs=args.jobs, progress=progress)
+    report.errors.extend(context_errors)
     chosen = _format(args)
     out = sys.stdout
     if args.output:

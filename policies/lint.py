@@ -55,7 +55,7 @@ def lint_source(
             report.errors.append(
                 InputError(loaded.name, line, f"{result.ref.describe()}: {problem.message}", column)
             )
-        for finding in result.findings:
+        for finding in map(explain, result.findings):  # pointers back in the file's terms
             line, column = item.position(finding.pointer)
             document = item.document
             if directives and directives.silences(
@@ -63,7 +63,7 @@ def lint_source(
             ):
                 continue
             report.findings.append(
-                dataclasses.replace(explain(finding), file=loaded.name, line=line, column=column)
+                dataclasses.replace(finding, file=loaded.name, line=line, column=column)
             )
 
 
