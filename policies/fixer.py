@@ -1,9 +1,575 @@
-"""`evictguard fix` (placeholder until it lands)."""
+"""`evictguard fix`: apply the safe fixes to manifest files in place, keeping their layout.
+
+The fixes are the mutating webhook's operations (`remedy`): every finding that offers a
+`fix`, among the rules the policy and --select/--ignore leave on, applied one at a time and
+re-checked until none is left, so a second `fix` changes nothing. Inline
+`# evictguard: disable=...` comments are honoured as lint honours them: what lint would not
+report is not fixed, and neither is a fix that would move a finding silenced on its own line
+off that line (adding `resources` to a container moves a missing-limit finding from the
+container's `name:` line to the `resources:` line; a note says so).
+
+Files are edited, not re-written: see `roundtrip`. Only the documents that change are
+re-emitted, and of those only the lines that change; every other byte (other documents,
+`---` lines, comments, quoting, line breaks, a byte-order mark, the encoding) stays. Every
+edit is read back and must load as exactly the fixed objects (and silence no less), or the
+file is left alone with a `fix-error`. JSON files (a text that is wholly one JSON object)
+are fixed too, re-dumped at their own indentation through the same line merge.
+
+Output: the fixed text on stdout for `-` (stdin), a unified diff (`--- a/FILE`,
+`+++ b/FILE`) with --diff, nothing otherwise; on stderr one `FILE:LINE:COL: fixed RULE` per
+finding lint reported that the fixes settle (one fix may settle two: a limit and a request
+set together), then `fixed N finding(s) in M file(s)` (`would fix` with --diff).
+
+Exit codes: 0 nothing to fix; 1 files fixed (with --diff: files to fix), so a CI step or
+pre-commit hook running `fix` fails when it changed something; 2 usage, policy or input
+errors, which win over 1 (a file that cannot be read, decoded or parsed is reported with its
+line and left alone; the other files are still fixed).
+"""
 
 from __future__ import annotations
 
 import argparse
+import codecs
+import dataclasses
+import difflib
+import os
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any
+
+from . import pointer as jp
+from .config import Policy
+from .engine import check_object
+from .fixes import apply_patch, json_equal
+from .loader import LoadedObject, LoadedSource, load_text
+from .model import Finding, InputError, JsonPatch, Mode
+from .registry import RULES
+from .remedy import remedy
+from .sources import STDIN_NAME, decode, expand_paths
+from .suppress import InlineDirectives, parse_directives
+
+# `roundtrip` (and ruamel.yaml under it) is imported only when `fix` runs: the command line
+# imports this module for every command to register `fix`.
+
+EXIT_OK, EXIT_FIXED, EXIT_ERROR = 0, 1, 2
+NOT_AN_OBJECT = "not a Kubernetes object"  # the loader's words (as lint's --skip-non-kubernetes)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.set_defaults(handler=lambda args: 2)
+    parser.description = (
+        "Apply the safe fixes (the mutating webhook's) to manifest files in place, keeping "
+        "comments, key order, quoting and indentation. Exit codes: 0 nothing to fix, 1 fixes "
+        "applied (or, with --diff, to apply), 2 errors."
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="file, folder, or - for stdin")
+    parser.add_argument(
+        "--diff",
+        action="store_true",
+        help="print a unified diff of the fixes instead of changing any file",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="policy file (default: .evictguard.yaml found upwards, else the packaged default)",
+    )
+    parser.add_argument(
+        "--select",
+        action="append",
+        metavar="RULES",
+        help="fix only these rules (comma-separated ids or globs); modes stay the policy's",
+    )
+    parser.add_argument(
+        "--ignore",
+        action="append",
+        metavar="RULES",
+        help="do not fix these rules (comma-separated ids or globs)",
+    )
+    parser.add_argument(
+        "--skip-non-kubernetes",
+        action="store_true",
+        help="leave documents that are not Kubernetes objects alone quietly instead of "
+        "reporting them (and skipping their file)",
+    )
+    parser.set_defaults(handler=cmd_fix)
+
+
+# --- one text ------------------------------------------------------------------------------
+
+
+@dataclass
+class FixResult:
+    name: str
+    text: str
+    fixed: str  # == text when nothing changed (or could not be)
+    # The findings lint reported that the fixes settle, with file, line and column.
+    applied: list[Finding] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)  # the text could not be read
+    failures: list[InputError] = field(default_factory=list)  # it could not be edited safely
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.fixed != self.text
+
+
+@dataclass
+class _Seen:
+    """A finding as lint sees it: where it is and whether an inline comment silences it."""
+
+    finding: Finding
+    line: int
+    silenced: bool
+    on_its_line: bool  # silenced by a comment on its line only (moving it would un-silence)
+
+
+def _directives(loaded: LoadedSource) -> InlineDirectives | None:
+    return parse_directives(
+        loaded.text, lambda line, column: any(d.holds_text_at(line, column) for d in loaded.parsed)
+    )
+
+
+def _seen(
+    item: LoadedObject, findings: list[Finding], directives: InlineDirectives | None
+) -> list[_Seen]:
+    document = item.document
+    seen = []
+    for finding in findings:
+        line, _ = item.position(finding.pointer)
+        silenced = on_line = False
+        if directives is not None:
+            first, last = document.first_line, document.last_line
+            silenced = directives.silences(finding.rule, line, first, last)
+            on_line = silenced and not directives.silences(finding.rule, None, first, last)
+        seen.append(_Seen(finding, line, silenced, on_line))
+    return seen
+
+
+def _on_path(path: str, pointer: str) -> bool:
+    """Whether an operation at `path` writes `pointer` or a parent of it."""
+    return pointer == path or pointer.startswith(path + "/") or path == ""
+
+
+def _acceptor(
+    item: LoadedObject,
+    directives: InlineDirectives | None,
+    protected: list[_Seen],
+    blocked: dict[tuple[str, str], _Seen],
+) -> Callable[[Finding], bool]:
+    def accept(finding: Finding) -> bool:
+        if directives is not None and _seen(item, [finding], directives)[0].silenced:
+            return False
+        for keep in protected:
+            if any(_on_path(op["path"], keep.finding.pointer) for op in finding.fix or ()):
+                blocked.setdefault((finding.rule, finding.pointer), keep)
+                return False
+        return True
+
+    return accept
+
+
+def _load_errors(loaded: LoadedSource, skip_non_kubernetes: bool) -> list[InputError]:
+    errors = loaded.errors
+    if skip_non_kubernetes:
+        errors = [e for e in errors if NOT_AN_OBJECT not in e.message]
+    return errors
+
+
+def _check_loaded(
+    loaded: LoadedSource, expected: list[Any], skip_non_kubernetes: bool
+) -> str | None:
+    """Why a rewritten text does not hold exactly the expected objects (None: it does)."""
+    errors = _load_errors(loaded, skip_non_kubernetes)
+    if errors:
+        return errors[0].message
+    if len(loaded.objects) != len(expected):
+        return f"{len(loaded.objects)} objects read back, {len(expected)} expected"
+    for item, want in zip(loaded.objects, expected, strict=True):
+        if not json_equal(item.obj, want):
+            return f"object at {item.base or '/'} does not read back as fixed"
+    return None
+
+
+def _visible_counts(loaded: LoadedSource, policy: Policy) -> tuple[Counter[Any], Counter[Any]]:
+    """(reported, silenced) findings per (object index, rule), as lint would count them."""
+    directives = _directives(loaded)
+    reported: Counter[Any] = Counter()
+    silenced: Counter[Any] = Counter()
+    for index, item in enumerate(loaded.objects):
+        for seen in _seen(item, check_object(item.obj, policy).findings, directives):
+            (silenced if seen.silenced else reported)[index, seen.finding.rule] += 1
+    return reported, silenced
+
+
+def _steps(
+    items: list[tuple[int, LoadedObject]], fixed: dict[int, Any], patches: dict[int, JsonPatch]
+) -> list[tuple[dict[int, Any], list[str]]]:
+    """The objects of a document as they go from written to fixed, one group of operations
+    (those on one parent) at a time: (objects after the step, the pointers it writes)."""
+    current = {i: item.obj for i, item in items}
+    steps: list[tuple[dict[int, Any], list[str]]] = []
+    for i, item in items:
+        if i not in fixed:
+            continue
+        groups: dict[str, JsonPatch] = {}
+        for op in patches[i]:
+            groups.setdefault(jp.join(*jp.split(op["path"])[:-1]), []).append(op)
+        for ops in groups.values():
+            current = {**current, i: apply_patch(current[i], ops)}
+            steps.append((current, [item.base + op["path"] for op in ops]))
+        current = {**current, i: fixed[i]}  # the same data, as remedy built it
+    if steps:
+        steps[-1] = (current, steps[-1][1])
+    return steps
+
+
+def _edit_document(
+    region: list[str],
+    name: str,
+    items: list[tuple[int, LoadedObject]],
+    fixed: dict[int, Any],
+    patches: dict[int, JsonPatch],
+    skip: bool,
+) -> list[str]:
+    """A document's lines (its node's first line to its last) holding the fixed objects.
+
+    ruamel indents a whole document one way. A document indented one way is edited in one
+    go; one indented several ways is edited one group of operations at a time, each with
+    the indentation found along its path, so each block keeps its own."""
+    from . import roundtrip as rt
+
+    node = items[0][1].document.node
+    layouts = rt.detect_layouts(node)
+    if len(layouts) == 1:
+        objects = {**{i: item.obj for i, item in items}, **fixed}
+        pointers = [item.base + op["path"] for i, item in items if i in fixed for op in patches[i]]
+        steps = [(objects, pointers)]
+    else:
+        steps = _steps(items, fixed, patches)
+    current = {i: item.obj for i, item in items}
+    for objects, pointers in steps:
+        edits = [
+            rt.Edit(item.base, current[i], objects[i])
+            for i, item in items
+            if not json_equal(current[i], objects[i])
+        ]
+        expected = [objects[i] for i, _ in items]
+        tried = [rt.path_layout(node, jp.split(p), layouts[0]) for p in pointers] + layouts
+        best: tuple[int, list[str]] | None = None
+        problem = ""
+        for layout in dict.fromkeys(tried):
+            for candidate in rt.edit_yaml(region, edits, layout):
+                problem = _check_loaded(load_text(candidate, name), expected, skip) or ""
+                if problem:
+                    continue
+                candidate_lines = rt.split_lines(candidate)
+                cost = _changed_lines(region, candidate_lines)
+                if best is None or cost < best[0]:
+                    best = (cost, candidate_lines)
+        if best is None:
+            raise rt.RoundTripError(f"the edited document does not read back as fixed ({problem})")
+        region, current = best[1], objects
+        if len(steps) > 1:
+            node = load_text("".join(region), name).parsed[0].node
+            layouts = rt.detect_layouts(node)
+    return region
+
+
+def _yaml_edit(
+    text: str,
+    name: str,
+    loaded: LoadedSource,
+    fixed: dict[int, Any],
+    patches: dict[int, JsonPatch],
+    skip: bool,
+) -> str:
+    """The text with each document holding a fixed object re-emitted (only those lines)."""
+    from . import roundtrip as rt
+
+    lines = rt.split_lines(text)
+    by_document: dict[int, list[tuple[int, LoadedObject]]] = {}
+    for index, item in enumerate(loaded.objects):
+        by_document.setdefault(id(item.document), []).append((index, item))
+    # Back to front, so the line numbers of the documents not yet spliced stay valid.
+    documents = sorted(
+        (items for items in by_document.values() if any(i in fixed for i, _ in items)),
+        key=lambda items: items[0][1].document.first_line,
+        reverse=True,
+    )
+    for items in documents:
+        document = items[0][1].document
+        start = document.node.start_mark.line + document.line_offset
+        end = document.last_line
+        try:
+            region = _edit_document(lines[start:end], name, items, fixed, patches, skip)
+        except rt.RoundTripError as exc:
+            exc.line = start + (exc.line or 0)  # in the file (0-based), else its first line
+            raise
+        lines[start:end] = region
+    return "".join(lines)
+
+
+def _changed_lines(before: list[str], after: list[str]) -> int:
+    from . import roundtrip as rt
+
+    return sum(
+        max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in rt.opcodes(before, after) if tag != "equal"
+    )
+
+
+def fix_text(text: str, name: str, policy: Policy, skip_non_kubernetes: bool = False) -> FixResult:
+    """Fix every object in a text; the text as it was when anything stands in the way."""
+    from . import roundtrip as rt
+
+    result = FixResult(name, text, text)
+    loaded = load_text(text, name)
+    errors = _load_errors(loaded, skip_non_kubernetes)
+    if errors:
+        result.errors.extend(errors)
+        return result
+    directives = _directives(loaded)
+    fixed: dict[int, Any] = {}
+    patches: dict[int, JsonPatch] = {}
+    for index, item in enumerate(loaded.objects):
+        before = _seen(item, check_object(item.obj, policy).findings, directives)
+        protected = [s for s in before if s.on_its_line]
+        blocked: dict[tuple[str, str], _Seen] = {}
+        outcome = remedy(item.obj, policy, _acceptor(item, directives, protected, blocked))
+        reported = {(s.finding.rule, s.finding.pointer) for s in before if not s.silenced}
+        for (rule, pointer), keep in blocked.items():
+            if (rule, pointer) not in reported:
+                continue
+            line, column = item.position(pointer)
+            result.notes.append(
+                f"{name}:{line}:{column}: note: {rule} not fixed: its fix would move the "
+                f"{keep.finding.rule} finding silenced on line {keep.line} off that line"
+            )
+        if not outcome.applied:
+            continue
+        fixed[index] = outcome.fixed
+        patches[index] = outcome.patch
+        # What lint reported and no longer will: one fix may settle several findings (a
+        # limit and a request set together), so remedy's rounds are not the count.
+        remaining = {(f.rule, f.pointer) for f in check_object(outcome.fixed, policy).findings}
+        for seen in before:
+            finding = seen.finding
+            if not seen.silenced and (finding.rule, finding.pointer) not in remaining:
+                line, column = item.position(finding.pointer)
+                result.applied.append(
+                    dataclasses.replace(finding, file=name, line=line, column=column)
+                )
+    result.applied.sort(key=lambda f: (f.line or 0, f.column or 0, f.rule))
+    if not fixed:
+        return result
+    try:
+        data = rt.load_json(text)
+        if data is not None:
+            ops = [
+                {**op, "path": loaded.objects[i].base + op["path"]}
+                for i, patch in patches.items()
+                for op in patch
+            ]
+            new_text = rt.edit_json(text, data, apply_patch(data, ops))
+        else:
+            new_text = _yaml_edit(text, name, loaded, fixed, patches, skip_non_kubernetes)
+        expected = [fixed.get(i, item.obj) for i, item in enumerate(loaded.objects)]
+        reread = load_text(new_text, name)
+        problem = _check_loaded(reread, expected, skip_non_kubernetes)
+        if problem:
+            raise rt.RoundTripError(f"the edited file does not read back as fixed ({problem})")
+        unsilenced = _unsilenced(loaded, reread, policy)
+        if unsilenced:
+            raise rt.RoundTripError(
+                f"fixing would un-silence an inline-suppressed {unsilenced} finding"
+            )
+    except rt.RoundTripError as exc:
+        result.applied.clear()
+        line = None if exc.line is None else exc.line + 1
+        result.failures.append(InputError(name, line, f"cannot fix: {exc}"))
+        return result
+    result.fixed = new_text
+    return result
+
+
+def _unsilenced(before: LoadedSource, after: LoadedSource, policy: Policy) -> str | None:
+    """A rule whose inline-silenced finding the edit would make lint report, if any."""
+    reported_before, silenced_before = _visible_counts(before, policy)
+    reported_after, silenced_after = _visible_counts(after, policy)
+    for key, count in silenced_before.items():
+        if silenced_after[key] < count and reported_after[key] > reported_before[key]:
+            return str(key[1])
+    return None
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Input:
+    name: str
+    path: str | None  # None for stdin
+    text: str | None
+    prefix: bytes = b""  # a byte-order mark to write back
+    encoding: str = "utf-8"
+    error: InputError | None = None
+
+
+def _encoding_of(raw: bytes) -> tuple[bytes, str]:
+    if raw.startswith(codecs.BOM_UTF8):
+        return codecs.BOM_UTF8, "utf-8"
+    if raw.startswith(codecs.BOM_UTF16_LE):
+        return codecs.BOM_UTF16_LE, "utf-16-le"
+    if raw.startswith(codecs.BOM_UTF16_BE):
+        return codecs.BOM_UTF16_BE, "utf-16-be"
+    return b"", "utf-8"
+
+
+def _inputs(paths: list[str]) -> list[_Input]:
+    inputs: list[_Input] = []
+    seen: set[str] = set()
+    for path, error in expand_paths(paths):
+        if error is not None:
+            inputs.append(_Input(path, None, None, error=error))
+            continue
+        if path == "-":
+            if "-" in seen:
+                continue
+            seen.add("-")
+            raw, name, real = sys.stdin.buffer.read(), STDIN_NAME, None
+        else:
+            real = os.path.realpath(path)
+            if real in seen:
+                continue
+            seen.add(real)
+            name = path
+            try:
+                with open(path, "rb") as handle:
+                    raw = handle.read()
+            except OSError as exc:
+                inputs.append(_Input(name, real, None, error=InputError(name, None, _why(exc))))
+                continue
+        text, problem = decode(raw, name)
+        prefix, encoding = _encoding_of(raw)
+        inputs.append(_Input(name, real, text, prefix, encoding, problem))
+    return inputs
+
+
+def _why(exc: OSError) -> str:
+    return f"cannot read: {exc.strerror}"
+
+
+def _write(path: str, data: bytes) -> None:
+    """Replace a file's content atomically, keeping its mode (and the link, for a symlink:
+    `path` is already the real path)."""
+    directory = os.path.dirname(path) or "."
+    handle, temporary = tempfile.mkstemp(prefix=".evictguard-fix-", dir=directory)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.chmod(temporary, os.stat(path).st_mode & 0o7777)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def _label(name: str) -> str:
+    while name.startswith("./"):
+        name = name[2:]
+    return name.lstrip("/")
+
+
+def unified_diff(name: str, before: str, after: str) -> str:
+    """`--- a/FILE` / `+++ b/FILE` hunks, as `git diff` prints them (a last line without a
+    line break is marked)."""
+    from . import roundtrip as rt
+
+    label = _label(name)
+    out = []
+    for line in difflib.unified_diff(
+        rt.split_lines(before), rt.split_lines(after), f"a/{label}", f"b/{label}"
+    ):
+        if not line.endswith(("\n", "\r")):
+            line += "\n\\ No newline at end of file\n"
+        out.append(line)
+    return "".join(out)
+
+
+def _where(error: InputError) -> str:
+    parts = [error.file]
+    if error.line is not None:
+        parts.append(str(error.line))
+        if error.column is not None:
+            parts.append(str(error.column))
+    return ":".join(parts)
+
+
+def _stdout_bytes(data: bytes) -> None:
+    stream = getattr(sys.stdout, "buffer", None)
+    if stream is None:
+        sys.stdout.write(data.decode("utf-8"))
+        return
+    sys.stdout.flush()
+    stream.write(data)
+    stream.flush()
+
+
+def cmd_fix(args: argparse.Namespace) -> int:
+    from .cli import UsageError, _rule_list, resolve_policy, select_rules
+
+    try:
+        import ruamel.yaml  # noqa: F401  (the round trip; imported here to say so plainly)
+    except ImportError:
+        raise UsageError("fix needs ruamel.yaml: python3 -m pip install ruamel.yaml") from None
+    base = resolve_policy(args.config)
+    policy = select_rules(base, args.select, args.ignore)
+    for pattern in _rule_list(args.select):  # --select names rules, it does not turn them on
+        for rule_id in RULES:
+            if fnmatchcase(rule_id, pattern) and base.mode(rule_id) is Mode.OFF:
+                print(f"evictguard: note: {rule_id} is off in {base.source}", file=sys.stderr)
+    fixed_findings = fixed_files = errors = 0
+    for source in _inputs(list(args.paths)):
+        if source.text is None or source.error is not None:
+            assert source.error is not None
+            print(f"{_where(source.error)}: input-error {source.error.message}", file=sys.stderr)
+            errors += 1
+            continue
+        result = fix_text(source.text, source.name, policy, args.skip_non_kubernetes)
+        for error in result.errors:
+            print(f"{_where(error)}: input-error {error.message}", file=sys.stderr)
+        for failure in result.failures:
+            print(f"{_where(failure)}: fix-error {failure.message}", file=sys.stderr)
+        if result.errors or result.failures:
+            print(f"{source.name}: left unchanged", file=sys.stderr)
+        errors += len(result.errors) + len(result.failures)
+        verb = "would fix" if args.diff else "fixed"
+        for finding in result.applied:
+            where = f"{finding.file}:{finding.line}:{finding.column}"
+            print(f"{where}: {verb} {finding.rule}", file=sys.stderr)
+        for note in result.notes:
+            print(note, file=sys.stderr)
+        if result.changed:
+            fixed_findings += len(result.applied)
+            fixed_files += 1
+        if args.diff:
+            if result.changed:
+                _stdout_bytes(unified_diff(source.name, result.text, result.fixed).encode())
+        elif source.path is None:  # stdin: the text, fixed or not, to stdout
+            _stdout_bytes(source.prefix + result.fixed.encode(source.encoding))
+        elif result.changed:
+            _write(source.path, source.prefix + result.fixed.encode(source.encoding))
+    verb = "would fix" if args.diff else "fixed"
+    summary = f"{verb} {fixed_findings} finding(s) in {fixed_files} file(s)"
+    if errors:
+        summary += f"; {errors} error(s) (files with errors are left unchanged)"
+    print(summary, file=sys.stderr)
+    if errors:
+        return EXIT_ERROR
+    return EXIT_FIXED if fixed_files else EXIT_OK
+
+
+__all__ = ["FixResult", "configure", "fix_text", "unified_diff"]
