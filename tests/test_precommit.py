@@ -105,7 +105,7 @@ def test_the_hook_fails_then_passes_after_fix(tmp_path: Path) -> None:
 
     first = try_repo(repo)
     assert first.returncode == 1, first.stdout + first.stderr
-    assert "deploy/api.yaml:15:11: error memory-limit-missing" in first.stdout
+    assert "deploy/api.yaml:18:11: error memory-limit-missing" in first.stdout
     assert "noexecute-unbounded" in first.stdout
     assert "ci.yaml" not in first.stdout  # other YAML: skipped quietly
 
