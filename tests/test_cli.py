@@ -470,3 +470,17 @@ def test_output_writes_the_report_and_the_terminal_gets_text(tmp_path: Path) -> 
 def test_github_format_is_the_default_inside_github_actions() -> None:
     proc = run_cli("lint", "examples/bad/typos.yaml", env=plain_env(GITHUB_ACTIONS="true"))
     assert proc.stdout.startswith("::error file=examples/bad/typos.yaml,line=")
+
+
+def test_a_progress_line_counts_files_done() -> None:
+    import io
+
+    from policies.config import load_preset
+    from policies.lint import lint_parallel
+    from policies.loader import read_sources
+
+    sources = list(read_sources(["examples"]))
+    progress = io.StringIO()
+    report = lint_parallel(sources, load_preset("default"), jobs=1, progress=progress)
+    assert report.files == len(sources)
+    assert progress.getvalue().endswith(f"\revictguard: {len(sources)}/{len(sources)} files\n")
