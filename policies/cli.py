@@ -186,7 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument(
         "--output",
         metavar="FILE",
-        help="write the --format report to FILE; the terminal still gets text",
+        help="write the --format report to FILE; the terminal still gets text (workflow "
+        "commands inside GitHub Actions)",
     )
     lint.add_argument(
         "--config",
