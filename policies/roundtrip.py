@@ -486,6 +486,12 @@ def _is_content(line: str) -> bool:
     return bool(line.strip()) and not line.lstrip().startswith("#")
 
 
+def _opens_block(line: str) -> bool:
+    """Whether a line ends with a key whose value follows on the next lines (`key:`)."""
+    code = line.split(" #", 1)[0].rstrip()
+    return code.endswith(":")
+
+
 def _edge_fits(
     original: Sequence[str], base: Sequence[str], added: Sequence[str], strict: bool
 ) -> bool:
@@ -494,6 +500,12 @@ def _edge_fits(
     differ only within lines, in comments and in blank lines (not in the indentation of
     their content); else when their lines at the added lines' level or above (by where
     their content starts) are indented alike."""
+    last_original = next((x for x in reversed(original) if _is_content(x)), "")
+    last_base = next((x for x in reversed(base) if _is_content(x)), "")
+    if _opens_block(last_original) != _opens_block(last_base):
+        # `resources: ~` written, `resources:` as ruamel writes it: children added below
+        # belong under the key ruamel wrote, not under the null as written.
+        return False
     if strict:
         return [_indent(x) for x in original if _is_content(x)] == [
             _indent(x) for x in base if _is_content(x)

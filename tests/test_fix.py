@@ -21,6 +21,7 @@ import random
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -536,3 +537,26 @@ def test_a_large_list_of_repetitive_items_is_fixed_in_place(tmp_path: Path) -> N
     assert summary(proc.stderr) == ("fixed", 300, 1)
     expected = "".join(item.format(i=i) + limit for i in range(300))
     assert path.read_text() == "apiVersion: v1\nkind: List\nitems:\n" + expected
+
+
+def test_an_explicit_null_resources_is_replaced_keeping_its_comment(tmp_path: Path) -> None:
+    """`resources: ~` / `resources: null`: the key ruamel writes is `resources:`, and the
+    new limits and requests go under it (found in review: the null stayed, the file was
+    refused as unreadable after the edit)."""
+    path = tmp_path / "pod.yaml"
+    path.write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: n1}\nspec:\n  containers:\n"
+        "    - name: c\n      image: x\n      resources: null   # nothing yet\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "policies", "fix", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert path.read_text() == (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: n1}\nspec:\n  containers:\n"
+        "    - name: c\n      image: x\n      resources:        # nothing yet\n"
+        "        limits:\n          memory: 512Mi\n        requests:\n          memory: 256Mi\n"
+    )
