@@ -94,7 +94,7 @@ from typing import Any
 
 from . import pointer as jp
 from .config import ConfigError, Policy
-from .eviction import covers_for_default_seconds, daemonset_tolerations
+from .eviction import add_or_update, covers_for_default_seconds, daemonset_tolerations
 from .extract import PodSpecView, extract_pod_spec
 from .fixes import PatchError, apply_patch
 from .lint import NOT_AN_OBJECT
@@ -109,7 +109,7 @@ from .quantity import (
 from .resources import UnreadableResources, aggregate_memory_requests
 from .taints import EXISTS, LIFECYCLE_KEYS, MEMORY_PRESSURE, NO_SCHEDULE, default_toleration
 from .tolerations import SECONDS, Toleration, describe, is_superset
-from .values import type_name
+from .values import go_json_kind, type_name
 
 NS_DEFAULT_TOLERATIONS = "scheduler.alpha.kubernetes.io/defaultTolerations"
 LIMIT_RANGER_ANNOTATION = "kubernetes.io/limit-ranger"
@@ -435,17 +435,12 @@ def decode_tolerations_annotation(text: str) -> tuple[Mapping[str, Any], ...]:
 
 
 def _json_kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, _Float)):
+    """`go_json_kind`, knowing this decoder's own shapes (objects as pairs, floats as text)."""
+    if isinstance(value, _Float):
         return "number"
-    if isinstance(value, str):
-        return "string"
     if isinstance(value, _Pairs):
         return "object"
-    if isinstance(value, list):
-        return "array"
-    return "null" if value is None else type(value).__name__
+    return go_json_kind(value)
 
 
 def read_namespace(obj: Mapping[str, Any], where: _Where) -> NamespaceDefaults:
@@ -769,21 +764,14 @@ def merge_tolerations(
 
 
 def _add_or_update(entries: list[_Entry], added: Toleration) -> list[_Entry]:
-    """`AddOrUpdateTolerationInPodSpec`: entries equal to `added` but for its seconds
-    (`MatchToleration`) become it; none: appended. One equal to it: nothing changes."""
-    out: list[_Entry] = []
-    updated = False
-    for entry in entries:
-        if entry.toleration.identity() == added.identity():
-            if entry.toleration == added:
-                return entries
-            out.append(_Entry(added.as_dict(), added, entry.original, DAEMONSET_SOURCE))
-            updated = True
-        else:
-            out.append(entry)
-    if not updated:
-        out.append(_Entry(added.as_dict(), added, None, DAEMONSET_SOURCE))
-    return out
+    return add_or_update(
+        entries,
+        added,
+        lambda entry: entry.toleration,
+        lambda entry: _Entry(
+            added.as_dict(), added, entry.original if entry else None, DAEMONSET_SOURCE
+        ),
+    )
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,8 @@ def _lint_options(
     context = [
         item
         for source in sources
-        if source.text is not None
+        # Only LimitRanges and Namespaces matter: don't parse every file twice to find them.
+        if source.text is not None and ("LimitRange" in source.text or "Namespace" in source.text)
         for item in load_text(source.text, source.name).objects
     ]
     problems: list[str] = []

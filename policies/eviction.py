@@ -10,10 +10,11 @@ means stay forever (`getMinTolerationTime`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import product
+from typing import TypeVar
 
 from .extract import PodSpecView
 from .labels import INT64_MAX
@@ -56,22 +57,41 @@ def covers_for_default_seconds(toleration: Toleration, key: str) -> bool:
     return toleration.key in (key, "") and toleration.effect in (NO_EXECUTE, "")
 
 
-def _add_or_update(items: list[Effective], added: Toleration) -> list[Effective]:
-    """`AddOrUpdateTolerationInPodSpec`: every toleration equal to `added` but for its
-    seconds is replaced by it; if none is, it is appended."""
-    out: list[Effective] = []
+Item = TypeVar("Item")
+
+
+def add_or_update(
+    items: list[Item],
+    added: Toleration,
+    toleration_of: Callable[[Item], Toleration],
+    make: Callable[[Item | None], Item],
+) -> list[Item]:
+    """`AddOrUpdateTolerationInPodSpec`: every item whose toleration equals `added` but for
+    its seconds (`MatchToleration`) is replaced by `make(item)`; if none is, `make(None)` is
+    appended; if one equals it exactly, nothing changes."""
+    out: list[Item] = []
     updated = False
     for item in items:
-        if item.toleration.identity() == added.identity():
-            if item.toleration == added:
+        toleration = toleration_of(item)
+        if toleration.identity() == added.identity():
+            if toleration == added:
                 return items
-            out.append(Effective(added, DAEMONSET_CONTROLLER, item.view))
+            out.append(make(item))
             updated = True
         else:
             out.append(item)
     if not updated:
-        out.append(Effective(added, DAEMONSET_CONTROLLER))
+        out.append(make(None))
     return out
+
+
+def _add_or_update(items: list[Effective], added: Toleration) -> list[Effective]:
+    return add_or_update(
+        items,
+        added,
+        lambda item: item.toleration,
+        lambda item: Effective(added, DAEMONSET_CONTROLLER, item.view if item else None),
+    )
 
 
 def daemonset_tolerations(pod: PodSpecView) -> tuple[Toleration, ...]:
@@ -150,9 +170,12 @@ def _effective_tolerations(pod: PodSpecView, comparison: bool) -> list[Effective
     return items
 
 
+_DEFAULTS = frozenset(Toleration.of(default_toleration(key)) for key in LIFECYCLE_KEYS)
+
+
 def is_default_toleration(toleration: Toleration) -> bool:
     """Exactly what DefaultTolerationSeconds adds: every rule lets it pass."""
-    return any(toleration == Toleration.of(default_toleration(key)) for key in LIFECYCLE_KEYS)
+    return toleration in _DEFAULTS
 
 
 def first_match(

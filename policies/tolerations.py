@@ -18,7 +18,7 @@ from . import pointer as jp
 from .goyaml import STR, plain_tag
 from .labels import INT64_MAX, INT64_MIN, decimal_integer_errors, parse_int64
 from .taints import EQUAL, EXISTS, GT, LT, NO_EXECUTE
-from .values import type_name
+from .values import go_json_kind, type_name
 
 STRING_FIELDS = ("key", "operator", "value", "effect")
 SECONDS = "tolerationSeconds"
@@ -171,22 +171,8 @@ class TolerationView:
         return f"{own}.{name}" if name else own
 
 
-def _go_json_kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, Mapping):
-        return "object"
-    if isinstance(value, list):
-        return "array"
-    return type(value).__name__
-
-
 def _decode_problem(name: str, value: Any, pointer: str) -> DecodeProblem:
-    kind = _go_json_kind(value)
+    kind = go_json_kind(value)
     hint = ""
     if isinstance(value, bool) and name in STRING_FIELDS:
         hint = " (YAML reads true/false/yes/no/on/off as booleans: quote the value)"

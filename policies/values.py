@@ -6,6 +6,23 @@ from collections.abc import Mapping
 from typing import Any
 
 
+def go_json_kind(value: Any) -> str:
+    """The JSON kind Go's decoder names in `cannot unmarshal <kind> into ...` errors."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, Mapping):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    return type(value).__name__
+
+
 def type_name(value: Any) -> str:
     """JSON's name for a value ("a mapping", "a list", "null", ...)."""
     if value is None:

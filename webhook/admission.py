@@ -19,7 +19,7 @@ from typing import Any
 from policies import pointer as jp
 from policies.config import Policy
 from policies.engine import check_object
-from policies.extract import POD_SPEC_PATHS, pod_spec_path
+from policies.extract import POD_SPEC_PATHS, extract_pod_spec, pod_spec_path
 from policies.fixes import diff
 from policies.model import Finding, JsonPatch, Mode, Severity
 from policies.remedy import remedy
@@ -164,17 +164,8 @@ def _uses_comparison_operators(obj: Mapping[str, Any] | None, policy: Policy) ->
     uses Lt/Gt keeps validating with them (ratcheting), whatever the feature gate says."""
     if obj is None:
         return False
-    path = pod_spec_path(
-        str(obj.get("apiVersion", "")), str(obj.get("kind", "")), policy.extra_kinds
-    )
-    node: Any = obj
-    for token in path or ():
-        node = node.get(token) if isinstance(node, Mapping) else None
-    tolerations = node.get("tolerations") if isinstance(node, Mapping) else None
-    return any(
-        isinstance(t, Mapping) and t.get("operator") in (LT, GT)
-        for t in (tolerations if isinstance(tolerations, list) else ())
-    )
+    pod, _ = extract_pod_spec(obj, policy.extra_kinds)
+    return pod is not None and any(t.data.get("operator") in (LT, GT) for t in pod.tolerations)
 
 
 def _policy_for(review: Review, policy: Policy) -> Policy:

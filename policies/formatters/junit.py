@@ -18,7 +18,7 @@ from typing import Any
 
 from ..model import Finding, InputError, ObjectRef, Report, Severity
 from .sarif import object_path
-from .text import summary_line
+from .text import location, summary_line
 
 SUITE = "evictguard"
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -33,17 +33,8 @@ def xml_safe(value: str) -> str:
     return _NOT_XML.sub(lambda m: ascii(m.group())[1:-1], value)
 
 
-def _where(file: str | None, line: int | None, column: int | None) -> str:
-    parts = [file or "<unknown>"]
-    if line is not None:
-        parts.append(str(line))
-        if column is not None:
-            parts.append(str(column))
-    return ":".join(parts)
-
-
 def _finding_line(finding: Finding) -> str:
-    return f"{_where(finding.file, finding.line, finding.column)} {finding.message}"
+    return f"{location(finding.file, finding.line, finding.column)} {finding.message}"
 
 
 def _element(tag: str, attrs: dict[str, Any], text: str | None = None) -> ET.Element:
@@ -86,7 +77,7 @@ def _error_case(error: InputError) -> ET.Element:
         "testcase",
         {"classname": error.file, "name": "input-error", **_location_attrs(error.file, error.line)},
     )
-    where = _where(error.file, error.line, error.column)
+    where = location(error.file, error.line, error.column)
     case.append(
         _element(
             "error", {"message": error.message, "type": "input-error"}, f"{where} {error.message}"

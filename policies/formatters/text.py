@@ -17,7 +17,8 @@ COLOURS = {
 BOLD, DIM, RESET = "\033[1m", "\033[2m", "\033[0m"
 
 
-def _where(file: str | None, line: int | None, column: int | None) -> str:
+def location(file: str | None, line: int | None, column: int | None) -> str:
+    """`file:line:col`, as far as they are known."""
     parts = [file or "<unknown>"]
     if line is not None:
         parts.append(str(line))
@@ -27,7 +28,7 @@ def _where(file: str | None, line: int | None, column: int | None) -> str:
 
 
 def _finding_line(finding: Finding, colour: bool) -> str:
-    where = _where(finding.file, finding.line, finding.column)
+    where = location(finding.file, finding.line, finding.column)
     severity = finding.severity.value
     if colour:
         severity = f"{COLOURS[finding.severity]}{severity}{RESET}"
@@ -36,7 +37,7 @@ def _finding_line(finding: Finding, colour: bool) -> str:
 
 
 def _error_line(error: InputError, colour: bool) -> str:
-    where = _where(error.file, error.line, error.column)
+    where = location(error.file, error.line, error.column)
     label = f"{COLOURS['error-input']}input-error{RESET}" if colour else "input-error"
     return f"{where}: {label} {error.message}"
 
