@@ -9,10 +9,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from .config import Policy
 from .engine import check_object
+from .extract import pod_spec_path
 from .loader import LoadedSource, SourceText, load_text
 from .model import Finding, InputError, Report, Severity
 from .suppress import parse_directives
@@ -46,6 +48,8 @@ def lint_source(
     report.errors.extend(errors)
     for item in loaded.objects:
         report.objects += 1
+        if item.skimmed:
+            continue  # a kind without a pod spec: no rule reads it
         obj, explain = item.obj, (lambda finding: finding)
         if options.admit is not None:
             obj, explain = options.admit(item.obj, policy)
@@ -77,8 +81,13 @@ def lint_sources(
             report.errors.append(source.error)
             continue
         assert source.text is not None
-        lint_source(load_text(source.text, source.name), policy, report, options)
+        loaded = load_text(source.text, source.name, partial(_read_by_rules, policy))
+        lint_source(loaded, policy, report, options)
     return report
+
+
+def _read_by_rules(policy: Policy, api_version: str, kind: str) -> bool:
+    return pod_spec_path(api_version, kind, policy.extra_kinds) is not None
 
 
 def lint_text(text: str, policy: Policy, name: str = "<text>") -> Report:

@@ -7,7 +7,7 @@ beyond the parse they needed anyway. `List` and typed lists (`PodList`) are expa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +15,7 @@ from . import pointer as jp
 from .model import InputError
 from .sources import SourceText, read_sources
 from .values import type_name
-from .yamlstream import ParsedDocument, parse_documents
+from .yamlstream import ParsedDocument, Skimmed, parse_documents
 
 __all__ = ["LoadedObject", "LoadedSource", "SourceText", "load_text", "read_sources"]
 
@@ -27,6 +27,7 @@ class LoadedObject:
     obj: dict[str, Any]
     document: ParsedDocument
     base: str = ""  # pointer of the object inside its document ("" or "/items/3")
+    skimmed: bool = False  # only apiVersion and kind were read: no rule reads the rest
 
     def position(self, pointer: str) -> tuple[int, int]:
         return self.document.position(self.base + pointer)
@@ -97,16 +98,29 @@ def _objects_of(
     return objects, errors
 
 
-def load_text(text: str, source: str) -> LoadedSource:
-    """Every Kubernetes object in a YAML/JSON stream, and every reason some part was not one."""
+def load_text(
+    text: str, source: str, wanted: Callable[[str, str], bool] | None = None
+) -> LoadedSource:
+    """Every Kubernetes object in a YAML/JSON stream, and every reason some part was not one.
+
+    `wanted(apiVersion, kind)` says which objects anything will read; the others may be
+    skimmed (still checked as YAML and counted, never built). Lists are always read.
+    """
     loaded = LoadedSource(source, text)
-    documents, errors = parse_documents(text, source)
+    if wanted is not None:
+        needed = wanted
+        wanted = lambda api_version, kind: kind.endswith("List") or needed(api_version, kind)  # noqa: E731
+    documents, errors = parse_documents(text, source, wanted)
     loaded.errors.extend(errors)
     for document, data in documents:
         loaded.parsed.append(document)
         if data is None:
             continue  # an empty document (a trailing `---`) is no object, as kubectl agrees
         loaded.documents += 1
+        if isinstance(data, Skimmed):
+            identity = {"apiVersion": data.api_version, "kind": data.kind}
+            loaded.objects.append(LoadedObject(identity, document, skimmed=True))
+            continue
         objects, object_errors = _objects_of(data, document, source)
         loaded.objects.extend(objects)
         loaded.errors.extend(object_errors)

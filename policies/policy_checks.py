@@ -12,8 +12,6 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-import jsonschema
-
 from .labels import label_value_errors, qualified_name_errors
 from .model import Mode
 from .quantity import QuantityError, parse_manifest_quantity
@@ -31,13 +29,15 @@ def schema() -> dict[str, Any]:
     return json.loads(text)
 
 
-def _path_of(error: jsonschema.ValidationError) -> str:
+def _path_of(error: Any) -> str:  # a jsonschema.ValidationError
     parts = [str(p) for p in error.absolute_path]
     return ".".join(parts) if parts else "(root)"
 
 
 def _schema_problems(data: Any, label: str) -> list[str]:
     """Schema errors; an unknown rule id is named at its own path, with a likely spelling."""
+    import jsonschema  # a tenth of a second to import: only when a policy file is read
+
     validator = jsonschema.Draft202012Validator(schema())
     problems: list[str] = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):

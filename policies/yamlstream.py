@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
 from . import pointer as jp
+from .goyaml import build_plain
 from .model import InputError
 from .positions import in_scalar, locate
+from .skim import identity, split_documents, valid_stream
 from .yamlsafety import TOO_DEEP, SafeLoader, alias_problem, too_deep
 
 # An anchor (`&name`, where the name may itself start with `&`) after a space, a flow
@@ -34,10 +36,23 @@ class ParsedDocument:
 
     source: str
     index: int
-    node: yaml.Node
+    composed: yaml.Node | None
     line_offset: int  # lines before the chunk this node was parsed from
     first_line: int  # 1-based, includes comments that precede the document
     last_line: int
+    text: str | None = None  # a skimmed document's own text: composed only if asked
+
+    @property
+    def node(self) -> yaml.Node:
+        if self.composed is None:
+            assert self.text is not None
+            loader = SafeLoader(self.text)
+            try:
+                self.composed = loader.get_single_node()
+            finally:
+                loader.dispose()
+        assert self.composed is not None
+        return self.composed
 
     def position(self, pointer: str) -> tuple[int, int]:
         """(line, column), 1-based, of the node the pointer names, or of its nearest existing
@@ -74,17 +89,18 @@ def _mark_error(source: str, exc: yaml.YAMLError, line_offset: int) -> InputErro
 
 def _parse_stream(
     text: str, source: str, line_offset: int, first_index: int
-) -> tuple[list[tuple[ParsedDocument, Any]], list[InputError], bool]:
+) -> tuple[list[tuple[ParsedDocument, Any]], list[InputError], bool, int]:
     """Compose and construct every document; stop at the first syntax error.
 
-    Returns (documents with their data, errors, whether a syntax error stopped the stream).
+    Returns (documents with their data, errors, whether a syntax error stopped the stream,
+    the index the next document would have).
     """
     results: list[tuple[ParsedDocument, Any]] = []
     errors: list[InputError] = []
     deep_line = too_deep(text)
     if deep_line is not None:
         errors.append(InputError(source, deep_line + 1 + line_offset, TOO_DEEP))
-        return results, errors, True
+        return results, errors, True, first_index + 1
     check_aliases = "*" in text and _ANCHOR.search(text) is not None
     loader = SafeLoader(text)
     previous_end = 0
@@ -98,10 +114,10 @@ def _parse_stream(
                 node = loader.get_node()
             except yaml.YAMLError as exc:
                 errors.append(_mark_error(source, exc, line_offset))
-                return results, errors, True
+                return results, errors, True, index + 1
             except RecursionError:  # the pure-Python composer, when libyaml is missing
                 errors.append(InputError(source, line_offset + 1, TOO_DEEP))
-                return results, errors, True
+                return results, errors, True, index + 1
             end = node.end_mark
             last_line = end.line + (0 if end.column == 0 and end.line > 0 else 1)
             if end.column != 0:
@@ -112,7 +128,7 @@ def _parse_stream(
             document = ParsedDocument(
                 source=source,
                 index=index,
-                node=node,
+                composed=node,
                 line_offset=line_offset,
                 first_line=previous_end + 1 + line_offset,
                 last_line=max(last_line, previous_end + 1) + line_offset,
@@ -125,7 +141,7 @@ def _parse_stream(
                 errors.append(InputError(source, line, problem, column=col))
                 continue
             try:
-                data = loader.construct_document(node)
+                data = _build(loader, node, check_aliases)
             except yaml.YAMLError as exc:
                 errors.append(_mark_error(source, exc, line_offset))
                 continue
@@ -141,7 +157,53 @@ def _parse_stream(
             results.append((document, data))
     finally:
         loader.dispose()
-    return results, errors, False
+    return results, errors, False, index
+
+
+def _build(loader: Any, node: yaml.Node, has_aliases: bool) -> Any:
+    """The document's data: built directly when it is plain (nearly always), else by the
+    safe constructor, whose result and errors are the reference."""
+    if not has_aliases:
+        try:
+            return build_plain(node)
+        except Exception:  # NotPlain, or an error the constructor will report in its words
+            pass
+    return loader.construct_document(node)
+
+
+@dataclass(frozen=True)
+class Skimmed:
+    """The data of a document no rule reads: only its identity (see `skim`)."""
+
+    api_version: str
+    kind: str
+
+
+def _parse_skimming(
+    chunks: list[tuple[int, str]], source: str, wanted: Callable[[str, str], bool]
+) -> tuple[list[tuple[ParsedDocument, Any]], list[InputError]]:
+    results: list[tuple[ParsedDocument, Any]] = []
+    errors: list[InputError] = []
+    index = 0
+    for offset, chunk in chunks:
+        found = identity(chunk)
+        if found is not None and not wanted(found.api_version, found.kind):
+            document = ParsedDocument(
+                source=source,
+                index=index,
+                composed=None,
+                line_offset=offset,
+                first_line=offset + 1,
+                last_line=offset + _line_count(chunk),
+                text=chunk,
+            )
+            results.append((document, Skimmed(found.api_version, found.kind)))
+            index += 1
+            continue
+        parsed, chunk_errors, _, index = _parse_stream(chunk, source, offset, index)
+        results.extend(parsed)
+        errors.extend(chunk_errors)
+    return results, errors
 
 
 def _marker_lines(text: str) -> list[int]:
@@ -171,16 +233,22 @@ def _chunks(text: str) -> Iterator[tuple[int, str]]:
 
 
 def parse_documents(
-    text: str, source: str
+    text: str, source: str, wanted: Callable[[str, str], bool] | None = None
 ) -> tuple[list[tuple[ParsedDocument, Any]], list[InputError]]:
-    results, errors, broken = _parse_stream(text, source, 0, 0)
+    """Each document with its data, and the errors. With `wanted` (apiVersion, kind ->
+    whether anything reads the object), documents it declines may come back as Skimmed."""
+    if wanted is not None and valid_stream(text):
+        chunks = split_documents(text)
+        if chunks is not None:
+            return _parse_skimming(chunks, source, wanted)
+    results, errors, broken, _ = _parse_stream(text, source, 0, 0)
     if not broken:
         return results, errors
     # A syntax error ends libyaml's stream: parse each `---` chunk on its own instead.
     results, errors = [], []
     index = 0
     for offset, chunk in _chunks(text):
-        chunk_results, chunk_errors, _ = _parse_stream(chunk, source, offset, index)
+        chunk_results, chunk_errors, _, _ = _parse_stream(chunk, source, offset, index)
         index += max(1, len(chunk_results))
         results.extend(chunk_results)
         errors.extend(chunk_errors)
