@@ -287,7 +287,7 @@ def test_mutation_leaves_templates_and_limits_alone_by_default(server: Server) -
 @pytest.mark.parametrize(
     ("body", "status", "error"),
     [
-        (b"not json", 400, "not an AdmissionReview: Expecting value"),
+        (b"not json", 400, "not an AdmissionReview: invalid literal, expected"),
         (b"[]", 400, "the body must be an object"),
         (b'{"apiVersion": "v1", "kind": "Pod"}', 400, "apiVersion must be one of"),
         (

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from policies import pointer as jp
 from policies.config import Policy
 from policies.engine import check_object
@@ -372,7 +374,7 @@ def respond(review: Review, decision: Decision) -> dict[str, Any]:
     if decision.warnings:
         response["warnings"] = decision.warnings
     if decision.patch:
-        encoded = json.dumps(decision.patch, separators=(",", ":")).encode()
+        encoded = orjson.dumps(decision.patch)
         response["patchType"] = "JSONPatch"
         response["patch"] = base64.b64encode(encoded).decode("ascii")
     return {"apiVersion": review.api_version, "kind": "AdmissionReview", "response": response}

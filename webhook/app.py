@@ -4,7 +4,6 @@ logic lives here. Every malformed request is answered 400/413 with a JSON error,
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -13,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+import orjson
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -42,7 +42,11 @@ class Settings:
 
 
 def _json(body: dict[str, Any], status: int = 200) -> Response:
-    return Response(json.dumps(body), status=status, mimetype="application/json")
+    return Response(orjson.dumps(body), status=status, mimetype="application/json")
+
+
+# orjson refuses nesting past 1,024 levels so; no AdmissionReview comes near that.
+_ORJSON_DEPTH = "depth limit exceeded"
 
 
 def _error(status: int, message: str) -> Response:
@@ -153,13 +157,13 @@ def create_app(settings: Settings | None = None) -> Flask:
             metrics.MALFORMED.labels(endpoint, "too_large").inc()
             return _too_large(settings.max_body)
         try:
-            review = admission.parse_review(json.loads(body))
-        except RecursionError:
-            metrics.MALFORMED.labels(endpoint, "too_deep").inc()
-            log.warning("malformed request", extra={"endpoint": endpoint, "error": "too deep"})
-            return _error(400, "not an AdmissionReview: JSON nested too deeply")
+            review = admission.parse_review(orjson.loads(body))
         except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError and ReviewError
-            reason = "not_json" if isinstance(exc, json.JSONDecodeError) else "not_a_review"
+            if isinstance(exc, orjson.JSONDecodeError) and _ORJSON_DEPTH in str(exc).lower():
+                metrics.MALFORMED.labels(endpoint, "too_deep").inc()
+                log.warning("malformed request", extra={"endpoint": endpoint, "error": "too deep"})
+                return _error(400, "not an AdmissionReview: JSON nested too deeply")
+            reason = "not_json" if isinstance(exc, orjson.JSONDecodeError) else "not_a_review"
             metrics.MALFORMED.labels(endpoint, reason).inc()
             log.warning("malformed request", extra={"endpoint": endpoint, "error": str(exc)})
             return _error(400, f"not an AdmissionReview: {exc}")
