@@ -9,6 +9,7 @@ Loopback only; every server started here is stopped by the fixture that started 
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import http.client
 import json
@@ -277,3 +278,42 @@ def running_server(
         yield server
     finally:
         server.stop()
+
+
+def worker_pids(server: Server) -> list[int]:
+    """gunicorn's worker processes: the children of the arbiter (`serve` execs gunicorn)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == server.process.pid:  # field 4, ppid
+            pids.append(int(entry))
+    return sorted(pids)
+
+
+def connections_per_worker(server: Server) -> dict[int, int]:
+    """Established connections on the server's port held by each worker (Linux /proc)."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                port = int(fields[1].rsplit(":", 1)[1], 16)
+                if port == server.port and fields[3] == "01":  # ESTABLISHED
+                    inodes.add(fields[9])
+    held: dict[int, int] = {}
+    for pid in worker_pids(server):
+        count = 0
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                    if link.startswith("socket:[") and link[8:-1] in inodes:
+                        count += 1
+        held[pid] = count
+    return held

@@ -9,7 +9,7 @@ import os
 import shutil
 import tempfile
 
-from webhook import tls
+from webhook import balance, tls
 
 _cert_dir = os.environ["EVICTGUARD_CERT_DIR"]
 
@@ -40,6 +40,8 @@ def ssl_context(config, default_ssl_context_factory):
 
 
 def on_starting(server):
+    # Shared by the workers forked after this: how many connections each holds.
+    balance.create()
     # prometheus-client's multiprocess mode: each worker writes its samples under this
     # directory and /metrics sums them. It must exist before the workers start.
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -50,6 +52,9 @@ def on_starting(server):
 
 def child_exit(server, worker):
     from prometheus_client import multiprocess
+
+    if balance.TABLE is not None:
+        balance.TABLE.release(worker.age)
 
     multiprocess.mark_process_dead(worker.pid)
 

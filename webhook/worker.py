@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
 import socket
 import ssl
 import threading
@@ -28,6 +29,8 @@ import time
 from typing import Any
 
 from gunicorn.workers import gthread
+
+from . import balance
 
 IO_TIMEOUT = 5.0  # as the webhook configurations' timeoutSeconds: a stalled client gets no longer
 REQUEST_DEADLINE = 6.0  # the API server gives up after timeoutSeconds (5 s here) anyway
@@ -118,9 +121,33 @@ class BoundedThreadWorker(gthread.ThreadWorker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._watchdog = _Watchdog()
+        self._table = balance.TABLE
+        self._slot = -1
+
+    def init_process(self) -> None:
+        if self._table is not None:
+            self._slot = self._table.claim(self.age, os.getpid())
+        super().init_process()
+
+    def _publish(self) -> None:
+        if self._table is not None:
+            self._table.publish(self._slot, self.nr_conns)
+
+    def wait_for_and_dispatch_events(self, timeout: float) -> None:
+        super().wait_for_and_dispatch_events(timeout)
+        self._publish()  # connections opened and closed in this round
+
+    def _should_yield(self) -> bool:
+        if self._table is None:
+            return False
+        fewest = self._table.least_elsewhere(self._slot)
+        return fewest is not None and self.nr_conns > fewest
 
     def accept(self, listener: socket.socket) -> None:
-        """gthread's accept, with the client socket made a BoundedSocket."""
+        """gthread's accept, with the client socket made a BoundedSocket, after giving a
+        less-loaded worker the first chance at the connection (see webhook.balance)."""
+        if self._should_yield():
+            time.sleep(balance.YIELD_SECONDS)
         try:
             client_sock, client_addr = listener.accept()
         except OSError as exc:
@@ -128,6 +155,7 @@ class BoundedThreadWorker(gthread.ThreadWorker):
                 raise
             return
         self.nr_conns += 1
+        self._publish()
         bounded = BoundedSocket(
             client_sock.family, client_sock.type, client_sock.proto, fileno=client_sock.detach()
         )
