@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -93,8 +93,12 @@ class Policy:
         settings = self.rules.get(rule_id)
         return bool(settings and settings.mutate) and self.mode(rule_id) is not Mode.OFF
 
-    def active_rules(self) -> list[str]:
-        return [rule_id for rule_id in RULES if self.mode(rule_id) is not Mode.OFF]
+    def active_rules(self) -> tuple[str, ...]:
+        return self._active_rules
+
+    @cached_property
+    def _active_rules(self) -> tuple[str, ...]:  # asked for every object checked
+        return tuple(rule_id for rule_id in RULES if self.mode(rule_id) is not Mode.OFF)
 
     def with_disabled(self, rule_ids: Iterable[str]) -> Policy:
         return dataclasses.replace(self, disabled=self.disabled | frozenset(rule_ids))

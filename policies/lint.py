@@ -106,8 +106,19 @@ PROGRESS_THRESHOLD = 300  # files; fewer finish before a progress line would hel
 PARALLEL_THRESHOLD = 24  # files per process below which processes cost more than they save
 
 
-def _lint_one(job: tuple[SourceText, Policy, LintOptions]) -> Report:
-    source, policy, options = job
+# A worker process's policy and options, sent once when it starts rather than with every
+# file (pickling a policy per file costs more than linting a small file).
+_WORKER_SETUP: tuple[Policy, LintOptions] | None = None
+
+
+def _start_worker(policy: Policy, options: LintOptions) -> None:
+    global _WORKER_SETUP
+    _WORKER_SETUP = (policy, options)
+
+
+def _lint_in_worker(source: SourceText) -> Report:
+    assert _WORKER_SETUP is not None
+    policy, options = _WORKER_SETUP
     return lint_sources([source], policy, options)
 
 
@@ -129,15 +140,17 @@ def lint_parallel(
     """`lint_sources` over processes, one file per task, merged in input order: the report
     is the same whatever the number of jobs."""
     report = Report()
-    tasks = [(source, policy, options) for source in sources]
     if jobs <= 1 or len(sources) < PARALLEL_THRESHOLD * 2:
-        parts: Iterable[Report] = map(_lint_one, tasks)
+        parts: Iterable[Report] = (lint_sources([source], policy, options) for source in sources)
         return _collect(parts, report, len(sources), progress)
     from concurrent.futures import ProcessPoolExecutor
 
-    chunk = max(1, len(tasks) // (jobs * 8))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return _collect(pool.map(_lint_one, tasks, chunksize=chunk), report, len(sources), progress)
+    chunk = max(1, len(sources) // (jobs * 8))
+    with ProcessPoolExecutor(
+        max_workers=jobs, initializer=_start_worker, initargs=(policy, options)
+    ) as pool:
+        parts = pool.map(_lint_in_worker, sources, chunksize=chunk)
+        return _collect(parts, report, len(sources), progress)
 
 
 def _collect(parts: Iterable[Report], report: Report, total: int, progress: Any) -> Report:

@@ -6,7 +6,10 @@ from collections.abc import Iterable
 
 
 def escape(token: str | int) -> str:
-    return str(token).replace("~", "~0").replace("/", "~1")
+    text = str(token)
+    if "~" not in text and "/" not in text:
+        return text  # nearly always: field names and indices
+    return text.replace("~", "~0").replace("/", "~1")
 
 
 def unescape(token: str) -> str:
@@ -14,7 +17,7 @@ def unescape(token: str) -> str:
 
 
 def join(*tokens: str | int) -> str:
-    return "".join("/" + escape(t) for t in tokens)
+    return "".join(["/" + escape(t) for t in tokens])
 
 
 def child(pointer: str, *tokens: str | int) -> str:

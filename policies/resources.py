@@ -157,12 +157,24 @@ def read_memory(
     )
 
 
+_MEMORY_MEMO = "_memory"  # several rules ask for the same container's memory in one check
+
+
 def container_memory(container: ContainerView) -> MemorySettings:
-    return read_memory(container.data, container.pointer, container.describe(), container.name)
+    memo = vars(container)  # a frozen view: the reading is kept beside its fields, once
+    found: MemorySettings | None = memo.get(_MEMORY_MEMO)
+    if found is None:
+        found = read_memory(container.data, container.pointer, container.describe(), container.name)
+        memo[_MEMORY_MEMO] = found
+    return found
 
 
 def pod_memory(pod: PodSpecView) -> MemorySettings:
-    return read_memory(pod.spec, pod.pointer, "pod-level resources", None)
+    found: MemorySettings | None = pod.memo.get(_MEMORY_MEMO)
+    if found is None:
+        found = read_memory(pod.spec, pod.pointer, "pod-level resources", None)
+        pod.memo[_MEMORY_MEMO] = found
+    return found
 
 
 def all_memory(pod: PodSpecView) -> Iterator[MemorySettings]:

@@ -155,7 +155,7 @@ def test_extends_none_starts_from_nothing_but_keeps_rule_parameters() -> None:
     assert verdicts(report) == {(13, 7, "memory-limit-missing"): "error"}
     assert "policy default 512Mi" in report["findings"][0]["message"]
     policy = load_policy_file(str(CONFIG / "extends-none.yaml"))
-    assert policy.active_rules() == ["memory-limit-missing", "memory-quantity-suspicious"]
+    assert policy.active_rules() == ("memory-limit-missing", "memory-quantity-suspicious")
 
 
 def test_unquoted_mode_off_is_read_as_off() -> None:
