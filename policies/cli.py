@@ -12,7 +12,7 @@ import os
 import re
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
 from typing import TextIO
 
@@ -22,6 +22,7 @@ from .lint import PROGRESS_THRESHOLD, LintOptions, count_at_or_above, lint_paral
 from .loader import SourceText, load_text, read_sources
 from .model import InputError, Mode
 from .registry import RULES
+from .sources import expand_paths
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -114,10 +115,17 @@ def cmd_lint(args: argparse.Namespace) -> int:
     base = resolve_policy(args.config)
     _warn_selected_but_off(base, args.select)
     policy = select_rules(base, args.select, args.ignore)
-    sources = list(read_sources(args.paths))
-    options, context_errors = _lint_options(args, sources)
-    progress = sys.stderr if sys.stderr.isatty() and len(sources) > PROGRESS_THRESHOLD else None
-    report = lint_parallel(sources, policy, options, jobs=args.jobs, progress=progress)
+    # Files are read as they are linted; only --as-admitted reads them all first (for the
+    # LimitRanges and Namespaces among them).
+    total = sum(1 for _ in expand_paths(args.paths))
+    sources: Iterable[SourceText] = read_sources(args.paths)
+    context_errors: list[InputError] = []
+    options = LintOptions(skip_non_kubernetes=args.skip_non_kubernetes)
+    if args.as_admitted or args.cluster_context:
+        sources = list(sources)
+        options, context_errors = _lint_options(args, sources)
+    progress = sys.stderr if sys.stderr.isatty() and total > PROGRESS_THRESHOLD else None
+    report = lint_parallel(sources, policy, options, args.jobs, progress, total)
     report.errors.extend(context_errors)
     chosen = _format(args)
     out = sys.stdout

@@ -7,7 +7,8 @@ anyway; inline `# evictguard:` comments are applied here because only files have
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -116,10 +117,10 @@ def _start_worker(policy: Policy, options: LintOptions) -> None:
     _WORKER_SETUP = (policy, options)
 
 
-def _lint_in_worker(source: SourceText) -> Report:
+def _lint_batch(batch: list[SourceText]) -> list[Report]:
     assert _WORKER_SETUP is not None
     policy, options = _WORKER_SETUP
-    return lint_sources([source], policy, options)
+    return [lint_sources([source], policy, options) for source in batch]
 
 
 def _merge(into: Report, part: Report) -> None:
@@ -131,26 +132,57 @@ def _merge(into: Report, part: Report) -> None:
 
 
 def lint_parallel(
-    sources: list[SourceText],
+    sources: Iterable[SourceText],
     policy: Policy,
     options: LintOptions = LintOptions(),
     jobs: int = 1,
     progress: Any = None,
+    total: int | None = None,
 ) -> Report:
-    """`lint_sources` over processes, one file per task, merged in input order: the report
-    is the same whatever the number of jobs."""
+    """`lint_sources` over processes, files in batches, merged in input order: the report
+    is the same whatever the number of jobs. Sources are read as they are needed (at most
+    a few batches ahead), so memory does not grow with the size of the tree.
+
+    `total`: how many sources there are, when `sources` is an iterator (for progress and to
+    decide whether processes pay off)."""
+    if total is None:
+        sources = list(sources)
+        total = len(sources)
     report = Report()
-    if jobs <= 1 or len(sources) < PARALLEL_THRESHOLD * 2:
+    if jobs <= 1 or total < PARALLEL_THRESHOLD * 2:
         parts: Iterable[Report] = (lint_sources([source], policy, options) for source in sources)
-        return _collect(parts, report, len(sources), progress)
+        return _collect(parts, report, total, progress)
     from concurrent.futures import ProcessPoolExecutor
 
-    chunk = max(1, len(sources) // (jobs * 8))
+    batch = max(1, min(64, total // (jobs * 8)))
     with ProcessPoolExecutor(
         max_workers=jobs, initializer=_start_worker, initargs=(policy, options)
     ) as pool:
-        parts = pool.map(_lint_in_worker, sources, chunksize=chunk)
-        return _collect(parts, report, len(sources), progress)
+        parts = _in_order(pool, _batches(sources, batch), jobs * 4)
+        return _collect(parts, report, total, progress)
+
+
+def _batches(sources: Iterable[SourceText], size: int) -> Iterator[list[SourceText]]:
+    batch: list[SourceText] = []
+    for source in sources:
+        batch.append(source)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _in_order(pool: Any, batches: Iterator[list[SourceText]], ahead: int) -> Iterator[Report]:
+    """Each source's report, in input order, with at most `ahead` batches in flight
+    (`Executor.map` would read every file before the first result)."""
+    pending: deque[Any] = deque()
+    for batch in batches:
+        pending.append(pool.submit(_lint_batch, batch))
+        while len(pending) >= ahead:
+            yield from pending.popleft().result()
+    while pending:
+        yield from pending.popleft().result()
 
 
 def _collect(parts: Iterable[Report], report: Report, total: int, progress: Any) -> Report:
