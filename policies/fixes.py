@@ -136,28 +136,38 @@ def json_equal(a: Any, b: Any) -> bool:
 def diff(original: Any, changed: Any, path: str = "") -> JsonPatch:
     """The operations that turn `original` into `changed`: members added, removed or
     replaced one by one; a list that changed length is replaced whole (list items have no
-    identity to match them by)."""
-    if json_equal(original, changed):
-        return []
+    identity to match them by). Equality is decided at the leaves, so each node is
+    compared once, and a member's pointer is spelled only when an operation names it."""
+    ops: JsonPatch = []
+    _diff(original, changed, [path] if path else [], ops)
+    return ops
+
+
+def _diff(original: Any, changed: Any, at: list[str], ops: JsonPatch) -> None:
     if isinstance(original, dict) and isinstance(changed, dict):
-        ops: JsonPatch = [
-            {"op": "remove", "path": jp.child(path, key)} for key in original if key not in changed
-        ]
+        for key in original:
+            if key not in changed:
+                ops.append({"op": "remove", "path": _spell(at, key)})
         for key, value in changed.items():
             if key not in original:
-                ops.append(
-                    {"op": "add", "path": jp.child(path, key), "value": copy.deepcopy(value)}
-                )
+                ops.append({"op": "add", "path": _spell(at, key), "value": copy.deepcopy(value)})
             else:
-                ops.extend(diff(original[key], value, jp.child(path, key)))
-        return ops
+                at.append("/" + jp.escape(key))
+                _diff(original[key], value, at, ops)
+                at.pop()
+        return
     if isinstance(original, list) and isinstance(changed, list) and len(original) == len(changed):
-        return [
-            op
-            for i, (before, after) in enumerate(zip(original, changed, strict=True))
-            for op in diff(before, after, jp.child(path, i))
-        ]
-    return [{"op": "replace", "path": path, "value": copy.deepcopy(changed)}]
+        for i, (before, after) in enumerate(zip(original, changed, strict=True)):
+            at.append(f"/{i}")
+            _diff(before, after, at, ops)
+            at.pop()
+        return
+    if not json_equal(original, changed):
+        ops.append({"op": "replace", "path": "".join(at), "value": copy.deepcopy(changed)})
+
+
+def _spell(at: list[str], key: str) -> str:
+    return "".join(at) + "/" + jp.escape(key)
 
 
 def json_copy(node: Any) -> Any:

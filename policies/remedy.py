@@ -2,9 +2,13 @@
 
 Each finding's fix is written against the object as checked, so two fixes that both create
 `resources` cannot be concatenated: the second `add` would replace what the first made.
-Fixes are applied one at a time, re-checking in between, until no finding offers one; the
-result is diffed against the original. A second pass over the result finds nothing to fix,
-so a mutating webhook built on this is idempotent (`reinvocationPolicy: IfNeeded` is safe).
+Fixes are applied in rounds, re-checking in between, until no finding offers one; the
+result is diffed against the original. A round applies the first fix, and with it every
+other fix confined to a container no fix of the round touches (fixes read and write only
+their own container): a pod with many containers takes a few rounds, not one per
+container, each of which re-checked and copied the whole object. A second pass over the
+result finds nothing to fix, so a mutating webhook built on this is idempotent
+(`reinvocationPolicy: IfNeeded` is safe).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import pointer as jp
 from .config import Policy
 from .engine import check_object
 from .fixes import apply_patch, diff
@@ -45,9 +50,40 @@ def remedy(
         ]
         if not candidates:
             break
-        finding = candidates[0]
-        assert finding.fix is not None
-        seen.add((finding.rule, finding.pointer))  # a fix that did not silence its rule
-        current = apply_patch(current, finding.fix)
-        applied.append(finding)
+        round_ = _one_round(candidates)
+        for finding in round_:
+            seen.add((finding.rule, finding.pointer))  # a fix that did not silence its rule
+        current = apply_patch(current, [op for f in round_ for op in f.fix or ()])
+        applied.extend(round_)
     return Remedy(current, diff(obj, current), applied)
+
+
+_CONTAINER_LISTS = frozenset(("containers", "initContainers", "ephemeralContainers"))
+
+
+def _container_of(path: str) -> tuple[str, ...] | None:
+    """The container a JSON Pointer lies in (its pointer's tokens), or None."""
+    tokens = jp.split(path)
+    for i in range(len(tokens) - 2):
+        if tokens[i] in _CONTAINER_LISTS and tokens[i + 1].isdigit():
+            return tuple(tokens[: i + 2])
+    return None
+
+
+def _one_round(candidates: list[Finding]) -> list[Finding]:
+    """The first fix, and the later ones each confined to a container of its own."""
+    first, chosen = candidates[0], [candidates[0]]
+    taken = {_scope(first)}
+    if None in taken:
+        return chosen  # not confined to one container: applied alone
+    for finding in candidates[1:]:
+        scope = _scope(finding)
+        if scope is not None and scope not in taken:
+            chosen.append(finding)
+            taken.add(scope)
+    return chosen
+
+
+def _scope(finding: Finding) -> tuple[str, ...] | None:
+    scopes = {_container_of(op["path"]) for op in finding.fix or ()}
+    return scopes.pop() if len(scopes) == 1 else None
