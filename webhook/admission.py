@@ -9,7 +9,6 @@ changes something; warnings hold no control characters and stay short.
 from __future__ import annotations
 
 import base64
-import copy
 import dataclasses
 import json
 from collections.abc import Mapping
@@ -155,9 +154,9 @@ def _checked_object(review: Review, policy: Policy) -> tuple[Mapping[str, Any] |
         return None, f"{obj.get('kind')} has no pod spec"
     metadata = obj.get("metadata")
     if review.namespace and not (isinstance(metadata, Mapping) and metadata.get("namespace")):
-        obj = copy.deepcopy(dict(obj))
-        meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-        obj["metadata"] = {**meta, "namespace": review.namespace}
+        # A shallow copy: nothing downstream writes into the object (fixes copy first).
+        meta = metadata if isinstance(metadata, Mapping) else {}
+        obj = {**obj, "metadata": {**meta, "namespace": review.namespace}}
     return obj, ""
 
 
@@ -233,7 +232,9 @@ def _introduced(
 
 def _clean(text: str) -> str:
     """One line, no control characters (the API server silently drops such a warning)."""
-    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    if not text.isprintable():  # rare: a value quoted from the object holds one
+        text = "".join(c if c.isprintable() else " " for c in text)
+    return " ".join(text.split())
 
 
 def _short(text: str, limit: int = MAX_WARNING) -> str:
