@@ -37,6 +37,8 @@ _DOC_START = re.compile(r"^---(?:[ \t]|\r?$)", re.MULTILINE)
 # A stream whose documents are not all separated by `---` lines (`...` end markers, which
 # may be followed by a bare document) or that has directives is never split by text.
 _UNSPLITTABLE = re.compile(r"^(?:\.\.\.(?:[ \t]|\r?$)|%)", re.MULTILINE)
+# Nor is one with a line break other than "\n" and "\r\n" (see `_odd_line_breaks`).
+_ODD_BREAKS = ("\x85", "\u2028", "\u2029")
 
 # Lines at column 0: a plain apiVersion or kind key (group 1), or a line that is neither a
 # plain key, a comment, a `---` marker nor a sequence entry (group 1 empty): a quoted,
@@ -46,10 +48,16 @@ _TOP_LINES = re.compile(
     re.MULTILINE,
 )
 # An anchor, alias, tag or explicit key indicator where a token can start: after
-# indentation, a `- `/`? ` indicator, a `:` or a flow indicator. Searched in the reversed
-# text, so that the regex engine's scan starts at these rare characters.
-_TOKEN_REVERSED = re.compile(r"[&*!?](?:[ \t]+[-?]|[ \t]*[:\[{,\n]|\Z)")
-_FLOW_OR_MERGE_KEY = re.compile(r"[\]}][ \t]*:|<<[ \t]*:")
+# indentation (of the text's first line too), a `- `/`? ` indicator, a `:` or a flow
+# indicator. Searched in the reversed text, so that the regex engine's scan starts at
+# these rare characters.
+_TOKEN_REVERSED = re.compile(r"[&*!?](?:[ \t]+[-?]|[ \t]*(?:[:\[{,\n]|\Z))")
+# A flow collection as a key: before `:`, or, in a flow mapping, alone (`{[a]}`, `{x, [a]}`:
+# a key with no value), before `,` or `}`, maybe on a later line, or before a comment that
+# may stand between them. And a plain `<<`, which go-yaml resolves to a merge wherever it
+# is: as a key, and as a value too (`x: <<`, `[<<]`), which no constructor builds; not
+# a shell heredoc (`cat <<EOF`).
+_FLOW_OR_MERGE_KEY = re.compile(r"[\]}]\s*[:,}#]|<<[ \t]*(?:[:,\]}#]|\r?$)", re.MULTILINE)
 _HEAD_EVENTS = 64  # identity keys further down than this: the document is parsed fully
 
 
@@ -74,7 +82,7 @@ def split_documents(text: str) -> list[tuple[int, str]] | None:
     """(line offset, text) of each document of a valid stream, split at its `---` lines
     (which libyaml reads as document starts wherever they are); comments before the first
     `---` stay with the first document. None when the text cannot be split safely."""
-    if _UNSPLITTABLE.search(text):
+    if _UNSPLITTABLE.search(text) or _odd_line_breaks(text):
         return None
     starts = [m.start() for m in _DOC_START.finditer(text)]
     if starts and starts[0] != 0 and not _has_content(text[: starts[0]]):
@@ -88,6 +96,12 @@ def split_documents(text: str) -> list[tuple[int, str]] | None:
         chunks.append((line, text[begin:end]))
         line += text.count("\n", begin, end)
     return chunks
+
+
+def _odd_line_breaks(text: str) -> bool:
+    """A lone "\r", NEL, LS or PS: libyaml breaks lines there too, so `^---` and counting
+    "\n" would miss documents (and lines) it sees."""
+    return text.count("\r") != text.count("\r\n") or any(c in text for c in _ODD_BREAKS)
 
 
 _CONTENT = re.compile(r"^[ \t]*[^#\s]", re.MULTILINE)
@@ -154,9 +168,10 @@ def _nodes(chunk: str) -> Iterator[tuple[int, bool, yaml.NodeEvent]]:
 def _head_identity(chunk: str) -> Identity | None:
     """apiVersion and kind from the first events of a block mapping document.
 
-    Every top-level key of a block mapping starts at column 0, and `identity` checked that
-    no other line there can be an apiVersion or kind key, so the first values found are
-    the values the document has.
+    `identity` checked that no other line at column 0 can be an apiVersion or kind key;
+    the keys must be there too (a block mapping's keys share one column), else a mapping
+    indented as a whole could repeat them unseen, so the first values found are the values
+    the document has.
     """
     values: dict[str, str] = {}
     key: str | None = None
@@ -167,6 +182,8 @@ def _head_identity(chunk: str) -> Identity | None:
             if not isinstance(event, yaml.MappingStartEvent) or event.flow_style:
                 return None  # a flow mapping, a list or a scalar: not read by lines
         elif depth == 1 and is_key:
+            if event.start_mark.column != 0:
+                return None  # an indented document: its keys are not at column 0
             key = event.value if isinstance(event, yaml.ScalarEvent) else None
         elif depth == 1 and key in ("apiVersion", "kind"):
             if not isinstance(event, yaml.ScalarEvent) or not _is_plain_string(event):
@@ -186,15 +203,15 @@ def _is_plain_string(event: yaml.ScalarEvent) -> bool:
 
 def _plain_data(chunk: str) -> bool:
     """Whether building the document could neither fail nor need more than plain data: no
-    anchor, alias, tag, merge key or collection key anywhere (checked on libyaml's events)."""
+    anchor, alias, tag, merge (key or value) or collection key anywhere (checked on
+    libyaml's events)."""
     for _, is_key, event in _nodes(chunk):
         if isinstance(event, yaml.AliasEvent) or event.anchor is not None:
             return False
         if getattr(event, "tag", None) is not None:
             return False
-        if is_key and (
-            isinstance(event, yaml.CollectionStartEvent)
-            or (event.implicit[0] and event.value == "<<")
-        ):
+        if isinstance(event, yaml.ScalarEvent) and event.implicit[0] and event.value == "<<":
+            return False
+        if is_key and isinstance(event, yaml.CollectionStartEvent):
             return False
     return True

@@ -23,8 +23,10 @@ from .skim import identity, split_documents, valid_stream
 from .yamlsafety import TOO_DEEP, SafeLoader, alias_problem, too_deep
 
 # An anchor (`&name`, where the name may itself start with `&`) after a space, a flow
-# indicator or a line start: without one, no alias can expand and the bound is skipped.
-_ANCHOR = re.compile(r"(?:^|[\s\[{,])&\S", re.MULTILINE)
+# indicator, a line start, a `:` (`{"a":&x [..]}`: JSON-like keys need no space after it)
+# or a byte order mark (libyaml skips one at a line start): without one, no alias can
+# expand and the bound is skipped.
+_ANCHOR = re.compile(r"(?:^|[\s\[{,:\ufeff])&\S", re.MULTILINE)
 
 # `\r?$`: with re.MULTILINE `$` matches only before "\n", so CRLF files need the `\r`.
 _DOC_START = re.compile(r"^---(?:[ \t]|\r?$)", re.MULTILINE)
@@ -88,22 +90,23 @@ def _mark_error(source: str, exc: yaml.YAMLError, line_offset: int) -> InputErro
 
 
 def _parse_stream(
-    text: str, source: str, line_offset: int, first_index: int
-) -> tuple[list[tuple[ParsedDocument, Any]], list[InputError], bool, int]:
+    text: str, source: str, line_offset: int, first_index: int, previous_end: int = 0
+) -> tuple[list[tuple[ParsedDocument, Any]], list[InputError], bool, int, int]:
     """Compose and construct every document; stop at the first syntax error.
 
+    `previous_end` is the last line (counted in `text`, so 0 or less) of the document
+    before: the first document's range starts after it, as in one parse of the stream.
     Returns (documents with their data, errors, whether a syntax error stopped the stream,
-    the index the next document would have).
+    the index the next document would have, the last line of the last document).
     """
     results: list[tuple[ParsedDocument, Any]] = []
     errors: list[InputError] = []
     deep_line = too_deep(text)
     if deep_line is not None:
         errors.append(InputError(source, deep_line + 1 + line_offset, TOO_DEEP))
-        return results, errors, True, first_index + 1
+        return results, errors, True, first_index + 1, previous_end + line_offset
     check_aliases = "*" in text and _ANCHOR.search(text) is not None
     loader = SafeLoader(text)
-    previous_end = 0
     markers: list[int] | None = None
     index = first_index
     try:
@@ -114,10 +117,10 @@ def _parse_stream(
                 node = loader.get_node()
             except yaml.YAMLError as exc:
                 errors.append(_mark_error(source, exc, line_offset))
-                return results, errors, True, index + 1
+                return results, errors, True, index + 1, previous_end + line_offset
             except RecursionError:  # the pure-Python composer, when libyaml is missing
                 errors.append(InputError(source, line_offset + 1, TOO_DEEP))
-                return results, errors, True, index + 1
+                return results, errors, True, index + 1, previous_end + line_offset
             end = node.end_mark
             last_line = end.line + (0 if end.column == 0 and end.line > 0 else 1)
             if end.column != 0:
@@ -157,7 +160,7 @@ def _parse_stream(
             results.append((document, data))
     finally:
         loader.dispose()
-    return results, errors, False, index
+    return results, errors, False, index, previous_end + line_offset
 
 
 def _build(loader: Any, node: yaml.Node, has_aliases: bool) -> Any:
@@ -168,7 +171,17 @@ def _build(loader: Any, node: yaml.Node, has_aliases: bool) -> Any:
             return build_plain(node)
         except Exception:  # NotPlain, or an error the constructor will report in its words
             pass
-    return loader.construct_document(node)
+    try:
+        return loader.construct_document(node)
+    except Exception:
+        # PyYAML keeps a failed document's pending work (a second unhashable key, say): the
+        # next document it builds would run it, report this document's error as its own and
+        # be lost. Each document starts clean, as in a parse of it alone.
+        loader.state_generators = []
+        loader.constructed_objects = {}
+        loader.recursive_objects = {}
+        loader.deep_construct = False
+        raise
 
 
 @dataclass(frozen=True)
@@ -181,10 +194,14 @@ class Skimmed:
 
 def _parse_skimming(
     chunks: list[tuple[int, str]], source: str, wanted: Callable[[str, str], bool]
-) -> tuple[list[tuple[ParsedDocument, Any]], list[InputError]]:
+) -> tuple[list[tuple[ParsedDocument, Any]], list[InputError]] | None:
+    """None when a document cannot be composed (an undefined alias, a duplicate anchor:
+    libyaml's syntax check does not see those): the stream is then parsed as without
+    skimming, whose way of going on after a broken document is the reference."""
     results: list[tuple[ParsedDocument, Any]] = []
     errors: list[InputError] = []
     index = 0
+    end = 0  # the last line of the previous document: a root block scalar's ends early
     for offset, chunk in chunks:
         found = identity(chunk)
         if found is not None and not wanted(found.api_version, found.kind):
@@ -193,14 +210,19 @@ def _parse_skimming(
                 index=index,
                 composed=None,
                 line_offset=offset,
-                first_line=offset + 1,
+                first_line=end + 1,
                 last_line=offset + _line_count(chunk),
                 text=chunk,
             )
             results.append((document, Skimmed(found.api_version, found.kind)))
             index += 1
+            end = document.last_line
             continue
-        parsed, chunk_errors, _, index = _parse_stream(chunk, source, offset, index)
+        parsed, chunk_errors, broken, index, end = _parse_stream(
+            chunk, source, offset, index, end - offset
+        )
+        if broken:
+            return None
         results.extend(parsed)
         errors.extend(chunk_errors)
     return results, errors
@@ -239,16 +261,17 @@ def parse_documents(
     whether anything reads the object), documents it declines may come back as Skimmed."""
     if wanted is not None and valid_stream(text):
         chunks = split_documents(text)
-        if chunks is not None:
-            return _parse_skimming(chunks, source, wanted)
-    results, errors, broken, _ = _parse_stream(text, source, 0, 0)
+        skimmed = _parse_skimming(chunks, source, wanted) if chunks is not None else None
+        if skimmed is not None:
+            return skimmed
+    results, errors, broken, _, _ = _parse_stream(text, source, 0, 0)
     if not broken:
         return results, errors
     # A syntax error ends libyaml's stream: parse each `---` chunk on its own instead.
     results, errors = [], []
     index = 0
     for offset, chunk in _chunks(text):
-        chunk_results, chunk_errors, _, _ = _parse_stream(chunk, source, offset, index)
+        chunk_results, chunk_errors, _, _, _ = _parse_stream(chunk, source, offset, index)
         index += max(1, len(chunk_results))
         results.extend(chunk_results)
         errors.extend(chunk_errors)
