@@ -32,11 +32,13 @@ try:  # PyYAML's C extension: libyaml's parser, run to the end without building 
 except ImportError:  # pragma: no cover - PyYAML without libyaml: nothing is skimmed
     _CParser = None
 
-_DOC_START = re.compile(r"^---(?:[ \t]|\r?$)", re.MULTILINE)
+# Patterns for line starts are written `\n...` and searched in "\n" + text: a pattern that
+# opens with a literal is scanned for by the regex engine several times faster than `^`.
+_DOC_START = re.compile(r"\n---(?:[ \t]|\r?$)", re.MULTILINE)
 
 # A stream whose documents are not all separated by `---` lines (`...` end markers, which
 # may be followed by a bare document) or that has directives is never split by text.
-_UNSPLITTABLE = re.compile(r"^(?:\.\.\.(?:[ \t]|\r?$)|%)", re.MULTILINE)
+_UNSPLITTABLE = re.compile(r"\n(?:\.\.\.(?:[ \t]|\r?$)|%)", re.MULTILINE)
 # Nor is one with a line break other than "\n" and "\r\n" (see `_odd_line_breaks`).
 _ODD_BREAKS = ("\x85", "\u2028", "\u2029")
 
@@ -44,20 +46,38 @@ _ODD_BREAKS = ("\x85", "\u2028", "\u2029")
 # plain key, a comment, a `---` marker nor a sequence entry (group 1 empty): a quoted,
 # explicit, tagged or aliased top-level key, or a flow or scalar document.
 _TOP_LINES = re.compile(
-    r"^(?:(apiVersion|kind)[ \t]*:|(?!---(?:[ \t]|\r?$)|-(?:[ \t]|\r?$))[^#\s\w])",
+    r"\n(?:(apiVersion|kind)[ \t]*:|(?!---(?:[ \t]|\r?$)|-(?:[ \t]|\r?$))[^#\s\w])",
     re.MULTILINE,
+)
+# The usual head: the first lines of content are `apiVersion: <plain>` and `kind: <plain>`
+# (either order), each whole on its line, and the line after them starts at column 0. The
+# first is then the first key of a block mapping at column 0 and the second its next key,
+# neither value runs on (a plain scalar continues only on more indented lines), and no line
+# before them can run on into them: libyaml's events need not be read to be sure of them.
+_PLAIN_VALUE = r"([^\s#'\"\[\]{},&*!|>%@`?:-][^\s#]*)"
+_LINE_END = r"(?:[ \t]+#[^\n]*|[ \t]*)\r?(?:\n|\Z)"
+_HEAD_LINES = re.compile(
+    r"(?:[ \t]*(?:#[^\n]*)?\r?\n|---(?:[ \t]+#[^\n]*|[ \t]*)\r?\n)*"
+    rf"(apiVersion|kind):[ \t]+{_PLAIN_VALUE}{_LINE_END}"
+    rf"(apiVersion|kind):[ \t]+{_PLAIN_VALUE}{_LINE_END}"
+    r"(?=[^ \t\r\n]|\Z)"  # and the next line at column 0: no value runs on onto it
 )
 # An anchor, alias, tag or explicit key indicator where a token can start: after
 # indentation (of the text's first line too), a `- `/`? ` indicator, a `:` or a flow
 # indicator. Searched in the reversed text, so that the regex engine's scan starts at
 # these rare characters.
 _TOKEN_REVERSED = re.compile(r"[&*!?](?:[ \t]+[-?]|[ \t]*(?:[:\[{,\n]|\Z))")
-# A flow collection as a key: before `:`, or, in a flow mapping, alone (`{[a]}`, `{x, [a]}`:
-# a key with no value), before `,` or `}`, maybe on a later line, or before a comment that
-# may stand between them. And a plain `<<`, which go-yaml resolves to a merge wherever it
-# is: as a key, and as a value too (`x: <<`, `[<<]`), which no constructor builds; not
-# a shell heredoc (`cat <<EOF`).
-_FLOW_OR_MERGE_KEY = re.compile(r"[\]}]\s*[:,}#]|<<[ \t]*(?:[:,\]}#]|\r?$)", re.MULTILINE)
+# A flow collection as a key: before `:` (in a block or a flow mapping); or, in a flow
+# mapping, alone (`{[a]}`, `{x, [a]}`: a key with no value), before `,` or `}`, maybe on a
+# later line, or before a comment that may stand between them. The second shape is looked
+# for only where a flow mapping opens at a token start (searched in the reversed text):
+# `]` before `#` is common in comments (`# [END x]`), and `}}` in templates.
+_FLOW_KEY = re.compile(r"[\]}]\s*:")
+_FLOW_KEY_ALONE = re.compile(r"[\]}]\s*[,}#]")
+_FLOW_MAPPING_REVERSED = re.compile(r"\{[ \t]*(?:[:\[{,?\-\n]|\Z)")
+# And a plain `<<`, which go-yaml resolves to a merge wherever it is: as a key, and as a
+# value too (`x: <<`, `[<<]`), which no constructor builds; not a shell heredoc (`cat <<EOF`).
+_MERGE = re.compile(r"<<[ \t]*(?:[:,\]}#]|\r?$)", re.MULTILINE)
 _HEAD_EVENTS = 64  # identity keys further down than this: the document is parsed fully
 
 
@@ -82,9 +102,10 @@ def split_documents(text: str) -> list[tuple[int, str]] | None:
     """(line offset, text) of each document of a valid stream, split at its `---` lines
     (which libyaml reads as document starts wherever they are); comments before the first
     `---` stay with the first document. None when the text cannot be split safely."""
-    if _UNSPLITTABLE.search(text) or _odd_line_breaks(text):
+    lined = "\n" + text  # a match at i in `lined` is a line starting at i in `text`
+    if _UNSPLITTABLE.search(lined) or _odd_line_breaks(text):
         return None
-    starts = [m.start() for m in _DOC_START.finditer(text)]
+    starts = [m.start() for m in _DOC_START.finditer(lined)]
     if starts and starts[0] != 0 and not _has_content(text[: starts[0]]):
         starts[0] = 0  # only comments before the first `---`: they open its document
     if not starts or starts[0] != 0:
@@ -116,9 +137,9 @@ def identity(chunk: str) -> Identity | None:
 
     `chunk` is one document of a stream `valid_stream` accepted.
     """
-    if sorted(_TOP_LINES.findall(chunk)) != ["apiVersion", "kind"]:
+    if sorted(_TOP_LINES.findall("\n" + chunk)) != ["apiVersion", "kind"]:
         return None  # missing, overridable by another top-level line, or not a block mapping
-    found = _head_identity(chunk)
+    found = _head_lines(chunk) or _head_identity(chunk)
     if found is None or (_maybe_special(chunk) and not _plain_data(chunk)):
         return None
     return found
@@ -127,9 +148,11 @@ def identity(chunk: str) -> Identity | None:
 def _maybe_special(chunk: str) -> bool:
     """Whether the text may hold an anchor, alias, tag, merge key or collection key (a
     superset: prose in block scalars can look like them; `_plain_data` then decides)."""
-    if _FLOW_OR_MERGE_KEY.search(chunk):
+    if _FLOW_KEY.search(chunk) or ("<<" in chunk and _MERGE.search(chunk)):
         return True
     reverse = chunk[::-1]
+    if _FLOW_MAPPING_REVERSED.search(reverse) and _FLOW_KEY_ALONE.search(chunk):
+        return True
     for match in _TOKEN_REVERSED.finditer(reverse):
         at = match.start()
         indicator, after = reverse[at], reverse[at - 1] if at else ""
@@ -163,6 +186,16 @@ def _nodes(chunk: str) -> Iterator[tuple[int, bool, yaml.NodeEvent]]:
                     stack.append(None)
     finally:
         parser.dispose()
+
+
+def _head_lines(chunk: str) -> Identity | None:
+    head = _HEAD_LINES.match(chunk)
+    if head is None or head[1] == head[3]:
+        return None
+    values = {head[1]: head[2], head[3]: head[4]}
+    if any(plain_tag(value) != STR for value in values.values()):
+        return None
+    return Identity(values["apiVersion"], values["kind"])
 
 
 def _head_identity(chunk: str) -> Identity | None:

@@ -233,7 +233,10 @@ IDENTITY_VALUES = [
     "|\n  ConfigMap",
     ">-\n  ConfigMap",
     "Config\n  Map",
+    "Config\n\n  Map",  # a plain scalar runs on past a blank line
+    "Config\n  # c\n",
     "ConfigMap # kind: Pod",
+    "ConfigMap#x",  # not a comment: the value is `ConfigMap#x`
     "[ConfigMap]",
     "{a: ConfigMap}",
     "\n  ConfigMap",
