@@ -644,7 +644,7 @@ def _generator_section(results: dict[str, Any]) -> list[str]:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     defaults = serve_defaults()
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
     parser.add_argument("--workers", type=int, default=defaults.workers)
     parser.add_argument("--threads", type=int, default=defaults.threads)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per rate")
