@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import selectors
 import socket
 import ssl
 import threading
@@ -117,6 +118,16 @@ class _Watchdog:
                     conn.sock.shutdown(socket.SHUT_RDWR)
 
 
+def _request_waiting(sock: Any) -> bool:
+    """Whether request bytes are at hand: decrypted already, or on the socket within
+    DATA_WAIT (a client's request follows its handshake at once)."""
+    if isinstance(sock, ssl.SSLSocket) and sock.pending():
+        return True
+    with selectors.DefaultSelector() as selector:
+        selector.register(sock, selectors.EVENT_READ)
+        return bool(selector.select(DATA_WAIT))
+
+
 class BoundedThreadWorker(gthread.ThreadWorker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -166,12 +177,26 @@ class BoundedThreadWorker(gthread.ThreadWorker):
     def handle(self, conn: Any) -> Any:
         self._watchdog.start(conn)
         try:
+            if not conn.initialized and self.cfg.is_ssl:
+                # gthread would read the request right after the TLS handshake, holding
+                # this thread for IO_TIMEOUT if the client then sends nothing (a few
+                # such clients would hold them all): wait in the poller instead.
+                if not conn.data_ready and not conn.wait_for_data(DATA_WAIT):
+                    return gthread._DEFER
+                conn.sock.setblocking(True)
+                conn.init()  # the handshake, bounded by IO_TIMEOUT like any read
+                if not _request_waiting(conn.sock):
+                    conn.data_ready = False
+                    return gthread._DEFER
             return super().handle(conn)
+        except (OSError, ValueError) as exc:  # a failed handshake: as gthread, not logged
+            self.log.debug("TLS handshake failed: %s", exc)
+            return False
         finally:
             self._watchdog.done(conn)
 
     def finish_request(self, conn: Any, fs: Any) -> None:
         deferred = not fs.cancelled() and fs.exception() is None and fs.result() is gthread._DEFER
         super().finish_request(conn, fs)
-        if deferred and not conn.initialized:  # parked having sent nothing: not for long
+        if deferred:  # parked having sent no request: not for the whole keep-alive
             conn.timeout = min(conn.timeout, time.monotonic() + IO_TIMEOUT)
