@@ -11,7 +11,12 @@ from pathlib import Path
 import pytest
 
 from certs.generate import generate
-from tests.webhook_client import Server, connections_per_worker, running_server
+from tests.webhook_client import (
+    Server,
+    connections_per_worker,
+    running_server,
+    wait_for_workers,
+)
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -23,6 +28,7 @@ SANS = ["localhost", "127.0.0.1"]
 def server(tmp_path: Path) -> Iterator[Server]:
     generate(tmp_path / "tls", "evictguard", "evictguard", extra_sans=SANS)
     with running_server(tmp_path / "tls", tmp_path / "server.log", workers=2) as running:
+        wait_for_workers(running, 2)  # a worker still booting would take no connection
         yield running
 
 

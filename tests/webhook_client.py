@@ -317,3 +317,17 @@ def connections_per_worker(server: Server) -> dict[int, int]:
                         count += 1
         held[pid] = count
     return held
+
+
+def wait_for_workers(server: Server, count: int, timeout: float = 30.0) -> list[int]:
+    """Until `count` workers have loaded the app and say so in the log (/readyz answers as
+    soon as the first one is up)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pids = worker_pids(server)
+        log = server.log.read_text("utf-8", "replace")
+        if len(pids) == count and all(f"Worker ready (pid: {pid})" in log for pid in pids):
+            return pids
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{count} workers not ready in {timeout}s: {pids}")
+        time.sleep(0.05)

@@ -50,6 +50,11 @@ def on_starting(server):
         server._evictguard_metrics_dir = created  # ours to remove at exit
 
 
+def post_worker_init(worker):
+    # gunicorn's "Booting worker" comes before the app is loaded: say when it can serve.
+    worker.log.info("Worker ready (pid: %s)", worker.pid)
+
+
 def child_exit(server, worker):
     from prometheus_client import multiprocess
 
