@@ -68,6 +68,10 @@ class Policy:
     # Objects kube-controller-manager makes from a template are judged on the template
     # (warn, not deny); off: judged on their own, sidecars injected at admission included.
     controller_objects_on_template: bool = True
+    # What the webhook answers when evaluating an object fails (a bug, or the time budget
+    # below): allow (with a warning, a log line and a metric) or deny.
+    on_internal_error: str = "allow"
+    evaluation_budget: float = 2.0  # seconds per object, well under timeoutSeconds (5)
 
     def feature(self, name: str) -> bool:
         """A Kubernetes feature gate of the target cluster (alpha gates default to off)."""
@@ -210,6 +214,8 @@ def _freeze(data: Mapping[str, Any], source: str) -> Policy:
         feature_gates=dict(data.get("featureGates") or {}),
         mutate_kinds=tuple(admission.get("mutateKinds", DEFAULT_MUTATE_KINDS)),
         controller_objects_on_template=admission.get("controllerObjectsOnTemplate", True),
+        on_internal_error=admission.get("onInternalError", "allow"),
+        evaluation_budget=float(admission.get("evaluationBudgetSeconds", 2.0)),
     )
 
 

@@ -6,6 +6,7 @@ Knows nothing of files, Flask or the command line. Selection (the policy's modes
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,7 +41,15 @@ def object_ref(obj: Mapping[str, Any]) -> ObjectRef:
     )
 
 
-def check_object(obj: Mapping[str, Any], policy: Policy) -> ObjectResult:
+class EvaluationTimeout(Exception):
+    """The object took longer than its time budget (admission: `evaluationBudgetSeconds`)."""
+
+
+def check_object(
+    obj: Mapping[str, Any], policy: Policy, deadline: float | None = None
+) -> ObjectResult:
+    """`deadline` (time.monotonic()): raise EvaluationTimeout rather than start a rule
+    after it, so a pathological object cannot hold the caller much past its budget."""
     ref = object_ref(obj)
     result = ObjectResult(ref)
     pod, problems = extract_pod_spec(obj, policy.extra_kinds)
@@ -54,6 +63,8 @@ def check_object(obj: Mapping[str, Any], policy: Policy) -> ObjectResult:
     for rule_id in policy.active_rules():
         if rule_id in exempt:
             continue
+        if deadline is not None and time.monotonic() > deadline:
+            raise EvaluationTimeout(f"{ref.describe()}: evaluation stopped before {rule_id}")
         rule = RULES[rule_id]
         severity = SEVERITY_OF_MODE[policy.mode(rule_id)]
         context = Context(obj, ref, pod, policy.params(rule_id), policy)
@@ -62,7 +73,9 @@ def check_object(obj: Mapping[str, Any], policy: Policy) -> ObjectResult:
         except Exception as exc:  # a bug in one rule must not hide the others' findings
             result.problems.append(
                 StructureProblem(
-                    "", f"internal error in rule {rule_id}: {type(exc).__name__}: {exc}"
+                    "",
+                    f"internal error in rule {rule_id}: {type(exc).__name__}: {exc}",
+                    internal=True,
                 )
             )
             continue

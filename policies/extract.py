@@ -81,6 +81,7 @@ class StructureProblem:
 
     pointer: str
     message: str
+    internal: bool = False  # a bug of ours (a rule raised), not a problem of the object
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any
 
 from .config import Policy
-from .engine import check_object
+from .engine import check_object, object_ref
 from .extract import pod_spec_path
 from .loader import LoadedSource, SourceText, load_text
 from .model import Finding, InputError, Report, Severity
@@ -52,9 +52,22 @@ def lint_source(
         if item.skimmed:
             continue  # a kind without a pod spec: no rule reads it
         obj, explain = item.obj, (lambda finding: finding)
-        if options.admit is not None:
-            obj, explain = options.admit(item.obj, policy)
-        result = check_object(obj, policy)
+        try:
+            if options.admit is not None:
+                obj, explain = options.admit(item.obj, policy)
+            result = check_object(obj, policy)
+        except Exception as exc:  # a bug of ours: said for this object, the rest goes on
+            line, column = item.position("")
+            report.errors.append(
+                InputError(
+                    loaded.name,
+                    line,
+                    f"{object_ref(item.obj).describe()}: internal error "
+                    f"({type(exc).__name__}: {exc}); please report it",
+                    column,
+                )
+            )
+            continue
         for problem in result.problems:
             line, column = item.position(problem.pointer)
             report.errors.append(

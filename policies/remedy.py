@@ -37,6 +37,7 @@ def remedy(
     obj: Mapping[str, Any],
     policy: Policy,
     accept: Callable[[Finding], bool] = lambda finding: True,
+    deadline: float | None = None,
 ) -> Remedy:
     """Apply the fixes of the findings `accept` allows (all by default) until none is left."""
     current: Any = obj
@@ -45,7 +46,7 @@ def remedy(
     for _ in range(MAX_ROUNDS):
         candidates = [
             f
-            for f in check_object(current, policy).findings
+            for f in check_object(current, policy, deadline).findings
             if f.fix and accept(f) and (f.rule, f.pointer) not in seen
         ]
         if not candidates:

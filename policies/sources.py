@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -15,11 +17,25 @@ STDIN_NAME = "<stdin>"
 
 
 def decode(raw: bytes, source: str) -> tuple[str | None, InputError | None]:
+    if raw.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        # Read as UTF-16 (the first two bytes match its BOM), it would fail on a NUL with
+        # no hint. kubectl's YAML reader knows UTF-8 and UTF-16 only.
+        return None, InputError(source, None, "UTF-32 text is not supported: save it as UTF-8")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return raw.decode("utf-16"), None
         except UnicodeDecodeError as exc:
             return None, InputError(source, None, f"cannot decode UTF-16 text: {exc.reason}")
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        # YAML allows no NUL anywhere; the usual cause is UTF-16 saved without its BOM.
+        line = raw.count(b"\n", 0, nul) + 1
+        return None, InputError(
+            source,
+            line,
+            f"not UTF-8 text (a NUL byte at byte {nul}): binary data, or UTF-16 text without "
+            "a byte order mark",
+        )
     try:
         return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
@@ -39,6 +55,33 @@ def _is_hidden(name: str) -> bool:
     return name.startswith(".") and name not in (".", "..")
 
 
+def _broken_link(path: str) -> InputError | None:
+    """Why a symbolic link leads to no file (a missing target, a loop), else None."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return InputError(path, None, "symbolic link loop (it never reaches a file)")
+        if os.path.islink(path):
+            target = os.readlink(path)
+            return InputError(path, None, f"broken symbolic link: its target {target!r} is missing")
+        return None  # open() reports it in its own words
+    return None
+
+
+def _not_a_file(path: str) -> InputError | None:
+    """A folder entry that is no regular file: a FIFO would block the run forever, a device
+    could be read forever. (Named on the command line, one is read: `<(...)` is a pipe.)"""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return _broken_link(path)
+    if stat.S_ISREG(mode):
+        return None
+    what = "a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else None
+    return InputError(path, None, f"not a regular file ({what or 'a device'}): not read")
+
+
 def expand_paths(paths: Iterable[str]) -> Iterator[tuple[str, InputError | None]]:
     """Files named on the command line, and the manifest files under named folders (sorted,
     hidden files and folders skipped); a missing path is an error, not a silent skip."""
@@ -53,11 +96,14 @@ def expand_paths(paths: Iterable[str]) -> Iterator[tuple[str, InputError | None]
                     if _is_hidden(name) or not name.lower().endswith(MANIFEST_SUFFIXES):
                         continue
                     found = True
-                    yield os.path.join(root, name), None
+                    full = os.path.join(root, name)
+                    yield full, _not_a_file(full)
             if not found:
                 yield path, InputError(path, None, "folder holds no .yaml, .yml or .json file")
         elif os.path.exists(path):
             yield path, None
+        elif os.path.islink(path):
+            yield path, _broken_link(path) or InputError(path, None, "no such file or folder")
         else:
             yield path, InputError(path, None, "no such file or folder")
 

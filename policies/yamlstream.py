@@ -70,7 +70,36 @@ class ParsedDocument:
 _UNKNOWN_TAG = "could not determine a constructor for the tag "
 
 
-def _mark_error(source: str, exc: yaml.YAMLError, line_offset: int) -> InputError:
+# libyaml reports a ReaderError's position in bytes of the UTF-8 text it was handed; the
+# pure-Python reader, in characters.
+_C_LOADER = getattr(yaml, "CSafeLoader", None)
+_BYTE_POSITIONS = _C_LOADER is not None and issubclass(SafeLoader, _C_LOADER)
+
+
+def _reader_error(
+    source: str, exc: yaml.reader.ReaderError, text: str, line_offset: int
+) -> InputError:
+    """A character YAML does not allow (a control character, NUL, U+FFFE): placed on its
+    line and column, instead of PyYAML's two-line message with a byte position in
+    "<unicode string>"."""
+    if _BYTE_POSITIONS:
+        before = text.encode("utf-8", "surrogatepass")[: exc.position]
+        prefix = before.decode("utf-8", "replace")
+    else:
+        prefix = text[: exc.position]
+    line = prefix.count("\n") + 1 + line_offset
+    column = len(prefix) - (prefix.rfind("\n") + 1) + 1
+    character = exc.character
+    code = f"U+{ord(character):04X}" if isinstance(character, str) else f"U+{character:04X}"
+    message = f"invalid YAML: character {code} is not allowed ({exc.reason})"
+    return InputError(source, line, message, column=column)
+
+
+def _mark_error(
+    source: str, exc: yaml.YAMLError, line_offset: int, text: str | None = None
+) -> InputError:
+    if isinstance(exc, yaml.reader.ReaderError) and text is not None:
+        return _reader_error(source, exc, text, line_offset)
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     text = getattr(exc, "problem", None) or str(exc)
     if text.startswith(_UNKNOWN_TAG):
@@ -106,7 +135,11 @@ def _parse_stream(
         errors.append(InputError(source, deep_line + 1 + line_offset, TOO_DEEP))
         return results, errors, True, first_index + 1, previous_end + line_offset
     check_aliases = "*" in text and _ANCHOR.search(text) is not None
-    loader = SafeLoader(text)
+    try:
+        loader = SafeLoader(text)
+    except yaml.YAMLError as exc:  # the pure-Python reader checks every character first
+        errors.append(_mark_error(source, exc, line_offset, text))
+        return results, errors, True, first_index + 1, previous_end + line_offset
     markers: list[int] | None = None
     index = first_index
     try:
@@ -116,7 +149,7 @@ def _parse_stream(
                     break
                 node = loader.get_node()
             except yaml.YAMLError as exc:
-                errors.append(_mark_error(source, exc, line_offset))
+                errors.append(_mark_error(source, exc, line_offset, text))
                 return results, errors, True, index + 1, previous_end + line_offset
             except RecursionError:  # the pure-Python composer, when libyaml is missing
                 errors.append(InputError(source, line_offset + 1, TOO_DEEP))

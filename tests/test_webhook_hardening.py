@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from certs.generate import generate
-from tests.webhook_client import SERVICE_HOST, Server, client_context, running_server
+from tests.webhook_client import (
+    SERVICE_HOST,
+    Server,
+    admission_review,
+    client_context,
+    running_server,
+)
 
 SANS = ["localhost", "127.0.0.1"]
 THREADS = 2
@@ -71,3 +77,40 @@ def test_a_client_that_sends_its_request_later_is_still_answered(server: Server)
         assert reply.startswith(b"HTTP/1.1 200")
     finally:
         conn.close()
+
+
+POD = {
+    "apiVersion": "v1",
+    "kind": "Pod",
+    "metadata": {"name": "web", "namespace": "shop"},
+    "spec": {"containers": [{"name": "app", "image": "nginx"}]},  # no memory limit: denied
+}
+
+
+@pytest.mark.parametrize("on_error", ["allow", "deny"])
+def test_an_object_over_its_time_budget_is_answered_as_on_internal_error_says(
+    tmp_path: Path, on_error: str
+) -> None:
+    """No hook in the server: a budget too small for any Pod makes every evaluation fail."""
+    generate(tmp_path / "tls", "evictguard", "evictguard", extra_sans=SANS)
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        f"admission:\n  onInternalError: {on_error}\n  evaluationBudgetSeconds: 0.000001\n"
+    )
+    with running_server(tmp_path / "tls", tmp_path / "server.log", policy=policy) as server:
+        validated = server.review("/validate", admission_review(POD))
+        mutated = server.review("/mutate", admission_review(POD))
+        metrics = server.request("GET", "/metrics").body.decode()
+        log = server.log_lines()
+    response = validated.response
+    if on_error == "deny":
+        assert response["allowed"] is False
+        assert "could not evaluate this Pod" in response["status"]["message"]
+    else:
+        assert response["allowed"] is True
+        assert any("could not evaluate this Pod" in w for w in response["warnings"])
+    assert mutated.response["allowed"] is True and "patch" not in mutated.response
+    assert 'evictguard_internal_errors_total{endpoint="validate"} 1.0' in metrics
+    failures = [line for line in log if line.get("msg") == "evaluation failed"]
+    assert len(failures) == 2 and all("EvaluationTimeout" in f["error"] for f in failures)
+    assert all("nginx" not in str(f) for f in failures)  # no object contents in the log

@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import time
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +21,7 @@ import orjson
 
 from policies import pointer as jp
 from policies.config import Policy
-from policies.engine import check_object
+from policies.engine import EvaluationTimeout, check_object
 from policies.extract import POD_SPEC_PATHS, extract_pod_spec, pod_spec_path
 from policies.fixes import diff
 from policies.model import Finding, JsonPatch, Mode, Severity
@@ -41,6 +43,10 @@ MAX_WARNINGS_TOTAL = 4000
 
 class ReviewError(ValueError):
     """A request that is not an AdmissionReview we can answer (answered 400)."""
+
+
+class InternalError(Exception):
+    """Evaluating the object failed: a bug of evictguard's (see `on_internal_error`)."""
 
 
 @dataclass(frozen=True)
@@ -69,9 +75,12 @@ class Decision:
     denied_by: list[Finding] = field(default_factory=list)
     skipped: str | None = None  # why the object was not checked at all
     exempted: frozenset[str] = frozenset()  # for the log: exemptions leave a trace
+    internal_error: str | None = None  # what failed, when evaluating failed
 
     @property
     def outcome(self) -> str:
+        if self.internal_error:
+            return "internal_error"
         if self.skipped:
             return "skipped"
         if not self.allowed:
@@ -216,7 +225,11 @@ def finding_key(obj: Mapping[str, Any], finding: Finding) -> tuple[str, ...]:
 
 
 def _introduced(
-    review: Review, obj: Mapping[str, Any], found: list[Finding], policy: Policy
+    review: Review,
+    obj: Mapping[str, Any],
+    found: list[Finding],
+    policy: Policy,
+    deadline: float | None = None,
 ) -> tuple[list[Finding], list[Finding]]:
     """(findings the request introduces, findings the object already had). Only UPDATE has
     a before; a label added to a running pod must never be blocked by an older violation."""
@@ -225,7 +238,7 @@ def _introduced(
     old, _ = _checked_object(dataclasses.replace(review, obj=review.old_obj), policy)
     if old is None:
         return found, []
-    before = {finding_key(old, f) for f in check_object(old, policy).findings}
+    before = {finding_key(old, f) for f in check_object(old, policy, deadline).findings}
     new = [f for f in found if finding_key(obj, f) not in before]
     return new, [f for f in found if f not in new]
 
@@ -311,9 +324,13 @@ def validate(review: Review, policy: Policy) -> Decision:
     if obj is None:
         return Decision(skipped=why)
     policy = _policy_for(review, policy)
-    checked = check_object(obj, policy)
+    deadline = time.monotonic() + policy.evaluation_budget
+    checked = check_object(obj, policy, deadline)
+    failed = [p for p in checked.problems if p.internal]
+    if failed:
+        raise InternalError(failed[0].message)
     found = checked.findings
-    new, old = _introduced(review, obj, found, policy)
+    new, old = _introduced(review, obj, found, policy, deadline)
     owner = controller_owner(review, obj, policy)
     if owner is not None:  # judged on the owner's template: warn, never deny
         old, new = old + new, []
@@ -338,7 +355,8 @@ def mutate(review: Review, policy: Policy) -> Decision:
     if str(obj.get("kind")) not in policy.mutate_kinds:
         return Decision(skipped=f"{obj.get('kind')} is not mutated")
     policy = _policy_for(review, policy)
-    result = remedy(obj, policy, accept=lambda f: policy.mutates(f.rule))
+    deadline = time.monotonic() + policy.evaluation_budget
+    result = remedy(obj, policy, lambda f: policy.mutates(f.rule), deadline)
     if not result.applied:
         return Decision()
     fixed = result.fixed
@@ -359,6 +377,36 @@ def mutate(review: Review, policy: Policy) -> Decision:
     if not (isinstance(sent, Mapping) and "namespace" in sent):
         fixed["metadata"].pop("namespace", None)
     return Decision(patch=diff(original, fixed), findings=result.applied)
+
+
+def on_internal_error(
+    review: Review, policy: Policy, exc: BaseException, mutating: bool
+) -> Decision:
+    """The answer when evaluating failed, as `admission.onInternalError` says: the request
+    is never failed (a 500 fails it too, or lets it through unchecked, by failurePolicy),
+    and the user is told. Mutation only ever allows, without a patch."""
+    what = f"{review.kind or 'object'}"
+    timed_out = isinstance(exc, EvaluationTimeout)
+    reason = "took longer than its time budget" if timed_out else "hit an internal error"
+    deny = policy.on_internal_error == "deny" and not mutating
+    outcome = "denied" if deny else "allowed unchecked"
+    text = f"evictguard could not evaluate this {what}: it {reason}; {outcome} (onInternalError)"
+    decision = Decision(internal_error=f"{type(exc).__name__} at {where_raised(exc)}")
+    if deny:
+        decision.allowed = False
+        decision.message = text
+    else:
+        decision.warnings = [text]
+    return decision
+
+
+def where_raised(exc: BaseException) -> str:
+    """file:line of the innermost frame: enough to find a bug, with no value in it."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "unknown"
+    last = frames[-1]
+    return f"{last.filename.rsplit('/', 1)[-1]}:{last.lineno}"
 
 
 def respond(review: Review, decision: Decision) -> dict[str, Any]:

@@ -176,6 +176,19 @@ def create_app(settings: Settings | None = None) -> Flask:
         except RecursionError:  # no built-in kind nests this deep; the API would refuse it
             metrics.MALFORMED.labels(endpoint, "too_deep").inc()
             return _error(400, "not an AdmissionReview: request.object nested too deeply")
+        except Exception as exc:  # a bug, or the time budget: answered, never a 500
+            decision = admission.on_internal_error(review, policy, exc, endpoint == "mutate")
+            metrics.INTERNAL_ERRORS.labels(endpoint).inc()
+            log.error(
+                "evaluation failed",
+                extra={
+                    "endpoint": endpoint,
+                    "uid": _capped(review.uid),
+                    "kind": _capped(review.kind),
+                    "error": decision.internal_error,  # type and place, no values
+                    "decision": "allowed" if decision.allowed else "denied",
+                },
+            )
         elapsed = time.perf_counter() - started
         metrics.LATENCY.labels(endpoint).observe(elapsed)
         metrics.REQUESTS.labels(

@@ -31,6 +31,12 @@ MALFORMED = Counter(
     "Requests refused before review: not JSON, not an AdmissionReview, or too large.",
     ["endpoint", "reason"],
 )
+INTERNAL_ERRORS = Counter(
+    "evictguard_internal_errors_total",
+    "Reviews whose evaluation failed (a bug, or the time budget) and were answered as "
+    "admission.onInternalError says",
+    ["endpoint"],
+)
 LATENCY = Histogram(
     "evictguard_admission_duration_seconds",
     "Time to answer an admission review, by endpoint.",
