@@ -3,6 +3,7 @@ say nothing must not hold the worker threads the API server's requests need."""
 
 from __future__ import annotations
 
+import json
 import socket
 import ssl
 import time
@@ -114,3 +115,81 @@ def test_an_object_over_its_time_budget_is_answered_as_on_internal_error_says(
     failures = [line for line in log if line.get("msg") == "evaluation failed"]
     assert len(failures) == 2 and all("EvaluationTimeout" in f["error"] for f in failures)
     assert all("nginx" not in str(f) for f in failures)  # no object contents in the log
+
+
+def _client_pki(directory: Path, name: str) -> tuple[Path, Path, Path]:
+    """A CA and a client certificate it signs (clientAuth), as PEM files."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    directory.mkdir(parents=True, exist_ok=True)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{name} client CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False), True
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    paths = directory / "ca.crt", directory / "client.crt", directory / "client.key"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return paths
+
+
+def test_client_ca_requires_the_api_servers_certificate_for_reviews(tmp_path: Path) -> None:
+    import http.client
+
+    generate(tmp_path / "tls", "evictguard", "evictguard", extra_sans=SANS)
+    trusted_ca, cert, key = _client_pki(tmp_path / "client", "trusted")
+    _, stranger_cert, stranger_key = _client_pki(tmp_path / "stranger", "stranger")
+    extra = ("--client-ca", str(trusted_ca))
+    with running_server(tmp_path / "tls", tmp_path / "server.log", extra=extra) as server:
+
+        def connect(cert_file: Path | None, key_file: Path | None) -> http.client.HTTPSConnection:
+            conn = server.connection()
+            if cert_file is not None:
+                conn._context.load_cert_chain(cert_file, key_file)  # type: ignore[attr-defined]
+            return conn
+
+        review = admission_review(POD)
+        assert server.request("GET", "/healthz", conn=connect(None, None)).status == 200
+        refused = server.request(
+            "POST", "/validate", json.dumps(review).encode(), conn=connect(None, None)
+        )
+        assert refused.status == 401 and "client certificate" in refused.body["error"]
+        answered = server.review("/validate", review, conn=connect(cert, key))
+        assert answered.response["allowed"] is False  # judged: no memory limit
+        with pytest.raises((ssl.SSLError, OSError)):
+            server.request("GET", "/healthz", conn=connect(stranger_cert, stranger_key))

@@ -30,6 +30,7 @@ class Settings:
     policy_path: str | None = None
     cert_dir: str | None = None
     max_body: int = DEFAULT_MAX_BODY
+    client_ca: str | None = None  # reviews need a client certificate that chains to it
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -38,6 +39,7 @@ class Settings:
             policy_path=os.environ.get("EVICTGUARD_POLICY") or None,
             cert_dir=os.environ.get("EVICTGUARD_CERT_DIR") or None,
             max_body=int(os.environ.get("EVICTGUARD_MAX_BODY", DEFAULT_MAX_BODY)),
+            client_ca=os.environ.get("EVICTGUARD_CLIENT_CA") or None,
         )
 
 
@@ -105,6 +107,14 @@ class CertificateStatus:
         return self._result
 
 
+def _client_certificate(environ: dict[str, Any]) -> bool:
+    """Whether the caller sent a certificate; the TLS layer already checked that it chains
+    to --client-ca (an untrusted one fails the handshake)."""
+    sock = environ.get("gunicorn.socket")
+    getpeercert = getattr(sock, "getpeercert", None)
+    return bool(getpeercert and getpeercert())
+
+
 def _capped(value: Any, limit: int = 253) -> Any:
     """Request values in the log, cut to the longest name Kubernetes allows."""
     if isinstance(value, str) and len(value) > limit:
@@ -135,6 +145,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     def review_endpoint(endpoint: str, decide: Callable[..., admission.Decision]) -> Response:
         started = time.perf_counter()
+        if settings.client_ca and not _client_certificate(request.environ):
+            metrics.MALFORMED.labels(endpoint, "no_client_certificate").inc()
+            log.warning("review refused", extra={"endpoint": endpoint, "error": "no client cert"})
+            return _error(401, "a client certificate is required (--client-ca)")
         stream = request.environ["wsgi.input"]
         length = request.content_length
         try:

@@ -36,7 +36,7 @@ wsgi_app = "webhook.app:create_app()"
 def ssl_context(config, default_ssl_context_factory):
     """Called for every accepted connection: the cached context, rebuilt when the
     certificate files change."""
-    return tls.CONTEXTS.get(_cert_dir)
+    return tls.CONTEXTS.get(_cert_dir, os.environ.get("EVICTGUARD_CLIENT_CA") or None)
 
 
 def on_starting(server):

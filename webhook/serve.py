@@ -34,6 +34,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="policy file, re-read when it changes (default: the packaged default preset)",
     )
+    parser.add_argument(
+        "--client-ca",
+        metavar="FILE",
+        help="CA bundle the API server's client certificate must chain to (see the "
+        "AdmissionConfiguration's kubeConfigFile); /validate and /mutate then refuse "
+        "callers without one, while the probes on /healthz and /readyz need none",
+    )
     parser.add_argument("--workers", type=int, default=2, metavar="N")
     parser.add_argument("--threads", type=int, default=8, metavar="N", help="per worker")
     parser.add_argument(
@@ -82,6 +89,15 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"evictguard: {cert_dir}: {exc}", file=sys.stderr)
         return 2
+    client_ca = os.path.abspath(args.client_ca) if args.client_ca else ""
+    if client_ca:
+        import ssl
+
+        try:  # refused now rather than on every connection
+            ssl.create_default_context(cafile=client_ca)
+        except (OSError, ssl.SSLError) as exc:
+            print(f"evictguard: --client-ca {args.client_ca}: {exc}", file=sys.stderr)
+            return 2
     env = dict(os.environ)
     env.update(
         EVICTGUARD_BIND=args.bind,
@@ -90,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
         EVICTGUARD_THREADS=str(args.threads),
         EVICTGUARD_MAX_BODY=str(args.max_body),
         EVICTGUARD_POLICY=os.path.abspath(args.policy) if args.policy else "",
+        EVICTGUARD_CLIENT_CA=client_ca,
     )
     config = str(resources.files("webhook").joinpath("gunicorn.conf.py"))
     argv = [sys.executable, "-m", "gunicorn", "--config", config]

@@ -30,12 +30,18 @@ def _signature(*paths: Path) -> tuple[tuple[int, int, int], ...] | None:
         return None
 
 
-def new_context(cert: Path, key: Path) -> ssl.SSLContext:
+def new_context(cert: Path, key: Path, client_ca: str | None = None) -> ssl.SSLContext:
+    """TLS 1.2 and up with the ssl module's default (modern, forward-secret) ciphers. With
+    `client_ca`, a client certificate is asked for and must chain to it when sent; the
+    app refuses reviews from callers that sent none (probes need none)."""
     from .worker import BoundedSSLSocket
 
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(certfile=str(cert), keyfile=str(key))
+    if client_ca:
+        context.verify_mode = ssl.CERT_OPTIONAL
+        context.load_verify_locations(cafile=client_ca)
     context.sslsocket_class = BoundedSSLSocket  # blocking I/O with a time limit
     return context
 
@@ -54,19 +60,20 @@ class ServingContexts:
         self._lock = threading.Lock()
         self._cached: dict[str, _Cached] = {}
 
-    def get(self, cert_dir: str) -> ssl.SSLContext:
+    def get(self, cert_dir: str, client_ca: str | None = None) -> ssl.SSLContext:
         cert, key = Path(cert_dir) / CERT_FILE, Path(cert_dir) / KEY_FILE
+        files = (cert, key, Path(client_ca)) if client_ca else (cert, key)
         with self._lock:
             cached = self._cached.get(cert_dir)
             now = time.monotonic()
             if cached is not None and now - cached.checked < CHECK_INTERVAL:
                 return cached.context
-            signature = _signature(cert, key)
+            signature = _signature(*files)
             if cached is not None and signature == cached.signature:
                 cached.checked = now
                 return cached.context
             try:
-                context = new_context(cert, key)
+                context = new_context(cert, key, client_ca)
             except (OSError, ssl.SSLError, ValueError) as exc:
                 if cached is None:
                     raise  # nothing to fall back on: gunicorn reports it
