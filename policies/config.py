@@ -70,6 +70,10 @@ class Policy:
     controller_objects_on_template: bool = True
     # What the webhook answers when evaluating an object fails (a bug, or the time budget
     # below): allow (with a warning, a log line and a metric) or deny.
+    # Whether the `evictguard.io/exempt` annotation is honoured. Anyone who can create an
+    # object can set it, so at admission it is a convenience for trusted authors, not a
+    # control: turn it off where pod authors are not trusted (policy exemptions remain).
+    annotation_exemptions: bool = True
     on_internal_error: str = "allow"
     evaluation_budget: float = 2.0  # seconds per object, well under timeoutSeconds (5)
 
@@ -214,6 +218,7 @@ def _freeze(data: Mapping[str, Any], source: str) -> Policy:
         feature_gates=dict(data.get("featureGates") or {}),
         mutate_kinds=tuple(admission.get("mutateKinds", DEFAULT_MUTATE_KINDS)),
         controller_objects_on_template=admission.get("controllerObjectsOnTemplate", True),
+        annotation_exemptions=data.get("annotationExemptions", True),
         on_internal_error=admission.get("onInternalError", "allow"),
         evaluation_budget=float(admission.get("evaluationBudgetSeconds", 2.0)),
     )

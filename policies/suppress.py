@@ -52,9 +52,10 @@ def exempted_rules(
     for exemption in policy.exemptions:
         if _exemption_applies(exemption, ref):
             exempt |= {ALL} if exemption.rules is None else set(exemption.rules)
-    exempt |= _annotation_rules(obj, "/metadata")
-    if template_metadata and template_metadata != "/metadata":
-        exempt |= _annotation_rules(obj, template_metadata)
+    if policy.annotation_exemptions:  # off: an object's author cannot exempt it
+        exempt |= _annotation_rules(obj, "/metadata")
+        if template_metadata and template_metadata != "/metadata":
+            exempt |= _annotation_rules(obj, template_metadata)
     if "all" in exempt:
         exempt.add(ALL)
     return exempt

@@ -721,6 +721,23 @@ def test_deployment_security_context():
     assert not pod.get("hostNetwork") and not pod.get("hostPID") and not pod.get("hostIPC")
 
 
+def test_network_policy_opens_only_the_webhook_port_and_no_egress():
+    policy = find("NetworkPolicy")
+    deployment = find("Deployment")
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    selector = policy["spec"]["podSelector"]["matchLabels"]
+    assert selector.items() <= pod_labels.items()  # it selects the webhook's pods
+    assert policy["metadata"]["namespace"] == deployment["metadata"]["namespace"]
+    assert sorted(policy["spec"]["policyTypes"]) == ["Egress", "Ingress"]
+    [rule] = policy["spec"]["ingress"]
+    [port] = container(deployment)["ports"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": port["containerPort"]}]
+    # No `from`: the API server runs on the host network, where no selector can name it;
+    # the file says how to narrow it to the control plane's addresses.
+    assert "from" not in rule
+    assert policy["spec"]["egress"] == []  # no API calls, no DNS
+
+
 def test_deployment_volumes():
     deployment = find("Deployment")
     c = container(deployment)

@@ -322,3 +322,19 @@ def test_a_real_comment_right_after_a_block_scalar_is_still_a_directive(tmp_path
         "data:\n  lint.sh: |\n    echo data\n# evictguard: disable-file\n" + POD_AFTER_STRINGS
     )
     assert lint_paths(path).findings == []
+
+
+def test_the_exempt_annotation_is_ignored_when_the_policy_says_so() -> None:
+    """Whoever writes a Pod can annotate it: the strict preset honours only the policy."""
+    from policies.config import load_preset
+    from policies.engine import check_object
+
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p", "annotations": {"evictguard.io/exempt": "*"}},
+        "spec": {"containers": [{"name": "app", "image": "nginx"}]},
+    }
+    assert check_object(pod, load_preset("default")).findings == []
+    strict = check_object(pod, load_preset("strict")).findings
+    assert "memory-limit-missing" in {f.rule for f in strict}
