@@ -193,3 +193,42 @@ def test_client_ca_requires_the_api_servers_certificate_for_reviews(tmp_path: Pa
         assert answered.response["allowed"] is False  # judged: no memory limit
         with pytest.raises((ssl.SSLError, OSError)):
             server.request("GET", "/healthz", conn=connect(stranger_cert, stranger_key))
+
+
+@pytest.mark.parametrize(
+    "version, ciphers, accepted",
+    [
+        (ssl.TLSVersion.TLSv1_3, None, True),
+        (ssl.TLSVersion.TLSv1_2, "ECDHE+AESGCM", True),
+        (ssl.TLSVersion.TLSv1_2, "AES128-SHA:AES256-SHA", False),  # RSA key exchange, CBC
+        (ssl.TLSVersion.TLSv1_2, "ECDHE+AES+SHA1:!AESGCM", False),  # CBC with SHA-1
+    ],
+)
+def test_only_modern_tls(server: Server, version: ssl.TLSVersion, ciphers: str, accepted: bool):
+    context = client_context(server.cert_dir / "ca.crt")
+    context.minimum_version = context.maximum_version = version
+    if ciphers:
+        context.set_ciphers(ciphers)
+    raw = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    try:
+        if accepted:
+            with context.wrap_socket(raw, server_hostname=SERVICE_HOST) as tls:
+                assert tls.version() == version.name.replace("_", ".")  # TLSv1_3 -> TLSv1.3
+        else:
+            with pytest.raises(ssl.SSLError):
+                context.wrap_socket(raw, server_hostname=SERVICE_HOST)
+    finally:
+        raw.close()
+
+
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1_1 is deprecated")
+def test_old_tls_versions_are_refused(server: Server) -> None:
+    context = client_context(server.cert_dir / "ca.crt")
+    context.maximum_version = ssl.TLSVersion.TLSv1_1
+    context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+    raw = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    try:
+        with pytest.raises(ssl.SSLError):
+            context.wrap_socket(raw, server_hostname=SERVICE_HOST)
+    finally:
+        raw.close()

@@ -21,6 +21,9 @@ log = logging.getLogger("evictguard.tls")
 
 CERT_FILE, KEY_FILE, CA_FILE = "tls.crt", "tls.key", "ca.crt"
 CHECK_INTERVAL = 1.0
+# TLS 1.2: forward secrecy and AEAD only (what Go's client, the API server, prefers anyway):
+# no RSA key exchange, no CBC, no SHA-1 MACs.
+TLS12_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
 
 
 def _signature(*paths: Path) -> tuple[tuple[int, int, int], ...] | None:
@@ -31,13 +34,14 @@ def _signature(*paths: Path) -> tuple[tuple[int, int, int], ...] | None:
 
 
 def new_context(cert: Path, key: Path, client_ca: str | None = None) -> ssl.SSLContext:
-    """TLS 1.2 and up with the ssl module's default (modern, forward-secret) ciphers. With
+    """TLS 1.2 and up, modern ciphers only (TLS12_CIPHERS). With
     `client_ca`, a client certificate is asked for and must chain to it when sent; the
     app refuses reviews from callers that sent none (probes need none)."""
     from .worker import BoundedSSLSocket
 
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers(TLS12_CIPHERS)  # TLS 1.3's suites are all modern already
     context.load_cert_chain(certfile=str(cert), keyfile=str(key))
     if client_ca:
         context.verify_mode = ssl.CERT_OPTIONAL
