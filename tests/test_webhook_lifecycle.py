@@ -257,3 +257,35 @@ def test_controller_objects_can_be_judged_on_their_own(tmp_path: Path) -> None:
     }
     with running_server(tmp_path / "tls", tmp_path / "log", policy=policy, workers=1) as server:
         assert server.review("/validate", review).response["allowed"] is False
+
+
+@pytest.mark.parametrize("restart", ["sigkill-a-worker", "sighup"])
+def test_workers_started_while_the_policy_is_invalid_serve_the_last_good_one(
+    tmp_path: Path, restart: str
+) -> None:
+    """A replacement worker used to fail to boot on the invalid file, and gunicorn then
+    stopped the whole server (found by bench/soak.py)."""
+    from tests.webhook_client import wait_for_workers, worker_pids
+
+    generate(tmp_path / "tls", "evictguard", "evictguard", extra_sans=SANS)
+    policy = tmp_path / "policy.yaml"
+    write_atomically(policy, POLICY + "rules:\n  memory-limit-missing: {mode: warn}\n")
+    with running_server(tmp_path / "tls", tmp_path / "log", policy=policy) as server:
+        before = wait_for_workers(server, 2)
+        assert denied_rules(server) == set()  # the good policy: warn only
+        write_atomically(policy, POLICY + "rules: {memory-limit-missing: {mode: sometimes}}\n")
+        time.sleep(3 * CHECK_INTERVAL)
+        if restart == "sighup":
+            os.kill(server.process.pid, signal.SIGHUP)
+        else:
+            os.kill(before[0], signal.SIGKILL)
+        server.wait_until(
+            lambda: len(set(worker_pids(server)) - set(before)) >= (2 if restart == "sighup" else 1)
+        )
+        after = wait_for_workers(server, 2)
+        assert server.process.poll() is None  # the server is still up
+        assert set(after) != set(before)
+        for _ in range(6):  # every worker, old or new, still serves the last good policy
+            assert denied_rules(server) == set()
+        ready = server.request("GET", "/readyz")
+        assert ready.status == 200 and ready.body["status"] == "degraded"

@@ -48,6 +48,11 @@ def on_starting(server):
         created = tempfile.mkdtemp(prefix="evictguard-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = created
         server._evictguard_metrics_dir = created  # ours to remove at exit
+    # Where workers keep the last good policy for their replacements (webhook.policy_store).
+    if not os.environ.get("EVICTGUARD_STATE_DIR"):
+        state = tempfile.mkdtemp(prefix="evictguard-state-")
+        os.environ["EVICTGUARD_STATE_DIR"] = state
+        server._evictguard_state_dir = state
 
 
 def post_worker_init(worker):
@@ -65,6 +70,7 @@ def child_exit(server, worker):
 
 
 def on_exit(server):
-    directory = getattr(server, "_evictguard_metrics_dir", None)
-    if directory:
-        shutil.rmtree(directory, ignore_errors=True)
+    for name in ("_evictguard_metrics_dir", "_evictguard_state_dir"):
+        directory = getattr(server, name, None)
+        if directory:
+            shutil.rmtree(directory, ignore_errors=True)

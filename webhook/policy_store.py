@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -15,6 +17,35 @@ from policies.config import ConfigError, Policy, load_policy_file, load_preset
 log = logging.getLogger("evictguard.policy")
 
 CHECK_INTERVAL = 1.0  # seconds between looks at the file: a stat, not a read
+# The last good policy, shared by the workers (a private directory gunicorn.conf.py makes
+# before forking them): a worker started while the file is invalid (one replaced after a
+# crash, or by SIGHUP) serves it instead of failing to boot, which would stop the server.
+STATE_DIR_ENV = "EVICTGUARD_STATE_DIR"
+_LAST_GOOD = "last-good-policy.pickle"
+
+
+def _remember(policy: Policy) -> None:
+    directory = os.environ.get(STATE_DIR_ENV)
+    if not directory:
+        return
+    try:
+        with tempfile.NamedTemporaryFile(dir=directory, delete=False) as handle:
+            pickle.dump(policy, handle)
+        os.replace(handle.name, os.path.join(directory, _LAST_GOOD))
+    except OSError as exc:
+        log.warning("could not keep the last good policy", extra={"error": str(exc)})
+
+
+def _last_good() -> Policy | None:
+    directory = os.environ.get(STATE_DIR_ENV)
+    if not directory:
+        return None
+    try:  # written by our own workers into a directory only this server can write
+        with open(os.path.join(directory, _LAST_GOOD), "rb") as handle:
+            policy = pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError):
+        return None
+    return policy if isinstance(policy, Policy) else None
 
 
 @dataclass(frozen=True)
@@ -38,13 +69,28 @@ class PolicyStore:
         self._lock = threading.Lock()
         self._checked = 0.0
         self._on_reload = on_reload
+        error: str | None = None
         if path is None:
             self._policy = load_preset("default")
             self._signature = None
         else:
             self._signature = _signature(path)
-            self._policy = load_policy_file(path)  # a bad policy at start-up is fatal
-        self._status = PolicyStatus(self._policy.source, time.time(), None)
+            try:
+                self._policy = load_policy_file(path)
+            except (ConfigError, OSError) as exc:
+                fallback = _last_good()
+                if fallback is None:
+                    raise  # no good policy was ever loaded (serve checks it first): fatal
+                problems = exc.problems if isinstance(exc, ConfigError) else [str(exc)]
+                error = "; ".join(problems)
+                self._policy = fallback
+                log.error(
+                    "policy refused at worker start, serving the last good one",
+                    extra={"event": "policy_reload", "result": "refused", "problems": problems},
+                )
+            else:
+                _remember(self._policy)
+        self._status = PolicyStatus(self._policy.source, time.time(), error)
         self._watcher: threading.Thread | None = None
 
     def _watch(self) -> None:
@@ -98,6 +144,7 @@ class PolicyStore:
             return
         self._policy = policy
         self._status = PolicyStatus(policy.source, time.time(), None)
+        _remember(policy)
         log.info("policy reloaded", extra={"event": "policy_reload", "result": "loaded"})
         self._notify("loaded")
 
