@@ -3,7 +3,9 @@ say nothing must not hold the worker threads the API server's requests need."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import socket
 import ssl
 import time
@@ -232,3 +234,31 @@ def test_old_tls_versions_are_refused(server: Server) -> None:
             context.wrap_socket(raw, server_hostname=SERVICE_HOST)
     finally:
         raw.close()
+
+
+def test_a_certificate_that_cannot_be_loaded_is_logged_not_just_reset(tmp_path: Path) -> None:
+    """The worker logs failed handshakes at debug (clients cause them): a server-side cause,
+    a certificate gone bad before any good one was loaded, must reach the log."""
+    from webhook.tls import CERT_FILE, ServingContexts
+
+    generate(tmp_path / "tls", "evictguard", "evictguard", extra_sans=SANS)
+    (tmp_path / "tls" / CERT_FILE).write_text("not a certificate")
+    contexts = ServingContexts()
+    with pytest.raises(ssl.SSLError), _captured("evictguard.tls") as records:
+        contexts.get(str(tmp_path / "tls"))
+    assert [r.getMessage() for r in records] == [
+        "no usable certificate: connections fail until there is one"
+    ]
+
+
+@contextlib.contextmanager
+def _captured(logger: str) -> Iterator[list[logging.LogRecord]]:
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    target = logging.getLogger(logger)
+    target.addHandler(handler)
+    try:
+        yield records
+    finally:
+        target.removeHandler(handler)

@@ -21,6 +21,7 @@ log = logging.getLogger("evictguard.tls")
 
 CERT_FILE, KEY_FILE, CA_FILE = "tls.crt", "tls.key", "ca.crt"
 CHECK_INTERVAL = 1.0
+LOG_INTERVAL = 10.0  # seconds between two log lines about the same missing certificate
 # TLS 1.2: forward secrecy and AEAD only (what Go's client, the API server, prefers anyway):
 # no RSA key exchange, no CBC, no SHA-1 MACs.
 TLS12_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
@@ -63,6 +64,7 @@ class ServingContexts:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._cached: dict[str, _Cached] = {}
+        self._complained = -LOG_INTERVAL
 
     def get(self, cert_dir: str, client_ca: str | None = None) -> ssl.SSLContext:
         cert, key = Path(cert_dir) / CERT_FILE, Path(cert_dir) / KEY_FILE
@@ -80,7 +82,16 @@ class ServingContexts:
                 context = new_context(cert, key, client_ca)
             except (OSError, ssl.SSLError, ValueError) as exc:
                 if cached is None:
-                    raise  # nothing to fall back on: gunicorn reports it
+                    # Nothing to fall back on: this connection fails. Said at error level
+                    # (at most every LOG_INTERVAL), since the worker counts a failed
+                    # handshake as the client's doing and logs those at debug only.
+                    if now - self._complained > LOG_INTERVAL:
+                        self._complained = now
+                        log.error(
+                            "no usable certificate: connections fail until there is one",
+                            extra={"event": "certificate_load", "error": str(exc)},
+                        )
+                    raise
                 log.error(
                     "new certificate refused, still serving the previous one",
                     extra={"event": "certificate_reload", "result": "refused", "error": str(exc)},
