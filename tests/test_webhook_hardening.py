@@ -262,3 +262,22 @@ def _captured(logger: str) -> Iterator[list[logging.LogRecord]]:
         yield records
     finally:
         target.removeHandler(handler)
+
+
+def test_a_client_that_does_not_close_does_not_freeze_the_worker(server: Server) -> None:
+    """After an answer that closes the connection the server drains what the client still
+    sends until it closes; gthread did that on the worker's main thread, for up to 2 s."""
+    keep_alive = server.connection()
+    assert server.request("GET", "/healthz", conn=keep_alive).status == 200
+    lingering = _quiet_client(server)
+    try:
+        lingering.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        reply = b""
+        while chunk := lingering.recv(4096):  # the server half-closes after its answer
+            reply += chunk
+        assert reply.startswith(b"HTTP/1.1 200")
+        started = time.monotonic()  # the lingering client keeps its end open meanwhile
+        assert server.request("GET", "/healthz", conn=keep_alive).status == 200
+        assert time.monotonic() - started < 0.5
+    finally:
+        lingering.close()

@@ -6,7 +6,7 @@ one worker routinely ends up holding every connection (and doing all the work on
 core) while the others idle. Each worker therefore publishes how many connections it holds
 in a small table shared by all of them (anonymous shared memory the arbiter creates before
 forking), and a worker holding more than the least-loaded live worker lets it take a new
-connection first: it waits YIELD_SECONDS before accepting, and the other worker, woken by
+connection first: it waits YIELD_SECONDS (10 ms) before accepting, and the other worker, woken by
 the same connection, accepts meanwhile. If nobody does (the other worker is busy or full),
 it accepts anyway: balance is preferred, never required.
 """
@@ -17,7 +17,7 @@ import mmap
 import struct
 
 SLOTS = 64  # live workers at any time, replacements included, stay far below this
-YIELD_SECONDS = 0.002
+YIELD_SECONDS = 0.01  # a woken worker accepts in well under this, even on a busy machine
 _ENTRY = struct.Struct("=ii")  # pid (0: free), connections held
 
 

@@ -118,6 +118,26 @@ class _Watchdog:
                     conn.sock.shutdown(socket.SHUT_RDWR)
 
 
+DRAIN_SECONDS = 2.0  # as gunicorn's close_graceful: how long a closing client may linger
+DRAIN_BYTES = 65536
+
+
+class _Conn(gthread.TConn):
+    """gthread's connection, whose graceful close drains in the worker's poller: gthread
+    drained on the main thread for up to 2 s, so one client that kept its end open after
+    `Connection: close` froze every other connection of the worker (found by bench/soak.py)."""
+
+    def __init__(self, worker: BoundedThreadWorker, *args: Any) -> None:
+        super().__init__(worker.cfg, *args)
+        self.worker = worker
+
+    def close(self, graceful: bool = False) -> None:
+        if graceful:
+            self.worker.drain_and_close(self.sock)
+        else:
+            super().close(graceful)
+
+
 def _request_waiting(sock: Any) -> bool:
     """Whether request bytes are at hand: decrypted already, or on the socket within
     DATA_WAIT (a client's request follows its handshake at once)."""
@@ -134,6 +154,7 @@ class BoundedThreadWorker(gthread.ThreadWorker):
         self._watchdog = _Watchdog()
         self._table = balance.TABLE
         self._slot = -1
+        self._draining: dict[Any, float] = {}  # half-closed sockets -> when to give up
 
     def init_process(self) -> None:
         if self._table is not None:
@@ -147,6 +168,41 @@ class BoundedThreadWorker(gthread.ThreadWorker):
     def wait_for_and_dispatch_events(self, timeout: float) -> None:
         super().wait_for_and_dispatch_events(timeout)
         self._publish()  # connections opened and closed in this round
+        if self._draining:
+            now = time.monotonic()
+            for sock in [s for s, deadline in self._draining.items() if deadline <= now]:
+                self._closed(sock)
+
+    def drain_and_close(self, sock: Any) -> None:
+        """RFC 9112 9.6, as gunicorn's close_graceful: send FIN, read what the client still
+        sends until it closes (or DRAIN_SECONDS/DRAIN_BYTES), then close, so unread data
+        does not turn the close into a reset that truncates the answer. Without blocking."""
+        try:
+            sock.shutdown(socket.SHUT_WR)
+            sock.setblocking(False)
+            self.poller.register(sock, selectors.EVENT_READ, self._drain)
+        except (OSError, ValueError, KeyError):
+            with contextlib.suppress(OSError):
+                sock.close()
+            return
+        self._draining[sock] = time.monotonic() + DRAIN_SECONDS
+
+    def _drain(self, sock: Any) -> None:
+        try:
+            data = sock.recv(DRAIN_BYTES)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data or len(data) >= DRAIN_BYTES:
+            self._closed(sock)
+
+    def _closed(self, sock: Any) -> None:
+        self._draining.pop(sock, None)
+        with contextlib.suppress(KeyError, ValueError, OSError):
+            self.poller.unregister(sock)
+        with contextlib.suppress(OSError):
+            sock.close()
 
     def _should_yield(self) -> bool:
         if self._table is None:
@@ -171,7 +227,7 @@ class BoundedThreadWorker(gthread.ThreadWorker):
             client_sock.family, client_sock.type, client_sock.proto, fileno=client_sock.detach()
         )
         bounded.setblocking(True)
-        conn = gthread.TConn(self.cfg, bounded, client_addr, listener.getsockname())
+        conn = _Conn(self, bounded, client_addr, listener.getsockname())
         self.enqueue_req(conn)
 
     def handle(self, conn: Any) -> Any:
