@@ -275,10 +275,14 @@ def warnings_for(findings: list[tuple[str, Finding]]) -> list[str]:
     return out
 
 
+MAX_MESSAGE = 4000  # the denial is shown to a person: enough for every rule, not a novel
+
+
 def _denial(findings: list[Finding]) -> str:
     lines = [f"[{f.rule}] {_clean(_without_object(f))}" for f in findings]
-    ref = findings[0].ref.describe()
-    return f"evictguard: {ref} violates {len(findings)} rule(s): " + "; ".join(lines)
+    ref = _clean(findings[0].ref.describe())
+    text = f"evictguard: {ref} violates {len(findings)} rule(s): " + "; ".join(lines)
+    return _short(text, MAX_MESSAGE)
 
 
 CONTROLLER_MANAGER = "system:kube-controller-manager"
@@ -382,15 +386,20 @@ def mutate(review: Review, policy: Policy) -> Decision:
 def on_internal_error(
     review: Review, policy: Policy, exc: BaseException, mutating: bool
 ) -> Decision:
-    """The answer when evaluating failed, as `admission.onInternalError` says: the request
-    is never failed (a 500 fails it too, or lets it through unchecked, by failurePolicy),
-    and the user is told. Mutation only ever allows, without a patch."""
+    """The answer when evaluating failed: a bug as `admission.onInternalError` says, an
+    object over its time budget always denied (else making a Pod big enough would be a way
+    past the policy: found by the hostile-input suite). The request is never failed (a 500
+    fails it too, or lets it through unchecked, by failurePolicy) and the user is told.
+    Mutation only ever allows, without a patch."""
     what = f"{review.kind or 'object'}"
-    timed_out = isinstance(exc, EvaluationTimeout)
-    reason = "took longer than its time budget" if timed_out else "hit an internal error"
-    deny = policy.on_internal_error == "deny" and not mutating
+    if isinstance(exc, EvaluationTimeout):
+        deny = not mutating
+        reason = "is too large to evaluate within its time budget (evaluationBudgetSeconds)"
+    else:
+        deny = policy.on_internal_error == "deny" and not mutating
+        reason = "hit an internal error of evictguard's (onInternalError)"
     outcome = "denied" if deny else "allowed unchecked"
-    text = f"evictguard could not evaluate this {what}: it {reason}; {outcome} (onInternalError)"
+    text = f"evictguard could not evaluate this {what}: it {reason}; {outcome}"
     decision = Decision(internal_error=f"{type(exc).__name__} at {where_raised(exc)}")
     if deny:
         decision.allowed = False

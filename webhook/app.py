@@ -70,8 +70,10 @@ def _drain(stream: Any, length: int) -> None:
         pass  # a client that stops sending: answer anyway (the connection is closed after)
 
 
-def _too_large(limit: int) -> Response:
-    response = _error(413, f"request body larger than {limit} bytes")
+def _too_large(limit: int, endpoint: str) -> Response:
+    message = f"request body larger than {limit} bytes"
+    log.warning("malformed request", extra={"endpoint": endpoint, "error": message})
+    response = _error(413, message)
     response.headers["Connection"] = "close"
     return response
 
@@ -157,7 +159,7 @@ def create_app(settings: Settings | None = None) -> Flask:
                 # to read the answer instead of a reset connection halfway through.
                 _drain(stream, min(length, DRAIN_LIMIT))
                 metrics.MALFORMED.labels(endpoint, "too_large").inc()
-                return _too_large(settings.max_body)
+                return _too_large(settings.max_body, endpoint)
             # Read one byte past the cap: a chunked body (no Content-Length) that is too
             # large is refused, not cut short and parsed.
             body = stream.read(settings.max_body + 1)
@@ -169,7 +171,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         if len(body) > settings.max_body:
             _drain(stream, DRAIN_LIMIT)
             metrics.MALFORMED.labels(endpoint, "too_large").inc()
-            return _too_large(settings.max_body)
+            return _too_large(settings.max_body, endpoint)
         try:
             review = admission.parse_review(orjson.loads(body))
         except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError and ReviewError
@@ -186,9 +188,11 @@ def create_app(settings: Settings | None = None) -> Flask:
             decision = decide(review, policy)
         except admission.ReviewError as exc:
             metrics.MALFORMED.labels(endpoint, "not_a_review").inc()
+            log.warning("malformed request", extra={"endpoint": endpoint, "error": str(exc)})
             return _error(400, f"not an AdmissionReview: {exc}")
         except RecursionError:  # no built-in kind nests this deep; the API would refuse it
             metrics.MALFORMED.labels(endpoint, "too_deep").inc()
+            log.warning("malformed request", extra={"endpoint": endpoint, "error": "too deep"})
             return _error(400, "not an AdmissionReview: request.object nested too deeply")
         except Exception as exc:  # a bug, or the time budget: answered, never a 500
             decision = admission.on_internal_error(review, policy, exc, endpoint == "mutate")
@@ -273,9 +277,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
         if isinstance(exc, RequestEntityTooLarge):
-            path = request.path.strip("/")
-            metrics.MALFORMED.labels(metrics.bounded(path, ENDPOINTS), "too_large").inc()
-            return _too_large(settings.max_body)
+            path = metrics.bounded(request.path.strip("/"), ENDPOINTS)
+            metrics.MALFORMED.labels(path, "too_large").inc()
+            return _too_large(settings.max_body, path)
         return _error(exc.code or 400, exc.description or exc.name)
 
     @app.errorhandler(Exception)
