@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 
 from certs.generate import generate
 from policies.registry import RULES
+from tests.test_webhook_server import pod
 from tests.webhook_client import (
     Answer,
     Server,
@@ -64,19 +65,6 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
             assert time.monotonic() < deadline, "two workers did not start"
             time.sleep(0.05)
         yield Running(server, worker_pids(server))
-
-
-def pod(name: str = "web", **spec: Any) -> dict[str, Any]:
-    containers = spec.pop(
-        "containers",
-        [{"name": "app", "image": "nginx:1.27", "resources": {"limits": {"memory": "256Mi"}}}],
-    )
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name},
-        "spec": {"containers": containers, **spec},
-    }
 
 
 def nested(depth: int) -> bytes:
