@@ -10,6 +10,7 @@ load generator can stamp a fresh uid per request for the cost of a bytes concate
 
 from __future__ import annotations
 
+import argparse
 import copy
 import json
 import random
@@ -351,3 +352,13 @@ def pod_with_containers(count: int) -> ReviewBody:
 if __name__ == "__main__":
     loaded = load()
     print(loaded.origin, json.dumps(loaded.size_summary()))
+
+
+def add_corpus_argument(parser: argparse.ArgumentParser) -> None:
+    """`--corpus`, as every bench script that sends reviews takes it."""
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=CORPUS,
+        help="manifest corpus (default ../shared/corpus; examples/ when absent)",
+    )

@@ -1412,12 +1412,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--keep", type=Path, metavar="DIR", help="work in DIR and keep it (the server's log)"
     )
-    parser.add_argument(
-        "--corpus",
-        type=Path,
-        default=admission_corpus.CORPUS,
-        help="manifest corpus (default ../shared/corpus; examples/ when absent)",
-    )
+    admission_corpus.add_corpus_argument(parser)
     return parser.parse_args(argv)
 
 

@@ -655,12 +655,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--smoke", action="store_true", help="a few seconds, for CI")
     parser.add_argument("--skip-max", action="store_true", help="no max-rate search")
     parser.add_argument("--deadline", type=float, help="give up after this many seconds")
-    parser.add_argument(
-        "--corpus",
-        type=Path,
-        default=admission_corpus.CORPUS,
-        help="manifest corpus (default ../shared/corpus; examples/ when absent)",
-    )
+    admission_corpus.add_corpus_argument(parser)
     return parser.parse_args(argv)
 
 

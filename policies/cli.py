@@ -19,10 +19,10 @@ from typing import TextIO
 from .config import ConfigError, Policy, load_preset, resolve_policy
 from .formatters import FORMATS
 from .lint import PROGRESS_THRESHOLD, LintOptions, count_at_or_above, lint_parallel
-from .loader import SourceText, load_text, read_sources
+from .loader import SourceText, load_text
 from .model import InputError, Mode
 from .registry import RULES
-from .sources import expand_paths
+from .sources import expand_paths, read_expanded
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -117,8 +117,9 @@ def cmd_lint(args: argparse.Namespace) -> int:
     policy = select_rules(base, args.select, args.ignore)
     # Files are read as they are linted; only --as-admitted reads them all first (for the
     # LimitRanges and Namespaces among them).
-    total = sum(1 for _ in expand_paths(args.paths))
-    sources: Iterable[SourceText] = read_sources(args.paths)
+    expanded = list(expand_paths(args.paths))  # names only: the folders are walked once
+    total = len(expanded)
+    sources: Iterable[SourceText] = read_expanded(expanded)
     context_errors: list[InputError] = []
     options = LintOptions(skip_non_kubernetes=args.skip_non_kubernetes)
     if args.as_admitted or args.cluster_context:

@@ -109,7 +109,14 @@ def expand_paths(paths: Iterable[str]) -> Iterator[tuple[str, InputError | None]
 
 
 def read_sources(paths: Iterable[str], stdin: Any = None) -> Iterator[SourceText]:
-    for path, error in expand_paths(paths):
+    return read_expanded(expand_paths(paths), stdin)
+
+
+def read_expanded(
+    expanded: Iterable[tuple[str, InputError | None]], stdin: Any = None
+) -> Iterator[SourceText]:
+    """The files `expand_paths` found, read one by one as they are asked for."""
+    for path, error in expanded:
         if error is not None:
             yield SourceText(path, None, error, is_file=False)
             continue

@@ -70,10 +70,18 @@ def _drain(stream: Any, length: int) -> None:
         pass  # a client that stops sending: answer anyway (the connection is closed after)
 
 
+def _refused(
+    endpoint: str, reason: str, status: int, message: str, logged: str | None = None
+) -> Response:
+    """A request refused before review: counted by reason, logged (`logged`, else the
+    message: what was wrong, never the body), answered with a JSON error."""
+    metrics.MALFORMED.labels(endpoint, reason).inc()
+    log.warning("malformed request", extra={"endpoint": endpoint, "error": logged or message})
+    return _error(status, message)
+
+
 def _too_large(limit: int, endpoint: str) -> Response:
-    message = f"request body larger than {limit} bytes"
-    log.warning("malformed request", extra={"endpoint": endpoint, "error": message})
-    response = _error(413, message)
+    response = _refused(endpoint, "too_large", 413, f"request body larger than {limit} bytes")
     response.headers["Connection"] = "close"
     return response
 
@@ -158,42 +166,34 @@ def create_app(settings: Settings | None = None) -> Flask:
                 # Read (and drop) what the client is sending, up to a bound, so that it gets
                 # to read the answer instead of a reset connection halfway through.
                 _drain(stream, min(length, DRAIN_LIMIT))
-                metrics.MALFORMED.labels(endpoint, "too_large").inc()
                 return _too_large(settings.max_body, endpoint)
             # Read one byte past the cap: a chunked body (no Content-Length) that is too
             # large is refused, not cut short and parsed.
             body = stream.read(settings.max_body + 1)
         except OSError:  # the client stalled past the worker's I/O timeout, or went away
-            metrics.MALFORMED.labels(endpoint, "incomplete").inc()
-            response = _error(408, "request body not received in time")
+            response = _refused(endpoint, "incomplete", 408, "request body not received in time")
             response.headers["Connection"] = "close"
             return response
         if len(body) > settings.max_body:
             _drain(stream, DRAIN_LIMIT)
-            metrics.MALFORMED.labels(endpoint, "too_large").inc()
             return _too_large(settings.max_body, endpoint)
         try:
             review = admission.parse_review(orjson.loads(body))
         except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError and ReviewError
             if isinstance(exc, orjson.JSONDecodeError) and _ORJSON_DEPTH in str(exc).lower():
-                metrics.MALFORMED.labels(endpoint, "too_deep").inc()
-                log.warning("malformed request", extra={"endpoint": endpoint, "error": "too deep"})
-                return _error(400, "not an AdmissionReview: JSON nested too deeply")
+                message = "not an AdmissionReview: JSON nested too deeply"
+                return _refused(endpoint, "too_deep", 400, message, "too deep")
             reason = "not_json" if isinstance(exc, orjson.JSONDecodeError) else "not_a_review"
-            metrics.MALFORMED.labels(endpoint, reason).inc()
-            log.warning("malformed request", extra={"endpoint": endpoint, "error": str(exc)})
-            return _error(400, f"not an AdmissionReview: {exc}")
+            return _refused(endpoint, reason, 400, f"not an AdmissionReview: {exc}", str(exc))
         policy = store.current()
         try:
             decision = decide(review, policy)
         except admission.ReviewError as exc:
-            metrics.MALFORMED.labels(endpoint, "not_a_review").inc()
-            log.warning("malformed request", extra={"endpoint": endpoint, "error": str(exc)})
-            return _error(400, f"not an AdmissionReview: {exc}")
+            message = f"not an AdmissionReview: {exc}"
+            return _refused(endpoint, "not_a_review", 400, message, str(exc))
         except RecursionError:  # no built-in kind nests this deep; the API would refuse it
-            metrics.MALFORMED.labels(endpoint, "too_deep").inc()
-            log.warning("malformed request", extra={"endpoint": endpoint, "error": "too deep"})
-            return _error(400, "not an AdmissionReview: request.object nested too deeply")
+            message = "not an AdmissionReview: request.object nested too deeply"
+            return _refused(endpoint, "too_deep", 400, message, "too deep")
         except Exception as exc:  # a bug, or the time budget: answered, never a 500
             decision = admission.on_internal_error(review, policy, exc, endpoint == "mutate")
             metrics.INTERNAL_ERRORS.labels(endpoint).inc()
@@ -277,9 +277,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
         if isinstance(exc, RequestEntityTooLarge):
-            path = metrics.bounded(request.path.strip("/"), ENDPOINTS)
-            metrics.MALFORMED.labels(path, "too_large").inc()
-            return _too_large(settings.max_body, path)
+            return _too_large(
+                settings.max_body, metrics.bounded(request.path.strip("/"), ENDPOINTS)
+            )
         return _error(exc.code or 400, exc.description or exc.name)
 
     @app.errorhandler(Exception)

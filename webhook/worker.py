@@ -138,16 +138,6 @@ class _Conn(gthread.TConn):
             super().close(graceful)
 
 
-def _request_waiting(sock: Any) -> bool:
-    """Whether request bytes are at hand: decrypted already, or on the socket within
-    DATA_WAIT (a client's request follows its handshake at once)."""
-    if isinstance(sock, ssl.SSLSocket) and sock.pending():
-        return True
-    with selectors.DefaultSelector() as selector:
-        selector.register(sock, selectors.EVENT_READ)
-        return bool(selector.select(DATA_WAIT))
-
-
 class BoundedThreadWorker(gthread.ThreadWorker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -241,8 +231,8 @@ class BoundedThreadWorker(gthread.ThreadWorker):
                     return gthread._DEFER
                 conn.sock.setblocking(True)
                 conn.init()  # the handshake, bounded by IO_TIMEOUT like any read
-                if not _request_waiting(conn.sock):
-                    conn.data_ready = False
+                conn.data_ready = False  # the ClientHello was the data waited for
+                if not conn.sock.pending() and not conn.wait_for_data(DATA_WAIT):
                     return gthread._DEFER
             return super().handle(conn)
         except (OSError, ValueError) as exc:  # a failed handshake: as gthread, not logged
