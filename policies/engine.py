@@ -7,6 +7,7 @@ Knows nothing of files, Flask or the command line. Selection (the policy's modes
 from __future__ import annotations
 
 import time
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,12 +20,22 @@ from .rules.base import Context
 from .suppress import ALL, exempted_rules
 
 
+@dataclass(frozen=True)
+class RuleCrash:
+    """A rule that raised on this object: its verdict is missing, the others' stand."""
+
+    rule: str
+    error: str  # the exception's type
+    where: str  # file:line of the innermost frame (no values: it is logged)
+
+
 @dataclass
 class ObjectResult:
     ref: ObjectRef
     findings: list[Finding] = field(default_factory=list)
     problems: list[StructureProblem] = field(default_factory=list)
     exempted: frozenset[str] = frozenset()  # rule ids (or `*`) skipped by an exemption
+    crashed: list[RuleCrash] = field(default_factory=list)
 
 
 def object_ref(obj: Mapping[str, Any]) -> ObjectRef:
@@ -45,14 +56,29 @@ class EvaluationTimeout(Exception):
     """The object took longer than its time budget (admission: `evaluationBudgetSeconds`)."""
 
 
+def where_raised(exc: BaseException) -> str:
+    """file:line of the innermost frame: enough to find a bug, with no value in it."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "unknown"
+    last = frames[-1]
+    return f"{last.filename.rsplit('/', 1)[-1]}:{last.lineno}"
+
+
 def check_object(
-    obj: Mapping[str, Any], policy: Policy, deadline: float | None = None
+    obj: Mapping[str, Any],
+    policy: Policy,
+    deadline: float | None = None,
+    *,
+    trust_owner_references: bool = True,
 ) -> ObjectResult:
     """`deadline` (time.monotonic()): raise EvaluationTimeout rather than start a rule
-    after it, so a pathological object cannot hold the caller much past its budget."""
+    after it, so a pathological object cannot hold the caller much past its budget.
+    `trust_owner_references`: whether a Pod's DaemonSet owner reference may be believed
+    (admission believes it only from the DaemonSet controller; see `extract.is_daemon`)."""
     ref = object_ref(obj)
     result = ObjectResult(ref)
-    pod, problems = extract_pod_spec(obj, policy.extra_kinds)
+    pod, problems = extract_pod_spec(obj, policy.extra_kinds, trust_owner_references)
     result.problems.extend(problems)
     if pod is None:
         return result
@@ -71,6 +97,7 @@ def check_object(
         try:
             violations = list(rule.check(context))
         except Exception as exc:  # a bug in one rule must not hide the others' findings
+            result.crashed.append(RuleCrash(rule_id, type(exc).__name__, where_raised(exc)))
             result.problems.append(
                 StructureProblem(
                     "",
@@ -89,6 +116,7 @@ def check_object(
                     message=violation.message,
                     container=violation.container,
                     fix=violation.fix,
+                    evidence=violation.evidence,
                 )
             )
     return result

@@ -108,12 +108,22 @@ class PodSpecView:
         return self.spec.get("resources")
 
 
-def is_daemon(obj: Mapping[str, Any]) -> bool:
-    """A DaemonSet, or a Pod whose controller (ownerReference with controller: true) is one."""
+# The only DaemonSet version the API serves (extensions/v1beta1, apps/v1beta1 and
+# apps/v1beta2 were removed in 1.16): an owner reference naming another version points at
+# nothing, so no controller made the Pod and the garbage collector never deletes it.
+SERVED_DAEMONSET_VERSIONS = frozenset({"apps/v1"})
+
+
+def is_daemon(obj: Mapping[str, Any], trust_owner_references: bool = True) -> bool:
+    """A DaemonSet, or a Pod whose controller (ownerReference with controller: true) is a
+    served DaemonSet. The API server checks only that an owner reference's fields are set,
+    so anyone can write one: admission believes it only from the DaemonSet controller
+    (`trust_owner_references=False` otherwise); lint assumes a Pod in a file carrying one was
+    read back from a cluster, where only the controller could have set it."""
     kind, group = obj.get("kind"), api_group(str(obj.get("apiVersion", "")))
     if kind == "DaemonSet":
         return group in POD_SPEC_PATHS["DaemonSet"][0]
-    if kind != "Pod":
+    if kind != "Pod" or not trust_owner_references:
         return False
     metadata = obj.get("metadata")
     owners = metadata.get("ownerReferences") if isinstance(metadata, Mapping) else None
@@ -121,7 +131,7 @@ def is_daemon(obj: Mapping[str, Any]) -> bool:
         isinstance(owner, Mapping)
         and owner.get("controller") is True
         and owner.get("kind") == "DaemonSet"
-        and api_group(str(owner.get("apiVersion", ""))) in POD_SPEC_PATHS["DaemonSet"][0]
+        and owner.get("apiVersion") in SERVED_DAEMONSET_VERSIONS
         for owner in (owners if isinstance(owners, list) else ())
     )
 
@@ -170,7 +180,7 @@ def pod_spec_path(
 
 
 def extract_pod_spec(
-    obj: Mapping[str, Any], extra: Iterable[ExtraKind] = ()
+    obj: Mapping[str, Any], extra: Iterable[ExtraKind] = (), trust_owner_references: bool = True
 ) -> tuple[PodSpecView | None, list[StructureProblem]]:
     """The object's pod spec, or None for kinds without one (or partial objects without a
     pod spec, such as kustomize patches); malformed shapes are problems."""
@@ -238,6 +248,6 @@ def extract_pod_spec(
         ephemeral=tuple(ephemeral),
         metadata_pointer=metadata_pointer,
         tolerations=tolerations,
-        daemon=is_daemon(obj),
+        daemon=is_daemon(obj, trust_owner_references),
     )
     return view, problems

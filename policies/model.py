@@ -53,6 +53,9 @@ class Violation:
     message: str
     container: str | None = None
     fix: JsonPatch | None = None
+    # Values the verdict rests on besides the one at `pointer` (the limit a request
+    # exceeds): on UPDATE a finding is pre-existing only if all of them are unchanged.
+    evidence: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class Finding:
     message: str
     container: str | None = None
     fix: JsonPatch | None = None
+    evidence: tuple[Any, ...] = ()  # see Violation
     file: str | None = None
     line: int | None = None
     column: int | None = None

@@ -19,7 +19,7 @@ from typing import Any
 
 from . import pointer as jp
 from .config import Policy
-from .engine import check_object
+from .engine import RuleCrash, check_object
 from .fixes import apply_patch, diff
 from .model import Finding, JsonPatch
 
@@ -31,6 +31,7 @@ class Remedy:
     fixed: Any
     patch: JsonPatch  # from the original object to `fixed`; empty when nothing changed
     applied: list[Finding] = field(default_factory=list)  # as found before each fix
+    crashed: list[RuleCrash] = field(default_factory=list)  # rules that raised (no fix)
 
 
 def remedy(
@@ -43,11 +44,12 @@ def remedy(
     current: Any = obj
     applied: list[Finding] = []
     seen: set[tuple[str, str]] = set()
+    crashed: list[RuleCrash] = []
     for _ in range(MAX_ROUNDS):
+        checked = check_object(current, policy, deadline)
+        crashed += [c for c in checked.crashed if c not in crashed]
         candidates = [
-            f
-            for f in check_object(current, policy, deadline).findings
-            if f.fix and accept(f) and (f.rule, f.pointer) not in seen
+            f for f in checked.findings if f.fix and accept(f) and (f.rule, f.pointer) not in seen
         ]
         if not candidates:
             break
@@ -56,7 +58,7 @@ def remedy(
             seen.add((finding.rule, finding.pointer))  # a fix that did not silence its rule
         current = apply_patch(current, [op for f in round_ for op in f.fix or ()])
         applied.extend(round_)
-    return Remedy(current, diff(obj, current), applied)
+    return Remedy(current, diff(obj, current), applied, crashed)
 
 
 _CONTAINER_LISTS = frozenset(("containers", "initContainers", "ephemeralContainers"))

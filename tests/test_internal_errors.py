@@ -4,17 +4,27 @@ internal error for that object and goes on; the webhook answers as onInternalErr
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from certs.generate import generate
 from policies import engine
 from policies.config import load_preset
+from policies.fixes import apply_patch
 from policies.lint import lint_text
 from policies.registry import RULES
 from policies.rules.base import Rule
-from tests.webhook_client import admission_review
+from tests import crashing_rule
+from tests.conftest import run_cli
+from tests.crashing_rule import RULE_ID, TRIGGER
+from tests.webhook_client import Server, admission_review, running_server
+from tests.webhook_client import apply_patch as answer_patch
 from webhook import admission
 
 TWO_PODS = """\
@@ -62,10 +72,10 @@ def test_lint_reports_an_engine_crash_for_that_object_and_goes_on(
 ) -> None:
     real = engine.extract_pod_spec
 
-    def extract(obj: Any, extra: Any = ()) -> Any:
+    def extract(obj: Any, *args: Any) -> Any:
         if obj["metadata"]["name"] == "first":
             raise RuntimeError("engine bug")
-        return real(obj, extra)
+        return real(obj, *args)
 
     monkeypatch.setattr(engine, "extract_pod_spec", extract)
     report = lint_text(TWO_PODS, load_preset(), name="pods.yaml")
@@ -76,29 +86,156 @@ def test_lint_reports_an_engine_crash_for_that_object_and_goes_on(
     assert {f.ref.name for f in report.findings} == {"second"}
 
 
-@pytest.mark.parametrize("on_error, allowed", [("allow", True), ("deny", False)])
-def test_the_webhook_decision_for_a_rule_that_raised(
-    broken_rule: str, on_error: str, allowed: bool
-) -> None:
-    import dataclasses
+# --- one crashing rule next to the real ones ---------------------------------------------
 
+CRASHING_POD = {
+    "apiVersion": "v1",
+    "kind": "Pod",
+    "metadata": {"name": "first", "namespace": "shop", "annotations": {TRIGGER: "yes"}},
+    # memory-limit-missing (enforce) denies this Pod whatever the crashing rule does
+    "spec": {"containers": [{"name": "app", "image": "nginx"}]},
+}
+CRASHING_BUT_CLEAN = {
+    **CRASHING_POD,
+    "spec": {
+        "containers": [
+            {"name": "app", "image": "nginx", "resources": {"limits": {"memory": "1Gi"}}}
+        ]
+    },
+}
+
+
+@pytest.mark.parametrize("on_error", ["allow", "deny"])
+def test_a_crashing_rule_never_lets_another_rules_denial_through(
+    monkeypatch: pytest.MonkeyPatch, on_error: str
+) -> None:
+    crashing_rule.install(monkeypatch)
     policy = dataclasses.replace(load_preset(), on_internal_error=on_error)
-    review = admission.parse_review(
-        admission_review(
-            {
-                "apiVersion": "v1",
-                "kind": "Pod",
-                "metadata": {"name": "first", "namespace": "shop"},
-                "spec": {"containers": [{"name": "app", "image": "nginx"}]},
-            }
+    decision = admission.validate(admission.parse_review(admission_review(CRASHING_POD)), policy)
+    assert decision.allowed is False  # before: InternalError for the whole Pod, then allowed
+    assert [f.rule for f in decision.denied_by] == ["memory-limit-missing"]
+    assert decision.outcome == "denied"
+    assert decision.internal_error is not None
+    assert decision.internal_error.startswith(f"{RULE_ID}: ZeroDivisionError at crashing_rule.py:")
+    assert decision.message is not None and "[memory-limit-missing]" in decision.message
+    assert (RULE_ID in decision.message) is (on_error == "deny")
+
+
+@pytest.mark.parametrize("on_error, allowed", [("allow", True), ("deny", False)])
+def test_the_crashed_rules_silence_is_what_on_internal_error_says(
+    monkeypatch: pytest.MonkeyPatch, on_error: str, allowed: bool
+) -> None:
+    crashing_rule.install(monkeypatch)
+    policy = dataclasses.replace(load_preset(), on_internal_error=on_error)
+    review = admission.parse_review(admission_review(CRASHING_BUT_CLEAN))
+    decision = admission.validate(review, policy)
+    assert decision.allowed is allowed and decision.outcome == "internal_error"
+    assert decision.denied_by == []
+    if allowed:
+        assert decision.warnings and RULE_ID in decision.warnings[0]
+        assert "onInternalError: allow" in decision.warnings[0]
+    else:
+        assert decision.message is not None and RULE_ID in decision.message
+    assert (
+        admission.validate(
+            admission.parse_review(
+                admission_review(
+                    CRASHING_BUT_CLEAN | {"metadata": {"name": "calm", "namespace": "shop"}}
+                )
+            ),
+            policy,
+        ).internal_error
+        is None
+    )
+
+
+def test_mutation_still_applies_the_other_rules_fixes(monkeypatch: pytest.MonkeyPatch) -> None:
+    crashing_rule.install(monkeypatch)
+    decision = admission.mutate(
+        admission.parse_review(admission_review(CRASHING_POD)), load_preset()
+    )
+    patched = apply_patch(CRASHING_POD, decision.patch)
+    assert patched["spec"]["containers"][0]["resources"] == {"requests": {"memory": "256Mi"}}
+    assert decision.internal_error is not None and RULE_ID in decision.internal_error
+
+
+def test_an_engine_crash_is_answered_as_on_internal_error_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Outside any rule (here extracting the pod spec) there is no verdict at all."""
+
+    def extract(*args: Any) -> Any:
+        raise RuntimeError("engine bug")
+
+    monkeypatch.setattr(engine, "extract_pod_spec", extract)
+    review = admission.parse_review(admission_review(CRASHING_POD))
+    for on_error, allowed in (("allow", True), ("deny", False)):
+        policy = dataclasses.replace(load_preset(), on_internal_error=on_error)
+        with pytest.raises(RuntimeError) as failure:
+            admission.validate(review, policy)
+        decision = admission.on_internal_error(review, policy, failure.value, mutating=False)
+        assert decision.allowed is allowed and decision.outcome == "internal_error"
+        assert decision.internal_error is not None
+        assert decision.internal_error.startswith("RuntimeError at test_internal_errors.py:")
+        text = decision.message if not allowed else decision.warnings[0]
+        assert text is not None and "could not evaluate this Pod" in text
+        mutation = admission.on_internal_error(review, policy, failure.value, mutating=True)
+        assert mutation.allowed is True and mutation.patch is None
+
+
+# --- the same through the real CLI and the real server ------------------------------------
+
+
+def test_lint_keeps_the_other_verdicts_of_an_object_a_rule_crashed_on(tmp_path: Path) -> None:
+    manifest = tmp_path / "pod.yaml"
+    manifest.write_text(json.dumps(CRASHING_POD))
+    proc = run_cli(
+        "lint", "--format", "json", str(manifest), env={**os.environ, **crashing_rule.process_env()}
+    )
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 2, proc.stderr
+    assert [f["rule"] for f in report["findings"]] == [
+        "memory-limit-missing",
+        "memory-request-missing",
+    ]
+    [error] = report["errors"]
+    assert f"internal error in rule {RULE_ID}: ZeroDivisionError" in error["message"]
+
+
+@pytest.fixture(scope="module")
+def crashing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("crash")
+    generate(tmp / "tls", "evictguard", "evictguard", extra_sans=["localhost", "127.0.0.1"])
+    with running_server(
+        tmp / "tls", tmp / "server.log", workers=1, env=crashing_rule.process_env()
+    ) as server:
+        yield server
+
+
+def test_the_real_server_denies_what_a_rule_that_ran_denies(crashing_server: Server) -> None:
+    answer = crashing_server.review("/validate", admission_review(CRASHING_POD))
+    response = answer.response
+    assert answer.status == 200 and response["allowed"] is False
+    assert "[memory-limit-missing]" in response["status"]["message"]
+    clean = crashing_server.review("/validate", admission_review(CRASHING_BUT_CLEAN))
+    assert clean.response["allowed"] is True  # onInternalError: allow (the default)
+    assert any(RULE_ID in w for w in clean.response.get("warnings", []))
+    mutated = crashing_server.review("/mutate", admission_review(CRASHING_POD))
+    patched = answer_patch(CRASHING_POD, mutated)
+    assert patched["spec"]["containers"][0]["resources"]["requests"]["memory"] == "256Mi"
+    crashing_server.wait_until(
+        lambda: (
+            sum(
+                1
+                for line in crashing_server.log_lines()
+                if line.get("msg") == "evaluation failed"
+            )
+            >= 3
         )
     )
-    with pytest.raises(admission.InternalError) as failure:
-        admission.validate(review, policy)
-    decision = admission.on_internal_error(review, policy, failure.value, mutating=False)
-    assert decision.allowed is allowed and decision.outcome == "internal_error"
-    assert decision.internal_error is not None and "InternalError at" in decision.internal_error
-    text = decision.message if not allowed else decision.warnings[0]
-    assert text is not None and "could not evaluate this Pod" in text
-    mutation = admission.on_internal_error(review, policy, failure.value, mutating=True)
-    assert mutation.allowed is True and mutation.patch is None
+    failures = [
+        line for line in crashing_server.log_lines() if line.get("msg") == "evaluation failed"
+    ]
+    assert {line["endpoint"] for line in failures} == {"validate", "mutate"}
+    assert all(line["error"].startswith(f"{RULE_ID}: ZeroDivisionError at ") for line in failures)
+    assert all("a bug in a rule" not in line["error"] for line in failures)  # no values

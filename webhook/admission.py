@@ -12,7 +12,6 @@ import base64
 import dataclasses
 import json
 import time
-import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +20,7 @@ import orjson
 
 from policies import pointer as jp
 from policies.config import Policy
-from policies.engine import EvaluationTimeout, check_object
+from policies.engine import EvaluationTimeout, RuleCrash, check_object, where_raised
 from policies.extract import POD_SPEC_PATHS, extract_pod_spec, pod_spec_path
 from policies.fixes import diff
 from policies.model import Finding, JsonPatch, Mode, Severity
@@ -43,10 +42,6 @@ MAX_WARNINGS_TOTAL = 4000
 
 class ReviewError(ValueError):
     """A request that is not an AdmissionReview we can answer (answered 400)."""
-
-
-class InternalError(Exception):
-    """Evaluating the object failed: a bug of evictguard's (see `on_internal_error`)."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +74,7 @@ class Decision:
 
     @property
     def outcome(self) -> str:
-        if self.internal_error:
+        if self.internal_error and not self.denied_by:  # a denial by a rule that ran wins
             return "internal_error"
         if self.skipped:
             return "skipped"
@@ -148,12 +143,20 @@ def parse_review(data: Any) -> Review:
     )
 
 
+# Subresources whose review carries a whole object to judge: an in-place resize (beta, on
+# by default since 1.33) changes a running Pod's requests and limits, and its review's
+# `object` and `oldObject` are the whole Pod. It is judged as a Pod UPDATE. The others need
+# nothing: `status` is the kubelet's report, `ephemeralcontainers` may not set resources and
+# changes nothing else, `binding` and `eviction` carry other kinds (README: Subresources).
+JUDGED_SUBRESOURCES = {("Pod", "resize")}
+
+
 def _checked_object(review: Review, policy: Policy) -> tuple[Mapping[str, Any] | None, str]:
     """The object to check, with the request's namespace filled in (a Pod created with
     `kubectl -n shop` carries none), or None and the reason it is let through untouched."""
     if review.operation not in CHECKED_OPERATIONS:
         return None, f"{review.operation} is not checked"
-    if review.sub_resource:
+    if review.sub_resource and (review.kind, review.sub_resource) not in JUDGED_SUBRESOURCES:
         return None, f"subresource {review.sub_resource} is not checked"
     obj = review.obj
     if obj is None:
@@ -206,22 +209,36 @@ def _identity(node: Any) -> str:
     (tolerations) by content."""
     if isinstance(node, Mapping) and isinstance(node.get("name"), str):
         return f"name={node['name']}"
+    return _canonical(node)
+
+
+def _canonical(node: Any) -> str:
     return json.dumps(node, sort_keys=True, default=str)
 
 
 def finding_key(obj: Mapping[str, Any], finding: Finding) -> tuple[str, ...]:
     """A finding's place with list indices replaced by item identities, so that one a change
-    only moved (a toleration inserted before it) is recognised as the same finding."""
+    only moved (a toleration inserted before it) is recognised as the same finding, then
+    the offending value itself and the other values its verdict rests on: a limit changed
+    from `512m` to `1m` is a new violation, not the old one."""
     key: list[str] = [finding.rule]
     node: Any = obj
     for token in jp.split(finding.pointer):
         if isinstance(node, list) and token.isdigit() and int(token) < len(node):
             node = node[int(token)]
             key.append(_identity(node))
-        else:
-            node = node.get(token) if isinstance(node, Mapping) else None
+        elif isinstance(node, Mapping) and token in node:
+            node = node[token]
             key.append(token)
+        else:
+            node = _ABSENT
+            key.append(token)
+    key.append("<absent>" if node is _ABSENT else _canonical(node))
+    key.extend(_canonical(value) for value in finding.evidence)
     return tuple(key)
+
+
+_ABSENT = object()
 
 
 def _introduced(
@@ -230,15 +247,19 @@ def _introduced(
     found: list[Finding],
     policy: Policy,
     deadline: float | None = None,
+    trust_owner_references: bool = True,
 ) -> tuple[list[Finding], list[Finding]]:
     """(findings the request introduces, findings the object already had). Only UPDATE has
-    a before; a label added to a running pod must never be blocked by an older violation."""
+    a before; a label added to a running pod must never be blocked by an older violation.
+    What the old object was exempt from has no findings there, so removing an exemption
+    makes its findings new."""
     if review.operation != "UPDATE" or review.old_obj is None:
         return found, []
     old, _ = _checked_object(dataclasses.replace(review, obj=review.old_obj), policy)
     if old is None:
         return found, []
-    before = {finding_key(old, f) for f in check_object(old, policy, deadline).findings}
+    checked = check_object(old, policy, deadline, trust_owner_references=trust_owner_references)
+    before = {finding_key(old, f) for f in checked.findings}
     new = [f for f in found if finding_key(obj, f) not in before]
     return new, [f for f in found if f not in new]
 
@@ -323,18 +344,51 @@ def controller_owner(review: Review, obj: Mapping[str, Any], policy: Policy) -> 
     return None
 
 
+# Who creates a DaemonSet's Pods: its controller in kube-controller-manager, under its own
+# service account or the manager's identity (--use-service-account-credentials off).
+DAEMONSET_CONTROLLERS = frozenset(
+    {CONTROLLER_MANAGER, "system:serviceaccount:kube-system:daemon-set-controller"}
+)
+
+
+def trusts_owner_references(review: Review) -> bool:
+    """Whether a Pod's DaemonSet ownerReference can be believed: the API server checks only
+    that its fields are set, so a bare Pod from anyone else claiming a DaemonSet owner
+    would switch the NoExecute rules off. Only the DaemonSet controller's word counts."""
+    return review.username in DAEMONSET_CONTROLLERS
+
+
+def _crash_verdict(
+    crashed: list[RuleCrash], review: Review, policy: Policy
+) -> tuple[str | None, str | None]:
+    """(denial, warning) for rules that raised on this object: onInternalError says what
+    their silence means; the other rules' verdicts stand either way."""
+    if not crashed:
+        return None, None
+    rules = ", ".join(sorted({c.rule for c in crashed}))
+    what = review.kind or "object"
+    if policy.on_internal_error == "deny":
+        return (
+            f"evictguard could not evaluate rule(s) {rules} on this {what} (an internal "
+            "error of evictguard's); denied (onInternalError: deny)",
+            None,
+        )
+    return None, (
+        f"evictguard could not evaluate rule(s) {rules} on this {what} (an internal error "
+        "of evictguard's); their verdict is missing (onInternalError: allow)"
+    )
+
+
 def validate(review: Review, policy: Policy) -> Decision:
     obj, why = _checked_object(review, policy)
     if obj is None:
         return Decision(skipped=why)
     policy = _policy_for(review, policy)
     deadline = time.monotonic() + policy.evaluation_budget
-    checked = check_object(obj, policy, deadline)
-    failed = [p for p in checked.problems if p.internal]
-    if failed:
-        raise InternalError(failed[0].message)
+    trust = trusts_owner_references(review)
+    checked = check_object(obj, policy, deadline, trust_owner_references=trust)
     found = checked.findings
-    new, old = _introduced(review, obj, found, policy, deadline)
+    new, old = _introduced(review, obj, found, policy, deadline, trust)
     owner = controller_owner(review, obj, policy)
     if owner is not None:  # judged on the owner's template: warn, never deny
         old, new = old + new, []
@@ -342,17 +396,35 @@ def validate(review: Review, policy: Policy) -> Decision:
     label = "pre-existing " if owner is None else f"enforced on the {owner} "
     warn += [(label, f) for f in old if f.severity is not Severity.INFO]
     deny = [f for f in new if f.severity is Severity.ERROR]
-    decision = Decision(findings=found, warnings=warnings_for(warn), exempted=checked.exempted)
-    if deny:
+    crash_denial, crash_warning = _crash_verdict(checked.crashed, review, policy)
+    decision = Decision(
+        findings=found,
+        warnings=([crash_warning] if crash_warning else []) + warnings_for(warn),
+        exempted=checked.exempted,
+        internal_error=_crash_summary(checked.crashed),
+    )
+    if deny or crash_denial:
         decision.allowed = False
         decision.denied_by = deny
-        decision.message = _denial(deny)
+        parts = ([_denial(deny)] if deny else []) + ([crash_denial] if crash_denial else [])
+        decision.message = _short("; ".join(parts), MAX_MESSAGE)
     return decision
+
+
+def _crash_summary(crashed: list[RuleCrash]) -> str | None:
+    """For the log: which rule raised what where (type and place, no values)."""
+    if not crashed:
+        return None
+    return "; ".join(f"{c.rule}: {c.error} at {c.where}" for c in crashed)
 
 
 def mutate(review: Review, policy: Policy) -> Decision:
     """The fixes of the rules the policy lets mutate, for the kinds it lets mutate, as one
     patch; the annotation records what was changed. A second pass finds nothing to fix."""
+    if review.operation != "CREATE":
+        # Most of a Pod spec is immutable (ValidatePodUpdate): a patch to an existing Pod's
+        # resources or tolerations would make the API server refuse the whole update.
+        return Decision(skipped=f"{review.operation} is not mutated")
     obj, why = _checked_object(review, policy)
     if obj is None:
         return Decision(skipped=why)
@@ -361,8 +433,9 @@ def mutate(review: Review, policy: Policy) -> Decision:
     policy = _policy_for(review, policy)
     deadline = time.monotonic() + policy.evaluation_budget
     result = remedy(obj, policy, lambda f: policy.mutates(f.rule), deadline)
+    crashes = _crash_summary(result.crashed)
     if not result.applied:
-        return Decision()
+        return Decision(internal_error=crashes)
     fixed = result.fixed
     changes = [f"{f.rule}:{_place(obj, f.pointer)}" for f in result.applied]
     metadata = fixed.get("metadata")
@@ -380,7 +453,7 @@ def mutate(review: Review, policy: Policy) -> Decision:
     sent = original.get("metadata")
     if not (isinstance(sent, Mapping) and "namespace" in sent):
         fixed["metadata"].pop("namespace", None)
-    return Decision(patch=diff(original, fixed), findings=result.applied)
+    return Decision(patch=diff(original, fixed), findings=result.applied, internal_error=crashes)
 
 
 def on_internal_error(
@@ -407,15 +480,6 @@ def on_internal_error(
     else:
         decision.warnings = [text]
     return decision
-
-
-def where_raised(exc: BaseException) -> str:
-    """file:line of the innermost frame: enough to find a bug, with no value in it."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    if not frames:
-        return "unknown"
-    last = frames[-1]
-    return f"{last.filename.rsplit('/', 1)[-1]}:{last.lineno}"
 
 
 def respond(review: Review, decision: Decision) -> dict[str, Any]:

@@ -196,6 +196,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             return _refused(endpoint, "too_deep", 400, message, "too deep")
         except Exception as exc:  # a bug, or the time budget: answered, never a 500
             decision = admission.on_internal_error(review, policy, exc, endpoint == "mutate")
+        if decision.internal_error:  # the whole evaluation, or some rules, failed
             metrics.INTERNAL_ERRORS.labels(endpoint).inc()
             log.error(
                 "evaluation failed",

@@ -31,6 +31,7 @@ def check(ctx: Context) -> Iterator[Violation]:
                 f"{pair.limit.shown} is {_shown(ratio)}x its request {pair.request.shown} "
                 f"(policy maximum {ctx.params['max']}x)",
                 container=pair.memory.container,
+                evidence=(pair.request.raw,),
             )
 
 

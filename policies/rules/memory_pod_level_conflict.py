@@ -58,6 +58,7 @@ def _container_limits_above(ctx: Context, pod_limit: MemoryValue) -> Iterator[Vi
             f"{value.described}, above the pod-level memory limit {pod_limit.described}; "
             f'the API server rejects it ("{api_error}")',
             container=container.name,
+            evidence=(pod_limit.raw,),
         )
 
 
@@ -77,6 +78,7 @@ def _request_below_aggregate(ctx: Context, pod_request: MemoryValue) -> Iterator
         f"of memory, less than the containers' aggregate request ({_bytes(aggregate)}; "
         "regular and sidecar containers together, or an init container plus the sidecars "
         f'before it, whichever is more); the API server rejects it ("{api_error}")',
+        evidence=(aggregate.canonical(),),
     )
 
 
@@ -118,6 +120,7 @@ def _defaulted_request_above_limit(ctx: Context, pod_limit: MemoryValue) -> Iter
         f"{pod_limit.described} and no request, so the API server defaults the pod-level "
         f"request to the containers' aggregate request ({_bytes(default)}), "
         f"{' and '.join(problems)}; it rejects the Pod ({quoted})",
+        evidence=(default.canonical(), aggregate.canonical()),
     )
 
 

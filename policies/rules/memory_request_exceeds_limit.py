@@ -22,6 +22,7 @@ def check(ctx: Context) -> Iterator[Violation]:
             f"memory, more than its limit {pair.limit.described}; the API server rejects it "
             f'("{api_error}")',
             container=pair.memory.container,
+            evidence=(pair.limit.raw,),
         )
 
 
