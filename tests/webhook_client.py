@@ -208,6 +208,7 @@ def admission_review(
     version: str = "admission.k8s.io/v1",
     dry_run: bool = False,
     sub_resource: str | None = None,
+    username: str = "alice",
 ) -> dict[str, Any]:
     """An AdmissionReview as kube-apiserver builds it (`CreateV1AdmissionReview`)."""
     subject = obj if obj is not None else old or {}
@@ -225,7 +226,7 @@ def admission_review(
         "name": metadata.get("name", ""),
         "namespace": namespace if namespace is not None else metadata.get("namespace", ""),
         "operation": operation,
-        "userInfo": {"username": "alice", "groups": ["system:authenticated"]},
+        "userInfo": {"username": username, "groups": ["system:authenticated"]},
         "object": obj,
         "oldObject": old,
         "dryRun": dry_run,
