@@ -584,14 +584,25 @@ def test_validating_webhook_rules_and_failure_policy():
     assert hook["failurePolicy"] == "Fail"  # enforcement never silently turns off
     assert "reinvocationPolicy" not in hook  # a mutating-only field
     covered: dict[str, set[str]] = {}
+    subresources: dict[str, list[str]] = {}
     for rule in hook["rules"]:
-        assert sorted(rule["operations"]) == ["CREATE", "UPDATE"]
         assert rule["apiVersions"] == ["v1"]
         assert rule["scope"] == "Namespaced"
-        assert not any("/" in r or "*" in r for r in rule["resources"])  # no subresources
-        for group in rule["apiGroups"]:
-            covered.setdefault(group, set()).update(rule["resources"])
+        assert not any("*" in r for r in rule["resources"])
+        for resource in rule["resources"]:
+            if "/" in resource:
+                assert rule["apiGroups"] == [""]
+                subresources[resource] = sorted(rule["operations"])
+            else:
+                assert sorted(rule["operations"]) == ["CREATE", "UPDATE"]
+                for group in rule["apiGroups"]:
+                    covered.setdefault(group, set()).add(resource)
     assert covered == WORKLOAD_RULES
+    # In-place resize (PUT/PATCH .../pods/NAME/resize) reaches admission as operation UPDATE
+    # on resource `pods` with subResource `resize`, which a rule for `pods` does not match.
+    # The other Pod subresources that write need nothing: /ephemeralcontainers can change
+    # only ephemeral containers (which cannot set resources), /binding takes a Binding.
+    assert subresources == {"pods/resize": ["UPDATE"]}
 
 
 def test_mutating_webhook_rules_and_failure_policy():
@@ -634,13 +645,28 @@ def test_webhooks_are_backed_by_two_replicas_and_a_pdb():
 # --- matchConditions, evaluated (CEL) -----------------------------------------------------
 
 
-def _request(resource: str, operation: str, groups: tuple[str, ...] = ()) -> dict[str, Any]:
+def _request(
+    resource: str,
+    operation: str,
+    groups: tuple[str, ...] = (),
+    *,
+    subresource: str = "",
+    username: str = "someone",
+) -> dict[str, Any]:
+    """`request` as the API server builds it for matchConditions: up to 1.34 it is the
+    AdmissionRequest converted to unstructured (k8s.io/apiserver admission/plugin/cel),
+    so the `omitempty` fields (subResource, requestSubResource) are absent when empty."""
     group = next(g for g, kinds in WORKLOAD_RULES.items() if resource in kinds)
-    return {
+    gvr = {"group": group, "version": "v1", "resource": resource}
+    request: dict[str, Any] = {
         "operation": operation,
-        "resource": {"group": group, "version": "v1", "resource": resource},
-        "userInfo": {"username": "someone", "groups": ["system:authenticated", *groups]},
+        "resource": gvr,
+        "requestResource": gvr,
+        "userInfo": {"username": username, "groups": ["system:authenticated", *groups]},
     }
+    if subresource:
+        request["subResource"] = request["requestSubResource"] = subresource
+    return request
 
 
 POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": []}}
@@ -652,6 +678,28 @@ LABELLED = {**DEPLOY, "metadata": {"name": "d", "labels": {"a": "b"}, "finalizer
 PODTEMPLATE = {"metadata": {"name": "t"}, "template": {"spec": {}}}
 CRONJOB = {"metadata": {"name": "c"}, "spec": {"jobTemplate": {"spec": {"template": {}}}}}
 CRONJOB_CHANGED = {"metadata": {"name": "c"}, "spec": {"jobTemplate": {"spec": {"x": 1}}}}
+EXEMPT = "evictguard.io/exempt"
+
+
+def _annotated(obj: dict[str, Any], **annotations: str) -> dict[str, Any]:
+    return {**obj, "metadata": {**obj["metadata"], "annotations": annotations}}
+
+
+def _exempt(obj: dict[str, Any], value: str) -> dict[str, Any]:
+    return _annotated(obj, **{EXEMPT: value})
+
+
+def _sized(limit: str) -> dict[str, Any]:
+    container = {"name": "app", "resources": {"limits": {"memory": limit}}}
+    return {**POD, "spec": {"containers": [container]}}
+
+
+RESIZE = ("pods", "UPDATE")
+RESIZE_KW = {"subresource": "resize"}
+NODE = {"groups": ("system:nodes",), "username": "system:node:n1"}
+# Not a node for NodeRestriction (pkg/auth/nodeidentifier NodeIdentity needs the username
+# prefix `system:node:` as well as the group), though it carries the group.
+IMPOSTOR = {"groups": ("system:nodes",), "username": "mallory"}
 
 
 @pytest.mark.parametrize(
@@ -659,7 +707,6 @@ CRONJOB_CHANGED = {"metadata": {"name": "c"}, "spec": {"jobTemplate": {"spec": {
     [
         (VALIDATING, ("pods", "CREATE"), POD, None, True),
         (VALIDATING, ("pods", "CREATE"), MIRROR, None, False),
-        (VALIDATING, ("pods", "CREATE", ("system:nodes",)), POD, None, False),
         (VALIDATING, ("pods", "UPDATE"), POD, POD, False),
         (VALIDATING, ("pods", "UPDATE"), POD, {**POD, "spec": {}}, True),
         (VALIDATING, ("deployments", "CREATE"), DEPLOY, None, True),
@@ -669,18 +716,68 @@ CRONJOB_CHANGED = {"metadata": {"name": "c"}, "spec": {"jobTemplate": {"spec": {
         (VALIDATING, ("podtemplates", "UPDATE"), PODTEMPLATE, PODTEMPLATE, False),
         (VALIDATING, ("cronjobs", "UPDATE"), CRONJOB_CHANGED, CRONJOB, True),
         (VALIDATING, ("cronjobs", "UPDATE"), CRONJOB, CRONJOB, False),
+        # The group alone proves nothing: no condition trusts an identity any more.
+        (VALIDATING, ("pods", "CREATE", IMPOSTOR), POD, None, True),
+        (VALIDATING, ("deployments", "CREATE", IMPOSTOR), DEPLOY, None, True),
+        # A real kubelet creates only mirror Pods (NodeRestriction): those are skipped...
+        (VALIDATING, ("pods", "CREATE", NODE), MIRROR, None, False),
+        # ...and anything else it sent would be judged like anyone's.
+        (VALIDATING, ("pods", "CREATE", NODE), POD, None, True),
+        # pods/resize: the whole Pod as object and oldObject; judged when resources change.
+        (VALIDATING, (*RESIZE, RESIZE_KW), _sized("2Gi"), _sized("1Gi"), True),
+        (VALIDATING, (*RESIZE, RESIZE_KW), _sized("1Gi"), _sized("1Gi"), False),
+        (VALIDATING, (*RESIZE, RESIZE_KW), _exempt(_sized("2Gi"), "*"), _sized("1Gi"), True),
+        (
+            VALIDATING,
+            (*RESIZE, RESIZE_KW),
+            _annotated(_sized("2Gi"), **{"kubernetes.io/config.mirror": "x"}),
+            _annotated(_sized("1Gi"), **{"kubernetes.io/config.mirror": "x"}),
+            False,
+        ),
+        # The object's own evictguard.io/exempt: removed, added or changed -> judged.
+        (VALIDATING, ("pods", "UPDATE"), POD, _exempt(POD, "*"), True),
+        (VALIDATING, ("pods", "UPDATE"), _exempt(POD, "*"), POD, True),
+        (VALIDATING, ("pods", "UPDATE"), _exempt(POD, "a"), _exempt(POD, "a,b"), True),
+        (VALIDATING, ("pods", "UPDATE"), _exempt(POD, ""), POD, True),  # "" is not absent
+        (VALIDATING, ("pods", "UPDATE"), _exempt(POD, "*"), _exempt(POD, "*"), False),
+        (VALIDATING, ("pods", "UPDATE"), _annotated(POD, a="b"), POD, False),
+        (VALIDATING, ("pods", "UPDATE"), _annotated(POD, a="b"), _annotated(POD), False),
+        (VALIDATING, ("deployments", "UPDATE"), DEPLOY, _exempt(DEPLOY, "*"), True),
+        (VALIDATING, ("deployments", "UPDATE"), _exempt(SCALED, "*"), DEPLOY, True),
+        (
+            VALIDATING,
+            ("deployments", "UPDATE"),
+            _exempt(LABELLED, "*"),
+            _exempt(DEPLOY, "*"),
+            False,
+        ),
+        (VALIDATING, ("podtemplates", "UPDATE"), PODTEMPLATE, _exempt(PODTEMPLATE, "*"), True),
+        (VALIDATING, ("cronjobs", "UPDATE"), _exempt(CRONJOB, "x"), CRONJOB, True),
+        # A template's own annotation is inside spec.template: a template change.
+        (
+            VALIDATING,
+            ("deployments", "UPDATE"),
+            DEPLOY,
+            {**DEPLOY, "spec": {**DEPLOY["spec"], "template": _exempt({"metadata": {}}, "*")}},
+            True,
+        ),
         (MUTATING, ("pods", "CREATE"), POD, None, True),
         (MUTATING, ("pods", "CREATE"), MIRROR, None, False),
-        (MUTATING, ("pods", "CREATE", ("system:nodes",)), POD, None, False),
+        (MUTATING, ("pods", "CREATE", IMPOSTOR), POD, None, True),
+        (MUTATING, ("pods", "CREATE", NODE), MIRROR, None, False),
     ],
 )
 def test_match_conditions(kind, request_, obj, old, called):
     """Which requests reach the webhook. Evaluated with cel-python (celpy) where it is
-    installed; the API server uses cel-go, which agrees on these plain expressions."""
+    installed; the API server uses cel-go, which agrees on these plain expressions. Every
+    condition must evaluate to a bool: an evaluation error refuses the request under
+    failurePolicy Fail (k8s.io/apiserver admission/plugin/webhook/matchconditions)."""
     celpy = pytest.importorskip("celpy")
     env = celpy.Environment()
+    args = [a for a in request_ if not isinstance(a, dict)]
+    kwargs = {k: v for a in request_ if isinstance(a, dict) for k, v in a.items()}
     activation = {
-        "request": celpy.json_to_cel(_request(*request_)),
+        "request": celpy.json_to_cel(_request(*args, **kwargs)),
         "object": celpy.json_to_cel(obj),
         "oldObject": celpy.json_to_cel(old),
     }
@@ -690,6 +787,17 @@ def test_match_conditions(kind, request_, obj, old, called):
     ]
     assert all(isinstance(r, celpy.celtypes.BoolType) for r in results), results
     assert all(results) is called
+
+
+@pytest.mark.parametrize("kind", [VALIDATING, MUTATING])
+def test_match_conditions_trust_no_identity(kind):
+    """A condition that skips the webhook for some user or group is a bypass for anyone
+    who can present it (the group system:nodes alone does not make a node; NodeRestriction,
+    which would check the username too, may be off). Mirror Pods, the only Pods a kubelet
+    may create, are skipped by what they are, not by who sends them."""
+    for condition in webhook(kind)["matchConditions"]:
+        assert "userInfo" not in condition["expression"], condition["name"]
+        assert "system:node" not in condition["expression"], condition["name"]
 
 
 # --- the Deployment -------------------------------------------------------------------------
