@@ -60,7 +60,7 @@ def _semantic_problems(data: dict[str, Any], label: str) -> list[str]:
     for rule_id, settings in rules.items() if isinstance(rules, dict) else ():
         if not isinstance(settings, dict):
             continue
-        for key in ("defaultLimit", "defaultRequest", "floor"):
+        for key in ("defaultLimit", "defaultRequest", "floor", "ceiling"):
             value = settings.get(key)
             if not isinstance(value, (str, int)) or isinstance(value, bool):
                 continue  # absent, or a type the schema already reports
@@ -138,8 +138,10 @@ def validate_document(data: Any, label: str) -> list[str]:
 
 def layered_problems(policy: Policy, label: str) -> list[str]:
     """Checks that span layers: a default request above the default limit would make the
-    memory-limit-missing fix produce an object the API server rejects."""
+    memory-limit-missing fix produce an object the API server rejects; a suspicious-memory
+    floor above its ceiling would make every non-zero value suspicious."""
     problems = _bounded_seconds_problems(policy, label)
+    problems += _floor_ceiling_problems(policy, label)
     params = policy.params("memory-limit-missing")
     request = parse_manifest_quantity(params["defaultRequest"])
     limit = parse_manifest_quantity(params["defaultLimit"])
@@ -150,6 +152,21 @@ def layered_problems(policy: Policy, label: str) -> list[str]:
             f"request above its limit; values after layering over the preset, so set both)"
         )
     return problems
+
+
+def _floor_ceiling_problems(policy: Policy, label: str) -> list[str]:
+    """memory-quantity-suspicious faults values below `floor` and above `ceiling`: with the
+    floor above the ceiling no value passes (memory-limit-missing reads the two as well)."""
+    params = policy.params("memory-quantity-suspicious")
+    floor = parse_manifest_quantity(params["floor"])
+    ceiling = parse_manifest_quantity(params["ceiling"])
+    if floor <= ceiling:
+        return []
+    return [
+        f"{label}: rules.memory-quantity-suspicious.ceiling: {params['ceiling']!r} is below "
+        f"floor {params['floor']!r} (every non-zero memory value would be suspicious; values "
+        "after layering over the preset)"
+    ]
 
 
 def _bounded_seconds_problems(policy: Policy, label: str) -> list[str]:

@@ -16,6 +16,10 @@ therefore does NOT apply:
   to ``e<N>``; released Go drops the suffix (``1000E`` prints as ``1``). We drop it.
 * #141938: ``maxInt64Factors`` 18 -> 19 (only changes which 19-digit inputs keep their
   input spelling in ``String()``). We use 18.
+* #141305: ``Value()`` saturates at the int64 rails; released Go returns 0, a negative or
+  a wrapped number for values above 2^63-1 (kubernetes#141166). ``go_value`` and
+  ``Quantity.value_int64`` return what released Go does; so does the rounding of negative
+  inf.Dec values that #138510 changed.
 
 One deliberate deviation: a value whose decimal exponent exceeds ``MAX_DECIMAL_EXPONENT``
 (e.g. ``1e200000``) raises ``QuantityError`` instead of building a 10^200000 integer. Go
@@ -29,6 +33,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache, total_ordering
+from typing import NamedTuple
 
 from .values import type_name
 
@@ -40,9 +45,11 @@ __all__ = [
     "ERR_NUMERIC",
     "ERR_SUFFIX",
     "MAX_DECIMAL_EXPONENT",
+    "MAX_INT64",
     "Quantity",
     "QuantityError",
     "format_bytes",
+    "go_value",
     "parse_manifest_quantity",
     "parse_quantity",
     "round_up_to_milli",
@@ -62,12 +69,13 @@ ERR_SUFFIX = "unable to parse quantity's suffix"
 MAX_DECIMAL_EXPONENT = 100_000
 """Largest power of ten we materialise (see the module docstring)."""
 
-_MAX_INT64 = (1 << 63) - 1
+MAX_INT64 = (1 << 63) - 1
+"""The largest value Go's ``Quantity.Value()`` can return (2^63-1, math.MaxInt64)."""
 _MIN_INT64 = -(1 << 63)
 _MAX_INT64_FACTORS = 18  # math.go maxInt64Factors (released value)
 _NANO = -9  # amount.go Nano: parsing keeps values down to 1n
 _NANO_DEN = 10**9
-_BIN_CAP_NANOS = _MAX_INT64 * _NANO_DEN  # math.go maxAllowed (2^63-1), in nanos
+_BIN_CAP_NANOS = MAX_INT64 * _NANO_DEN  # math.go maxAllowed (2^63-1), in nanos
 
 # suffix.go: (base, exponent, format) for every suffix the lookup tables know.
 _SUFFIXES: dict[str, tuple[int, int, str]] = {
@@ -130,6 +138,15 @@ class Quantity:
 
     def __str__(self) -> str:
         return self.canonical()
+
+    def value_int64(self) -> int:
+        """What Go's ``Quantity.Value()`` returns for this quantity in every component that
+        reads it from the API: ``go_value(self.canonical())``. JSON and protobuf both carry a
+        quantity as its ``String()`` and decode it with ParseQuantity, so the kubelet and the
+        scheduler hold the amount parsed from the canonical text, not from what was written
+        (``10000000000000000k`` alone gives -8446744073709551616; stored, it is ``10E``: 0).
+        Only values above 2^63-1 come back different from ceil(value)."""
+        return go_value(self.canonical())
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Quantity):
@@ -275,12 +292,29 @@ def _parse_common(text: str) -> tuple[Fraction, str, bool] | None:
     return value, fmt, keeps_text
 
 
+class _Amount(NamedTuple):
+    """How Go holds a parsed quantity: ``int64Amount{value, scale}`` (worth value * 10^scale)
+    or, when ``decimal``, ``infDecAmount`` (an inf.Dec worth unscaled * 10^-scale)."""
+
+    decimal: bool
+    unscaled: int
+    scale: int
+
+
 def _parse_exact(text: str) -> tuple[Fraction, str, bool]:
     """Line-by-line port of ParseQuantity, int64 branch and inf.Dec branch."""
+    amount, fmt, keeps_text = _parse_amount(text)
+    if amount.decimal:
+        return Fraction(amount.unscaled, 10**amount.scale), fmt, keeps_text  # scale 9 or 0
+    return _scaled_value(amount.unscaled, amount.scale, text), fmt, keeps_text
+
+
+def _parse_amount(text: str) -> tuple[_Amount, str, bool]:
+    """ParseQuantity: (the amount Go builds, format, whether String() prints ``text``)."""
     if len(text) == 0:
         raise QuantityError(ERR_FORMAT_WRONG)
     if text == "0":
-        return Fraction(0), DECIMAL_SI, True
+        return _Amount(False, 0, 0), DECIMAL_SI, True
     positive, value, num, denom, suffix = _scan(text)
     base, exponent, fmt = _interpret(suffix)
 
@@ -302,7 +336,7 @@ def _parse_exact(text: str) -> tuple[Fraction, str, bool]:
             shifted = num + denom
             v = int(shifted)  # at most 18 digits here, so strconv.ParseInt cannot fail
             result = v * mantissa
-            if result <= _MAX_INT64:  # int64Multiply succeeded
+            if result <= MAX_INT64:  # int64Multiply succeeded
                 if not positive:
                     result = -result
                 if fmt == BINARY_SI:
@@ -311,7 +345,7 @@ def _parse_exact(text: str) -> tuple[Fraction, str, bool]:
                     keeps_text = (
                         scale % 3 == 0 and not shifted.endswith("000") and shifted[0] != "0"
                     )
-                return _scaled_value(result, scale, text), fmt, keeps_text
+                return _Amount(False, result, scale), fmt, keeps_text
 
     unscaled, dec_scale = _inf_set_string(value)
     if base == 10:
@@ -321,12 +355,15 @@ def _parse_exact(text: str) -> tuple[Fraction, str, bool]:
         unscaled <<= exponent
     negative = unscaled < 0
     magnitude = -unscaled if negative else unscaled
-    nanos = _round_up_to_nanos(magnitude, dec_scale, text)  # inf.RoundUp to Nano
+    if magnitude == 0:
+        return _Amount(True, 0, 9), fmt, False  # Go skips the rounding (the scale is moot)
+    nanos = _round_up_to_nanos(magnitude, dec_scale, text)  # inf.Dec.Round to scale 9
     if fmt == BINARY_SI and nanos > _BIN_CAP_NANOS:
-        nanos = _BIN_CAP_NANOS
-    if fmt == BINARY_SI and 0 < nanos < _NANO_DEN:
+        amount = _Amount(True, -MAX_INT64 if negative else MAX_INT64, 0)  # maxAllowed
+        return amount, fmt, False
+    if fmt == BINARY_SI and nanos < _NANO_DEN:
         fmt = DECIMAL_SI
-    return Fraction(-nanos if negative else nanos, _NANO_DEN), fmt, False
+    return _Amount(True, -nanos if negative else nanos, 9), fmt, False
 
 
 def _scan(s: str) -> tuple[bool, str, str, str, str]:
@@ -420,7 +457,7 @@ def _go_parse_int64(s: str) -> int | None:
     v = int(body)
     if s[0] == "-":
         v = -v
-    return v if _MIN_INT64 <= v <= _MAX_INT64 else None
+    return v if _MIN_INT64 <= v <= MAX_INT64 else None
 
 
 def _inf_set_string(value: str) -> tuple[int, int]:
@@ -538,6 +575,127 @@ def _trailing_decimal_zeros(n: int) -> int:
     return lo
 
 
+# --- Quantity.Value(), as released -------------------------------------------------------
+#
+# k8s.io/apimachinery pkg/api/resource, identical from v0.30.0 to v0.36.3 and v0.37.0-beta.0
+# (Kubernetes 1.30-1.36, 1.37 beta): quantity.go `Value()` is `ScaledValue(0)`, which for an
+# int64Amount is `q.i.AsScaledInt64(0)` with the ok flag dropped (amount.go; math.go
+# positiveScaleInt64, negativeScaleInt64, int64MultiplyScale*) and for an inf.Dec is
+# scale_int.go `scaledValue(dec.UnscaledBig(), dec.Scale(), 0)`, which ends in math/big
+# `Int.Int64()` (the low 64 bits, as two's complement). Nothing saturates: an overflowing
+# value comes back as 0, negative, or wrapped modulo 2^64 depending on how the quantity was
+# parsed (kubernetes#141166; #141305 makes these accessors saturate, unreleased).
+
+_UINT64_MASK = (1 << 64) - 1
+
+
+def _wrap64(x: int) -> int:
+    """Go int64 wrap-around."""
+    x &= _UINT64_MASK
+    return x - (1 << 64) if x >> 63 else x
+
+
+def _go_quo(a: int, b: int) -> int:
+    """Go's int64 `/`: truncates toward zero."""
+    q = abs(a) // abs(b)
+    return q if (a < 0) == (b < 0) else -q
+
+
+def _big_int64(x: int) -> int:
+    """math/big `Int.Int64()`: int64(low64(|x|)), negated (with wrap-around) when x < 0."""
+    v = _wrap64(abs(x))
+    return _wrap64(-v) if x < 0 else v
+
+
+def _int64_multiply_scale(a: int, b: int) -> tuple[int, bool]:
+    """math.go int64MultiplyScale (and the 10/100/1000 variants, which are the same)."""
+    if a in (0, 1):
+        return a * b, True
+    if a == _MIN_INT64 and b != 1:
+        return 0, False
+    c = _wrap64(a * b)
+    return c, _go_quo(c, b) == a
+
+
+def _positive_scale_int64(base: int, scale: int) -> tuple[int, bool]:
+    """math.go positiveScaleInt64: the fixed cases return the wrapped product even when it
+    overflowed; the loop returns 0."""
+    if scale == 0:
+        return base, True
+    if scale in (1, 2, 3, 6, 9):
+        return _int64_multiply_scale(base, 10**scale)
+    value = base
+    for _ in range(scale):
+        if value == 0:
+            break  # 0 * 10 == 0 for every remaining step (the scale may be ~2^31)
+        value, ok = _int64_multiply_scale(value, 10)
+        if not ok:
+            return 0, False
+    return value, True
+
+
+def _negative_scale_int64(base: int, scale: int) -> tuple[int, bool]:
+    """math.go negativeScaleInt64: divides, rounding away from zero."""
+    if scale == 0:
+        return base, True
+    value = base
+    fraction = False
+    for _ in range(scale):
+        if not fraction and value % 10 != 0:  # Go's % is zero exactly when Python's is
+            fraction = True
+        value = _go_quo(value, 10)
+        if value == 0:
+            if fraction:
+                return (1 if base > 0 else -1), False
+            return 0, True
+    if fraction:
+        value = value + 1 if base > 0 else value - 1
+    return value, not fraction
+
+
+def _scaled_value_big(unscaled: int, scale: int, new_scale: int) -> int:
+    """scale_int.go scaledValue (released): "ALWAYS rounds up ... The final result might
+    overflow." The fast path rounds negatives toward zero plus one (#138510, unreleased)."""
+    if unscaled == 0:
+        return 0  # every branch below gives 0
+    dif = scale - new_scale
+    if dif == 0:
+        return _big_int64(unscaled)
+    if dif < 0:
+        # unscaled.Int64() * int64(math.Pow10(-dif)); ParseQuantity builds no such amount
+        # (its inf.Dec scale is 9, or 0 for the BinarySI cap).
+        if -dif > 18:
+            raise ValueError("int64(math.Pow10(n)) for n > 18 is not ported")
+        return _wrap64(_big_int64(unscaled) * 10**-dif)
+    if unscaled < MAX_INT64 and dif < 19:
+        divide = 10**dif
+        u = _big_int64(unscaled)
+        result = _go_quo(u, divide)
+        return result + 1 if u - result * divide != 0 else result
+    result, remainder = divmod(unscaled, 10**dif)  # big.Int.DivMod: Euclidean, divisor > 0
+    return _wrap64(_big_int64(result) + 1) if remainder else _big_int64(result)
+
+
+def _amount_value(amount: _Amount) -> int:
+    """quantity.go `Value()` = `ScaledValue(0)` on the amount ParseQuantity built."""
+    if amount.decimal:
+        return _scaled_value_big(amount.unscaled, amount.scale, 0)
+    if amount.scale < 0:  # int64Amount.AsScaledInt64(0), ok dropped
+        return _negative_scale_int64(amount.unscaled, -amount.scale)[0]
+    return _positive_scale_int64(amount.unscaled, amount.scale)[0]
+
+
+def go_value(text: str) -> int:
+    """``resource.MustParse(text).Value()`` in released Kubernetes (see the section comment).
+
+    Equal to ceil(value) for every value from 0 to 2^63-1; above that it is garbage:
+    ``10E`` and ``1e19`` give 0, ``18446744073709551616`` gives 0 (2^64 mod 2^64),
+    ``9223372036854775808`` gives -2^63, ``18446744073709552k`` gives 384. Raises
+    QuantityError where ParseQuantity fails."""
+    amount, _fmt, _keeps_text = _parse_amount(text)
+    return _amount_value(amount)
+
+
 # --- manifest decoding -------------------------------------------------------------------
 
 # unicode.IsSpace characters that Go's JSON encoder leaves unescaped (it escapes every
@@ -549,7 +707,7 @@ _JSON_RAW_SPACE = (
 
 def _go_json_int(value: int) -> str:
     """An integer after kubectl: int64 as is; larger ones pass through float64."""
-    if _MIN_INT64 <= value <= _MAX_INT64:
+    if _MIN_INT64 <= value <= MAX_INT64:
         return str(value)
     try:
         as_float = float(value)

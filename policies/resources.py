@@ -11,6 +11,10 @@ every rule inherits from here:
 * Comparisons use the stored value: pkg/apis/core/v1/defaults.go `SetDefaults_ResourceList`
   rounds every request and limit up to 1m before validation (`MemoryValue.stored`).
   Messages still show values as written (`MemoryValue.shown`).
+* A value above 2^63-1 bytes is accepted by the API server, but the kubelet and the
+  scheduler read it through `Quantity.Value()`, which overflows (`MemoryValue.overflows`).
+  It is `valid` (API validation compares it exactly) but not `readable`: it neither caps
+  nor reserves anything (`positive` is False), and memory-quantity-invalid reports it.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from . import pointer as jp
 from .extract import ContainerView, PodSpecView
 from .quantity import (
     DECIMAL_SI,
+    MAX_INT64,
     Quantity,
     QuantityError,
     parse_manifest_quantity,
@@ -47,7 +52,26 @@ class MemoryValue:
 
     @property
     def valid(self) -> bool:
+        """A quantity the API server accepts (a quantity, not negative). It may still be
+        too large for the kubelet and the scheduler to read (`overflows`)."""
         return self.quantity is not None and self.quantity.value >= 0
+
+    @property
+    def readable(self) -> bool:
+        """Valid and read as written by the kubelet and the scheduler (not `overflows`).
+        Rules about what a value does on the node (memory-limit-missing,
+        memory-request-missing) leave the rest to memory-quantity-invalid; rules that
+        restate API validation compare valid values exactly, as the API server does."""
+        return self.valid and not self.overflows
+
+    @property
+    def overflows(self) -> bool:
+        """Above 2^63-1 bytes once stored: the API server accepts it, but Go's
+        `Quantity.Value()`, through which the kubelet sets the memory limit and the scheduler
+        counts the request, cannot return it (kubernetes#141166) and gives 0, a negative
+        number or the value wrapped modulo 2^64 (`Quantity.value_int64`)."""
+        stored = self.stored
+        return stored is not None and stored.value > MAX_INT64
 
     @property
     def is_null(self) -> bool:
@@ -61,9 +85,9 @@ class MemoryValue:
 
     @property
     def positive(self) -> bool:
-        """Valid and above zero once stored: a value that reserves or caps something."""
+        """Readable and above zero once stored: a value that reserves or caps something."""
         stored = self.stored
-        return stored is not None and stored.value > 0
+        return self.readable and stored is not None and stored.value > 0
 
     @property
     def described(self) -> str:

@@ -261,6 +261,10 @@ def test_invalid_config_raises_config_error_with_the_same_lines() -> None:
             "rules:\n  memory-quantity-suspicious:\n    floor: -4Mi\n",
             "rules.memory-quantity-suspicious.floor: '-4Mi' is negative",
         ),
+        (
+            "rules:\n  memory-quantity-suspicious:\n    ceiling: 2TB\n",
+            "rules.memory-quantity-suspicious.ceiling: '2TB' is not a Kubernetes quantity",
+        ),
         ("rules:\n  oom-everything:\n    mode: warn\n", "rules.oom-everything: unknown rule"),
         ("apiVersion: evictguard.io/v2\n", "apiVersion: 'evictguard.io/v1alpha1' was expected"),
         (
@@ -365,7 +369,7 @@ def test_every_parameter_a_rule_reads_is_in_the_default_preset() -> None:
         "memory-request-exceeds-limit": set(),
         "memory-pod-level-conflict": set(),
         "memory-quantity-invalid": set(),
-        "memory-quantity-suspicious": {"floor"},
+        "memory-quantity-suspicious": {"floor", "ceiling"},
         "memory-limit-ratio": {"max"},
         "toleration-invalid": set(),
         "toleration-never-matches": {"knownTaints"},
@@ -412,6 +416,33 @@ def test_a_default_request_above_the_default_limit_is_rejected(tmp_path: Path) -
         "'512Mi' (the API server rejects a request above its limit; values after layering "
         "over the preset, so set both)\n"
     )
+
+
+def test_a_suspicious_memory_ceiling_below_the_floor_is_rejected(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("rules:\n  memory-quantity-suspicious:\n    ceiling: 1Mi\n")
+    proc = run_cli("lint", "--config", str(policy), "examples/good")
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr == (
+        f"{policy}: rules.memory-quantity-suspicious.ceiling: '1Mi' is below floor '4Mi' "
+        "(every non-zero memory value would be suspicious; values after layering over the "
+        "preset)\n"
+    )
+    policy.write_text("rules:\n  memory-quantity-suspicious:\n    ceiling: 4Mi\n")
+    assert load_policy_file(str(policy)).params("memory-quantity-suspicious")["ceiling"] == "4Mi"
+
+
+def test_a_suspicious_memory_ceiling_that_is_no_quantity_is_refused(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("rules:\n  memory-quantity-suspicious:\n    ceiling: lots\n")
+    proc = run_cli("lint", "--config", str(policy), "examples/good")
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.startswith(
+        f"{policy}: rules.memory-quantity-suspicious.ceiling: 'lots' is not a Kubernetes quantity ("
+    )
+    assert len(proc.stderr.splitlines()) == 1
 
 
 def test_the_readme_policy_example_is_a_valid_policy(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ that changed upstream in 2026 are pinned to the released output and say so.
 
 from __future__ import annotations
 
+import math
 import re
 from fractions import Fraction
 
@@ -27,6 +28,7 @@ from policies.quantity import (
     _parse_exact,
     _scan,
     format_bytes,
+    go_value,
     parse_manifest_quantity,
     parse_quantity,
 )
@@ -724,6 +726,96 @@ def test_quantity_is_frozen() -> None:
     q = parse_quantity("1Gi")
     with pytest.raises(AttributeError):
         q.value = Fraction(1)  # type: ignore[misc]
+
+
+# --- Quantity.Value(), as released (kubernetes#141166) ---------------------------------------
+
+MIN_INT64 = -(2**63)
+
+# (text, ParseQuantity(text).Value(), ParseQuantity(ParseQuantity(text).String()).Value()):
+# the second is what the kubelet and the scheduler get, since JSON and protobuf carry a
+# quantity as its String(). Both columns were printed by apimachinery v0.36.3's
+# pkg/api/resource (quantity.go, amount.go, math.go, scale_int.go, suffix.go; Value() is the
+# same from v0.30.0 to v0.37.0-beta.0) with gopkg.in/inf.v0, built with Go 1.19.
+GO_VALUE_TABLE = [
+    # int64Amount{10, 18} / {1, 19}: positiveScaleInt64's loop gives up and returns 0
+    ("10E", 0, 0),
+    ("1e19", 0, 0),
+    ("1e+19", 0, 0),  # a YAML 1e19 reaches the API server as 1e+19
+    ("9.3E", 0, 0),  # int64Amount{93, 17}; stored as 9300P
+    ("1e21", 0, 0),
+    ("-10E", 0, 0),
+    # inf.Dec (19+ digits): scaledValue ends in big.Int.Int64(), the low 64 bits
+    ("18446744073709551616", 0, 0),  # 2^64
+    ("18446744073709552000", 384, 384),  # a YAML 18446744073709551616 (float64) arrives so
+    ("9223372036854775808", MIN_INT64, MIN_INT64),  # 2^63
+    ("9223372036854775807.5", MIN_INT64, MIN_INT64),  # rounds up to 2^63, then wraps
+    ("9223372036854775808000m", MIN_INT64, MIN_INT64),
+    # int64Amount with scale 3 or 6: int64MultiplyScale's wrapped product is returned as is
+    ("10000000000000000k", -8446744073709551616, 0),  # 10^19 - 2^64; stored as 10E
+    ("10000000000000M", -8446744073709551616, 0),
+    ("20000000000000000k", 1553255926290448384, 0),  # stored as 20E
+    ("18446744073709552k", 384, 384),  # canonical already: stored as written
+    ("9223372036854776k", -9223372036854775616, -9223372036854775616),
+    # released String() drops a DecimalSI suffix past E (#140459): 10^21 is stored as "1"
+    ("1000E", 0, 1),
+    ("1000000000000000000000", 3875820019684212736, 1),  # 10^21 mod 2^64
+    # at most 2^63-1: exact (rounded up to a whole byte)
+    ("9223372036854775807", MAX_INT64, MAX_INT64),
+    ("9223372036854775806.5", MAX_INT64, MAX_INT64),
+    ("9223372036854775807000m", MAX_INT64, MAX_INT64),
+    ("9E", 9 * 10**18, 9 * 10**18),
+    ("123456789012345678e1", 1234567890123456780, 1234567890123456780),
+    ("8Ei", MAX_INT64, MAX_INT64),  # BinarySI is capped at 2^63-1 when parsed
+    ("10Ei", MAX_INT64, MAX_INT64),
+    ("99999999999999999999Pi", MAX_INT64, MAX_INT64),
+    ("1Ti", 2**40, 2**40),
+    ("1e4294967297", 10, 10),  # int32(2^32 + 1) == 1
+    ("0", 0, 0),
+    ("0e5000", 0, 0),
+    ("100m", 1, 1),
+    ("1n", 1, 1),
+    ("0.5", 1, 1),
+    ("1.5", 2, 2),
+    ("0.1Mi", 104858, 104858),
+    # negatives: int64Amount rounds away from zero; inf.Dec's fast path truncates, then adds 1
+    ("-100m", -1, -1),
+    ("-0.5", -1, -1),
+    ("-0.1Ki", -101, -103),  # inf.Dec -102.4 -> -101; stored as -102400m, int64 -> -103
+    ("-9Ei", -MAX_INT64, 1),  # capped to -(2^63-1) at scale 0; re-parsed at scale 9: wraps
+    ("-9223372036854775808", 0, 0),
+    ("-9223372036854775809", -1, -1),
+    ("-18446744073709551616", 0, 0),
+]
+
+
+@pytest.mark.parametrize(("text", "value", "stored_value"), GO_VALUE_TABLE)
+def test_go_value(text: str, value: int, stored_value: int) -> None:
+    assert go_value(text) == value
+    assert parse_quantity(text).value_int64() == stored_value
+
+
+_VALUE_SUFFIXES = ["", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Ei", "e18"]
+_value_texts = st.builds(
+    lambda whole, dot, frac, suffix: whole + dot + frac + suffix,
+    st.text("0123456789", min_size=1, max_size=22),
+    st.sampled_from(["", "."]),
+    st.text("0123456789", max_size=12),
+    st.sampled_from(_VALUE_SUFFIXES),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_value_texts)
+@example("9223372036854775807")
+@example("9223372036854775806.000000001")
+@example("9223372036854775807.000000001")
+def test_go_value_is_exact_up_to_int64_max(text: str) -> None:
+    """Value() is ceil(value) exactly when that fits in int64; above it, never."""
+    q = parse_quantity(text)
+    fits = math.ceil(q.value) <= MAX_INT64
+    assert (go_value(text) == math.ceil(q.value)) == fits
+    assert (q.value_int64() == math.ceil(q.value)) == fits
 
 
 # --- TestJSONWhitespace and manifest decoding ------------------------------------------------

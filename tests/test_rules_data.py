@@ -405,6 +405,103 @@ def test_invalid_quantity_suggestions(value: str, hint: str, default_policy: Pol
     assert finding.message.endswith(")" + hint)
 
 
+# --- values above 2^63-1 bytes: Quantity.Value() overflows (kubernetes#141166) -------------
+
+OVERFLOW = (
+    "is above the int64 maximum of 9223372036854775807 bytes (2^63-1): the API server accepts "
+    "it, but resource.Quantity.Value() overflows (kubernetes#141166) and returns"
+)
+
+
+@pytest.mark.parametrize(
+    ("resources", "message"),
+    [
+        (
+            "{limits: {memory: 10E}}",
+            f'memory limit "10E" {OVERFLOW} 0, so the kubelet sets no memory limit (and the '
+            "request the API server copies from it counts as 0 bytes too)",
+        ),
+        (
+            "{requests: {memory: 1Gi}, limits: {memory: 1e19}}",
+            f'memory limit "10000000000000000000" {OVERFLOW} 0, so the kubelet sets no memory '
+            "limit",
+        ),
+        (
+            '{requests: {memory: "18446744073709551616"}, limits: {memory: 20E}}',
+            f'memory request "18446744073709551616" {OVERFLOW} 0, so the scheduler counts the '
+            "request as 0 bytes",
+        ),
+        (
+            "{requests: {memory: 18446744073709551616}, limits: {memory: 20E}}",
+            f'memory request "18446744073709552000" {OVERFLOW} 384, so the scheduler counts the '
+            "request as 384 bytes",
+        ),
+        (
+            '{requests: {memory: 1Gi}, limits: {memory: "9223372036854775808"}}',
+            f'memory limit "9223372036854775808" {OVERFLOW} -9223372036854775808, so the kubelet '
+            "uses -9223372036854775808 as the memory limit",
+        ),
+        (
+            "{requests: {memory: 1Gi}, limits: {memory: 1000E}}",
+            'memory limit "1000E" is above the int64 maximum of 9223372036854775807 bytes '
+            '(2^63-1): the API server accepts it but stores it as "1" (released '
+            "Quantity.String() drops a decimal suffix past E, kubernetes#140459), which "
+            "resource.Quantity.Value() reads as 1, so the kubelet uses 1 as the memory limit",
+        ),
+    ],
+)
+def test_a_value_above_int64_is_invalid(
+    resources: str, message: str, default_policy: Policy
+) -> None:
+    """Reported by memory-quantity-invalid alone: not also as suspicious, as a missing limit
+    or request, or as a limit that satisfies memory-limit-missing."""
+    findings = _container_findings(resources, default_policy)
+    assert {f.rule for f in findings} == {"memory-quantity-invalid"}
+    label = message.split('"', 1)[0].split()[-1]  # "limit" or "request"
+    [finding] = [f for f in findings if f.pointer.endswith(f"/{label}s/memory")]
+    assert finding.message == f'Pod p: container "app": {message}'
+
+
+def test_a_pod_level_value_above_int64_is_reported_once(default_policy: Policy) -> None:
+    """A pod-level limit or request Value() reads as 0: memory-quantity-invalid says so, and
+    the containers are not also reported as missing a limit or a request."""
+    text = _pod(
+        "  resources: {requests: {memory: 10E}, limits: {memory: 10E}}\n"
+        "  containers:\n"
+        "    - {name: app, image: a}\n"
+    )
+    findings = {
+        f.pointer: f for f in _findings(text, forced_on(default_policy, "memory-request-missing"))
+    }
+    assert set(findings) == {"/spec/resources/limits/memory", "/spec/resources/requests/memory"}
+    assert {f.rule for f in findings.values()} == {"memory-quantity-invalid"}
+    assert findings["/spec/resources/limits/memory"].message == (
+        f'Pod p: pod-level resources: memory limit "10E" {OVERFLOW} 0, so the kubelet sets no '
+        "pod-level memory limit"
+    )
+
+
+@pytest.mark.parametrize(
+    ("request_", "remedy", "other"),
+    [
+        ("10E", "policy default 512Mi", "memory-quantity-invalid"),  # Value() reads 0
+        ("2Ti", "at least the request, 2Ti", "memory-quantity-suspicious"),  # over the ceiling
+    ],
+)
+def test_no_limit_is_copied_from_a_request_too_large_to_mean(
+    request_: str, remedy: str, other: str, default_policy: Policy
+) -> None:
+    """memory-limit-missing's fix copies the request into the missing limit, but not a
+    request above the ceiling (a typo) or above 2^63-1 bytes (which reserves nothing)."""
+    findings = _container_findings(f"{{requests: {{memory: {request_}}}}}", default_policy)
+    assert sorted(f.rule for f in findings) == sorted(["memory-limit-missing", other])
+    [missing] = [f for f in findings if f.rule == "memory-limit-missing"]
+    assert missing.fix is None
+    assert missing.message == (
+        f'Pod p: container "app" has no memory limit; set resources.limits.memory ({remedy})'
+    )
+
+
 def test_a_zero_limit_is_reported_as_no_limit(default_policy: Policy) -> None:
     """The kubelet and the QoS class treat a zero memory limit as none (IsZero)."""
     findings = _container_findings("{limits: {memory: 0Mi}}", default_policy)

@@ -30,12 +30,12 @@ def _fix(ctx: Context, memory: MemorySettings) -> list[dict] | None:
         # that (memory-pod-level-conflict).
         return None
     request = memory.request
-    if request is not None and not request.valid:
-        return None  # memory-quantity-invalid asks for a human first
+    if request is not None and not request.readable:
+        return None  # memory-quantity-invalid asks for a human first (10E: no copy, no default)
     if request is not None and request.positive:
-        floor = ctx.policy.params(SUSPICIOUS.id)["floor"]
-        if suspicious_problem(request, floor):
-            return None  # a limit copied from "512m" would be as wrong as the request
+        bounds = ctx.policy.params(SUSPICIOUS.id)
+        if suspicious_problem(request, bounds["floor"], bounds["ceiling"]):
+            return None  # a limit copied from "512m" or "512Gi" would be as wrong
         limit = request.raw  # the request as written: the container keeps what it asked for
         return set_value_ops(ctx.obj, memory.value_pointer("limits"), limit)
     default_limit = ctx.params["defaultLimit"]

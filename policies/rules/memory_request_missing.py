@@ -11,8 +11,9 @@ from .base import Context, Rule
 
 
 def _unreadable(*values: MemoryValue | None) -> bool:
-    """A value that is there but not a usable quantity: memory-quantity-invalid's business."""
-    return any(value is not None and not value.valid for value in values)
+    """A value that is there but not a usable quantity (misspelt, negative, or above 2^63-1
+    bytes, which the scheduler misreads): memory-quantity-invalid's business."""
+    return any(value is not None and not value.readable for value in values)
 
 
 def _phrase(request: MemoryValue | None, limit: MemoryValue | None) -> str:
