@@ -5,8 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..model import Violation
+from ..toleration_annotation import NO_EFFECT, TOLERATIONS_ANNOTATION
+from ..toleration_annotation import read as read_annotation
 from ..toleration_validation import validate_toleration
 from .base import Context, Rule
+
+# Said in each finding about the annotation: fixing it there achieves nothing.
+MOVE = f" (valid or not, tolerations there have no effect: {NO_EFFECT}; use spec.tolerations)"
 
 
 def check(ctx: Context) -> Iterator[Violation]:
@@ -25,18 +30,51 @@ def check(ctx: Context) -> Iterator[Violation]:
                 pointer=view.field_pointer(error.field),
                 message=f"{who}: {view.describe()}: the API server rejects it: {error}",
             )
+    yield from _annotation(ctx)
+
+
+def _annotation(ctx: Context) -> Iterator[Violation]:
+    """The deprecated annotation, checked as `ValidateTolerationsInPodAnnotations` checks it
+    (see `toleration_annotation`): each error at the annotation's value, in Go's words."""
+    found = read_annotation(ctx.obj, ctx.pod, ctx.comparison)
+    if found is None:
+        return
+    who = f"{ctx.ref.describe()}: annotation {TOLERATIONS_ANNOTATION}"
+    if found.not_a_string is not None:
+        yield Violation(
+            pointer=found.pointer,
+            message=f"{who} is {found.not_a_string}, not a string: annotation values are "
+            f"strings, so the API server cannot decode the object{MOVE}",
+        )
+    elif found.decode_error is not None:
+        yield Violation(
+            pointer=found.pointer,
+            message=f"{who}: the API server rejects it: {found.decode_error}{MOVE}",
+        )
+    for item in found.tolerations:
+        for error in item.errors:
+            yield Violation(
+                pointer=found.pointer,
+                message=f"{who}, {item.describe()}: the API server rejects it: {error}{MOVE}",
+            )
 
 
 RULE = Rule(
     id="toleration-invalid",
     summary="Every toleration passes the API server's validation (ValidateTolerations) and "
-    "decodes (field types, known fields).",
+    "decodes (field types, known fields), in spec.tolerations and in the deprecated "
+    "scheduler.alpha.kubernetes.io/tolerations annotation.",
     why="The API server validates tolerations in Pods and in every workload's pod template, "
     "so one invalid toleration fails the whole deploy (or, when a webhook adds it, leaves the "
     "ReplicaSet unable to create Pods, with FailedCreate events). Operators and effects are "
     "case-sensitive, an empty key needs operator Exists, Exists takes no value, Equal's "
-    "value must be a label value, and tolerationSeconds needs effect NoExecute.",
-    remediation="Fix the field the message names, as the API server's message says.",
+    "value must be a label value, and tolerationSeconds needs effect NoExecute. The API "
+    "server still decodes the pre-1.6 annotation scheduler.alpha.kubernetes.io/tolerations "
+    "(a JSON list, Go's encoding/json: field names match case-insensitively, unknown ones "
+    "are dropped) and runs the same checks on it, on Pods and on pod templates, although "
+    "nothing has read tolerations there since Kubernetes 1.6.",
+    remediation="Fix the field the message names, as the API server's message says; move "
+    "tolerations out of the annotation into spec.tolerations.",
     example="""\
 apiVersion: v1
 kind: Pod

@@ -1,4 +1,6 @@
-"""toleration-never-matches: a valid toleration aimed at a taint it can never match."""
+"""toleration-never-matches: a valid toleration aimed at a taint it can never match, or one
+written in the deprecated annotation `scheduler.alpha.kubernetes.io/tolerations`, which the
+API server validates and nothing reads (see `toleration_annotation`)."""
 
 from __future__ import annotations
 
@@ -31,6 +33,8 @@ from ..taints import (
     WELL_KNOWN_TAINTS,
     KnownTaint,
 )
+from ..toleration_annotation import NO_EFFECT, TOLERATIONS_ANNOTATION
+from ..toleration_annotation import read as read_annotation
 from ..tolerations import Toleration, describe, parse_canonical_int
 from .base import Context, Rule
 
@@ -183,6 +187,25 @@ def check(ctx: Context) -> Iterator[Violation]:
             message=f"{ctx.ref.describe()}: {view.describe()}: {reason}, {consequence}; "
             f"did you mean {suggestions}?{note}",
         )
+    yield from _annotated(ctx)
+
+
+def _annotated(ctx: Context) -> Iterator[Violation]:
+    """One finding for the annotation, when the API server accepts it (an invalid one is
+    `toleration-invalid`'s): its tolerations tolerate nothing."""
+    found = read_annotation(ctx.obj, ctx.pod, ctx.comparison)
+    if found is None or not found.ignored:
+        return
+    count = len(found.ignored)
+    listed = ", ".join(t.fields() for t in found.ignored)
+    yield Violation(
+        pointer=found.pointer,
+        message=f"{ctx.ref.describe()}: annotation {TOLERATIONS_ANNOTATION} holds "
+        f"{count} toleration{'s' if count > 1 else ''} ({listed}) that "
+        f"tolerate{'s' if count == 1 else ''} nothing: {NO_EFFECT}, and the API server only "
+        f"validates the annotation; move {'it' if count == 1 else 'them'} to "
+        "spec.tolerations (where the other toleration rules check them)",
+    )
 
 
 def _objecting_rule(ctx: Context, taint: KnownTaint) -> str | None:
@@ -211,16 +234,21 @@ def _bound(ctx: Context) -> tuple[int, int] | None:
 RULE = Rule(
     id="toleration-never-matches",
     summary="A toleration aimed at a well-known taint can match it: the key is spelt right "
-    "and current, the effect is one the taint has, the value one it carries.",
+    "and current, the effect is one the taint has, the value one it carries; and none is "
+    "left in the deprecated scheduler.alpha.kubernetes.io/tolerations annotation.",
     why="Tolerations match taints by exact string comparison, so a misspelt or retired key, "
     "an effect the taint never has or a value it never carries passes validation and "
     "tolerates nothing: the pod is kept off the nodes meant for it, or evicted at once "
     "instead of after the intended delay. For not-ready and unreachable it is worse: "
     "DefaultTolerationSeconds looks only at key and effect, so an Equal toleration with a "
     "value suppresses the default 300 s toleration and the pod is evicted the moment the "
-    "taint appears.",
+    "taint appears. Tolerations in the annotation scheduler.alpha.kubernetes.io/tolerations "
+    "tolerate nothing at all: since Kubernetes 1.6 the scheduler, the taint manager and "
+    "DefaultTolerationSeconds read only spec.tolerations, and the API server merely "
+    "validates the annotation.",
     remediation="Use the key, effect and value the taint really has (the message suggests "
-    "the toleration); list the cluster's own taints in the policy's knownTaints.",
+    "the toleration); list the cluster's own taints in the policy's knownTaints; move "
+    "tolerations from the annotation to spec.tolerations.",
     example="""\
 apiVersion: v1
 kind: Pod
