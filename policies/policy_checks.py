@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -16,6 +18,7 @@ from .labels import label_value_errors, qualified_name_errors
 from .model import Mode
 from .quantity import QuantityError, parse_manifest_quantity
 from .registry import RULES
+from .rules.base import COMPARISON_GATE, ParamType
 from .toleration_validation import validate_toleration
 from .tolerations import Toleration
 
@@ -53,26 +56,10 @@ def _schema_problems(data: Any, label: str) -> list[str]:
 
 
 def _semantic_problems(data: dict[str, Any], label: str) -> list[str]:
-    """What the schema cannot say: quantity grammar, rule ids in exemptions, exemptions that
+    """What the schema cannot say: each rule parameter checked by the type its rule declares
+    (quantity grammar, tolerations the API accepts), rule ids in exemptions, exemptions that
     would match everything. Checked even when the schema fails, so one run lists it all."""
-    problems: list[str] = []
-    rules = data.get("rules")
-    for rule_id, settings in rules.items() if isinstance(rules, dict) else ():
-        if not isinstance(settings, dict):
-            continue
-        for key in ("defaultLimit", "defaultRequest", "floor", "ceiling"):
-            value = settings.get(key)
-            if not isinstance(value, (str, int)) or isinstance(value, bool):
-                continue  # absent, or a type the schema already reports
-            try:
-                quantity = parse_manifest_quantity(value)
-            except QuantityError as exc:
-                where = f"{label}: rules.{rule_id}.{key}"
-                problems.append(f"{where}: {value!r} is not a Kubernetes quantity ({exc})")
-                continue
-            if quantity.value < 0:
-                problems.append(f"{label}: rules.{rule_id}.{key}: {value!r} is negative")
-    problems += _toleration_problems(data, label)
+    problems = param_problems(data, label)
     exemptions = data.get("exemptions")
     for i, exemption in enumerate(exemptions if isinstance(exemptions, list) else ()):
         if not isinstance(exemption, dict):
@@ -89,35 +76,84 @@ def _semantic_problems(data: dict[str, Any], label: str) -> list[str]:
     return problems
 
 
-def _toleration_problems(data: dict[str, Any], label: str) -> list[str]:
-    """Allowlisted tolerations must be ones the API server accepts, and known taints must
-    have keys and values a node taint can have: otherwise they would match nothing."""
+def param_problems(data: dict[str, Any], label: str) -> list[str]:
+    """Every parameter a rule declares, checked by its declared type whatever its name: a
+    value that passes here cannot make the rule fail on every object. (JSON types and
+    ranges are the schema's, which a test keeps in step with the declarations.)"""
     problems: list[str] = []
-    rules = data.get("rules") if isinstance(data.get("rules"), dict) else {}
+    rules = data.get("rules")
     gates = data.get("featureGates") if isinstance(data.get("featureGates"), dict) else {}
-    comparison = gates.get("TaintTolerationComparisonOperators") is True
-    settings = rules.get("toleration-not-allowed") or {}
-    allowlists = settings.get("allowlists") if isinstance(settings, dict) else None
-    for i, entry in enumerate(allowlists if isinstance(allowlists, list) else ()):
+    comparison = gates.get(COMPARISON_GATE) is True
+    for rule_id, settings in rules.items() if isinstance(rules, dict) else ():
+        rule = RULES.get(rule_id)
+        if rule is None or not isinstance(settings, dict):
+            continue  # the schema reports both
+        for param in rule.params:
+            if param.name in settings:
+                path = f"rules.{rule_id}.{param.name}"
+                problems += [
+                    f"{label}: {problem}"
+                    for problem in _CHECKS[param.type](settings[param.name], path, comparison)
+                ]
+    return problems
+
+
+def _quantity_problems(value: Any, where: str, comparison: bool) -> list[str]:
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        return []  # a type the schema reports
+    try:
+        quantity = parse_manifest_quantity(value)
+    except QuantityError as exc:
+        return [f"{where}: {value!r} is not a Kubernetes quantity ({exc})"]
+    return [f"{where}: {value!r} is negative"] if quantity.value < 0 else []
+
+
+def _ratio_problems(value: Any, where: str, comparison: bool) -> list[str]:
+    if isinstance(value, float) and not math.isfinite(value):  # YAML .inf and .nan
+        return [f"{where}: {value!r} is not a finite number"]
+    return []
+
+
+def _seconds_problems(value: Any, where: str, comparison: bool) -> list[str]:
+    return []  # an integer from 0 to 9223372036: all the schema's to say
+
+
+def _allowlist_problems(value: Any, where: str, comparison: bool) -> list[str]:
+    """Allowlisted tolerations must be ones the API server accepts, or they cover nothing."""
+    problems: list[str] = []
+    for i, entry in enumerate(value if isinstance(value, list) else ()):
         listed = entry.get("tolerations") if isinstance(entry, dict) else None
         for j, item in enumerate(listed if isinstance(listed, list) else ()):
             if not isinstance(item, dict) or not _well_typed(item):
                 continue  # the schema reports it
-            path = f"rules.toleration-not-allowed.allowlists.{i}.tolerations.{j}"
-            for error in validate_toleration(Toleration.of(item), path, comparison):
-                problems.append(f"{label}: {error}")
-    settings = rules.get("toleration-never-matches") or {}
-    known = settings.get("knownTaints") if isinstance(settings, dict) else None
-    for i, taint in enumerate(known if isinstance(known, list) else ()):
-        key = taint.get("key") if isinstance(taint, dict) else None
-        where = f"{label}: rules.toleration-never-matches.knownTaints.{i}"
-        if isinstance(key, str) and key:
-            problems += [f"{where}.key: {key!r}: {m}" for m in qualified_name_errors(key)]
-        values = taint.get("values") if isinstance(taint, dict) else None
-        for value in values if isinstance(values, list) else ():
-            if isinstance(value, str):
-                problems += [f"{where}.values: {value!r}: {m}" for m in label_value_errors(value)]
+            at = f"{where}.{i}.tolerations.{j}"
+            problems += [str(e) for e in validate_toleration(Toleration.of(item), at, comparison)]
     return problems
+
+
+def _known_taint_problems(value: Any, where: str, comparison: bool) -> list[str]:
+    """Known taints need keys and values a node taint can have, or they match nothing."""
+    problems: list[str] = []
+    for i, taint in enumerate(value if isinstance(value, list) else ()):
+        key = taint.get("key") if isinstance(taint, dict) else None
+        at = f"{where}.{i}"
+        if isinstance(key, str) and key:
+            problems += [f"{at}.key: {key!r}: {m}" for m in qualified_name_errors(key)]
+        values = taint.get("values") if isinstance(taint, dict) else None
+        for item in values if isinstance(values, list) else ():
+            if isinstance(item, str):
+                problems += [f"{at}.values: {item!r}: {m}" for m in label_value_errors(item)]
+    return problems
+
+
+# type -> check(value, its path in the policy, comparison operators on) -> problems
+_CHECKS: dict[ParamType, Callable[[Any, str, bool], list[str]]] = {
+    ParamType.QUANTITY: _quantity_problems,
+    ParamType.RATIO: _ratio_problems,
+    ParamType.SECONDS: _seconds_problems,
+    ParamType.ALLOWLISTS: _allowlist_problems,
+    ParamType.KNOWN_TAINTS: _known_taint_problems,
+}
 
 
 def _well_typed(item: dict[str, Any]) -> bool:

@@ -6,6 +6,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -19,8 +20,9 @@ from policies.config import (
     resolve_policy,
 )
 from policies.model import Mode
-from policies.policy_checks import schema
+from policies.policy_checks import param_problems, schema
 from policies.registry import RULES
+from policies.rules.base import Param, ParamType, Rule
 from tests.conftest import DATA, ROOT, lint_paths, run_cli, run_json
 
 CONFIG = DATA / "config"
@@ -362,26 +364,10 @@ def test_every_rule_has_a_schema_entry_and_a_default_mode_and_vice_versa() -> No
 
 
 def test_every_parameter_a_rule_reads_is_in_the_default_preset() -> None:
-    """A rule reads its parameters with [], so the preset must supply them all."""
-    expected = {
-        "memory-limit-missing": {"defaultLimit", "defaultRequest"},
-        "memory-request-missing": {"defaultRequest"},
-        "memory-request-exceeds-limit": set(),
-        "memory-pod-level-conflict": set(),
-        "memory-quantity-invalid": set(),
-        "memory-quantity-suspicious": {"floor", "ceiling"},
-        "memory-limit-ratio": {"max"},
-        "toleration-invalid": set(),
-        "toleration-never-matches": {"knownTaints"},
-        "toleration-wildcard": set(),
-        "toleration-not-allowed": {"allowlists"},
-        "toleration-node-pressure": set(),
-        "toleration-control-plane": set(),
-        "noexecute-unbounded": {"tolerationSeconds"},
-        "noexecute-seconds-too-low": {"minSeconds"},
-        "noexecute-wildcard": set(),
-        "toleration-shadowed": set(),
-    }
+    """A rule reads its declared parameters with [], so the preset must supply them all,
+    and the schema must type each as its declaration says."""
+    expected = {rule_id: {p.name for p in rule.params} for rule_id, rule in RULES.items()}
+    assert expected["memory-quantity-suspicious"] == {"floor", "ceiling"}  # not all empty
     default = load_preset("default")
     assert {r: set(default.params(r)) for r in RULES} == expected
     assert {r for r in RULES if default.mutates(r)} == {
@@ -396,6 +382,68 @@ def test_every_parameter_a_rule_reads_is_in_the_default_preset() -> None:
         # `mutate` belongs to the rules whose fix the mutating webhook can apply.
         mutate = {"mutate"} if RULES[rule_id].fixable else set()
         assert set(entry["properties"]) == params | {"mode"} | mutate, rule_id
+        for param in RULES[rule_id].params:
+            assert _json_type(entry["properties"][param.name]) == SCHEMA_TYPES[param.type]
+
+
+# What the schema must say of each declared type (the JSON side; the rest is checked by
+# policy_checks by the declared type).
+SCHEMA_TYPES = {
+    ParamType.QUANTITY: "quantity",
+    ParamType.RATIO: "number>0",
+    ParamType.SECONDS: "integer<=9223372036",
+    ParamType.KNOWN_TAINTS: "array",
+    ParamType.ALLOWLISTS: "array",
+}
+
+
+def _json_type(entry: dict[str, Any]) -> str:
+    if entry.get("$ref") == "#/$defs/quantity":
+        return "quantity"
+    if entry.get("type") == "number" and entry.get("exclusiveMinimum") == 0:
+        return "number>0"
+    if entry.get("type") == "integer" and entry.get("maximum") == 9223372036:
+        return "integer<=9223372036"
+    return str(entry.get("type"))
+
+
+QUANTITY_PARAM_RULE = Rule(
+    id="test-headroom",
+    summary="Test only: a rule with a quantity parameter whose name no other rule uses.",
+    why="",
+    remediation="",
+    example="",
+    check=lambda ctx: iter(()),
+    params=(Param("headroom", ParamType.QUANTITY, "test"), Param("spread", ParamType.RATIO, "")),
+)
+
+
+def test_parameters_are_checked_by_their_declared_type_not_their_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Before: only parameters named defaultLimit, defaultRequest or floor were parsed as
+    quantities, so a new rule's `headroom: lots` loaded and failed on every object."""
+    monkeypatch.setitem(RULES, QUANTITY_PARAM_RULE.id, QUANTITY_PARAM_RULE)
+    data = {"rules": {"test-headroom": {"headroom": "lots", "spread": float("inf")}}}
+    assert param_problems(data, "p.yaml") == [
+        "p.yaml: rules.test-headroom.headroom: 'lots' is not a Kubernetes quantity "
+        "(quantities must match the regular expression "
+        "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$')",
+        "p.yaml: rules.test-headroom.spread: inf is not a finite number",
+    ]
+    data = {"rules": {"test-headroom": {"headroom": "-1Gi", "spread": 2}}}
+    assert param_problems(data, "p.yaml") == [
+        "p.yaml: rules.test-headroom.headroom: '-1Gi' is negative"
+    ]
+    assert param_problems({"rules": {"test-headroom": {"headroom": "1Gi"}}}, "p.yaml") == []
+
+
+def test_a_ratio_that_is_not_finite_is_a_policy_error(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("rules:\n  memory-limit-ratio:\n    mode: warn\n    max: .nan\n")
+    proc = run_cli("lint", "--config", str(policy), "examples/good")
+    assert proc.returncode == 2
+    assert f"{policy}: rules.memory-limit-ratio.max: nan is not a finite number" in proc.stderr
 
 
 def test_rules_command_shows_the_modes_of_a_config() -> None:

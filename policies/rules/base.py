@@ -6,6 +6,7 @@ the engine's suppression step do (as yamllint and ruff separate them).
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,25 @@ class Context:
 CheckFunction = Callable[[Context], Iterable[Violation]]
 
 
+class ParamType(str, enum.Enum):
+    """What a parameter's value must be, beyond its JSON type (which the schema checks):
+    `policy_checks` checks each declared parameter by its type when a policy loads, so a
+    bad value is a policy error, never a crash of the rule on every object."""
+
+    QUANTITY = "quantity"  # a non-negative Kubernetes quantity (`512Mi`)
+    RATIO = "ratio"  # a number above 0
+    SECONDS = "seconds"  # whole seconds, 0 to 9223372036 (the taint manager's int64 ns)
+    KNOWN_TAINTS = "known-taints"  # [{key, effects, values}]: keys and values a taint can have
+    ALLOWLISTS = "allowlists"  # [{namespaces, tolerations}]: tolerations the API accepts
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: ParamType
+    doc: str
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str  # stable kebab-case slug
@@ -52,3 +72,4 @@ class Rule:
     example: str  # a failing manifest snippet
     check: CheckFunction
     fixable: bool = False  # offers a safe fix (the mutating webhook and `fix` apply it)
+    params: tuple[Param, ...] = ()  # what it reads from ctx.params, checked by type

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from ..fixes import merge_ops, set_value_ops
 from ..model import Violation
 from ..resources import MemorySettings, MemoryValue, container_memory, pod_memory
-from .base import Context, Rule
+from .base import Context, Param, ParamType, Rule
 from .memory_quantity_suspicious import RULE as SUSPICIOUS
 from .memory_quantity_suspicious import problem as suspicious_problem
 
@@ -100,4 +100,10 @@ spec:
 """,
     check=check,
     fixable=True,
+    params=(
+        Param(
+            "defaultLimit", ParamType.QUANTITY, "the limit its fix sets when no request is written"
+        ),
+        Param("defaultRequest", ParamType.QUANTITY, "the request its fix sets beside it"),
+    ),
 )

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 from ..model import Violation
 from ..resources import requests_with_limits
-from .base import Context, Rule
+from .base import Context, Param, ParamType, Rule
 
 _SHOWN_MAX = Fraction(10**15)
 
@@ -58,4 +58,5 @@ spec:
         limits: {memory: 4Gi}   # 32x the request
 """,
     check=check,
+    params=(Param("max", ParamType.RATIO, "the largest limit / request allowed"),),
 )

@@ -14,7 +14,7 @@ from ..quantity import (
     parse_quantity,
 )
 from ..resources import MemoryValue, all_memory
-from .base import Context, Rule
+from .base import Context, Param, ParamType, Rule
 
 # Sub-unit suffixes: nobody sizes memory in thousandths of a byte on purpose.
 # suffix -> (what it means, what was probably meant)
@@ -130,4 +130,8 @@ spec:
           memory: 512m   # 0.512 bytes: meant 512Mi
 """,
     check=check,
+    params=(
+        Param("floor", ParamType.QUANTITY, "non-zero values below it are suspicious"),
+        Param("ceiling", ParamType.QUANTITY, "values above it are suspicious (a suffix typo)"),
+    ),
 )

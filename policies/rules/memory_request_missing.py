@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from ..fixes import set_value_ops
 from ..model import Violation
 from ..resources import MemoryValue, container_memory, pod_memory
-from .base import Context, Rule
+from .base import Context, Param, ParamType, Rule
 
 
 def _unreadable(*values: MemoryValue | None) -> bool:
@@ -86,4 +86,5 @@ spec:
 """,
     check=check,
     fixable=True,
+    params=(Param("defaultRequest", ParamType.QUANTITY, "the request its fix sets"),),
 )

@@ -13,7 +13,7 @@ from ..eviction import (
 )
 from ..model import Violation
 from ..tolerations import SECONDS
-from .base import Context, Rule
+from .base import Context, Param, ParamType, Rule
 
 
 def check(ctx: Context) -> Iterator[Violation]:
@@ -88,4 +88,5 @@ spec:
       tolerationSeconds: 5     # evicted on a 5 s network blip
 """,
     check=check,
+    params=(Param("minSeconds", ParamType.SECONDS, "the lowest tolerationSeconds accepted"),),
 )

@@ -11,7 +11,7 @@ from ..fixes import set_value_ops
 from ..model import JsonPatch, Violation
 from ..taints import EFFECTS, NO_EXECUTE, WELL_KNOWN_TAINTS
 from ..tolerations import FIELDS, SECONDS, Toleration, TolerationView
-from .base import Context, Rule
+from .base import Context, Param, ParamType, Rule
 
 
 def _with(data: Mapping[str, Any], **changes: Any) -> dict[str, Any]:
@@ -134,4 +134,5 @@ spec:
 """,
     check=check,
     fixable=True,
+    params=(Param("tolerationSeconds", ParamType.SECONDS, "what the fix sets"),),
 )

@@ -36,7 +36,7 @@ from ..taints import (
 from ..toleration_annotation import NO_EFFECT, TOLERATIONS_ANNOTATION
 from ..toleration_annotation import read as read_annotation
 from ..tolerations import Toleration, describe, parse_canonical_int
-from .base import Context, Rule
+from .base import Context, Param, ParamType, Rule
 
 
 def known_taints(params: Mapping[str, Any]) -> dict[str, KnownTaint]:
@@ -265,4 +265,11 @@ spec:
       tolerationSeconds: 120
 """,
     check=check,
+    params=(
+        Param(
+            "knownTaints",
+            ParamType.KNOWN_TAINTS,
+            "the cluster's own taints ({key, effects, values}): typos of them are caught too",
+        ),
+    ),
 )

@@ -9,7 +9,7 @@ from typing import Any
 from ..eviction import written_tolerations
 from ..model import Violation
 from ..tolerations import Toleration, describe, is_superset
-from .base import Context, Rule
+from .base import Context, Param, ParamType, Rule
 
 
 def allowlist_for(
@@ -74,4 +74,11 @@ spec:
       effect: NoSchedule
 """,
     check=check,
+    params=(
+        Param(
+            "allowlists",
+            ParamType.ALLOWLISTS,
+            "per-namespace allowed tolerations ({namespaces, tolerations}); none: rule idle",
+        ),
+    ),
 )
