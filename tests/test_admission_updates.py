@@ -63,6 +63,7 @@ RUNNING = pod(containers=[limited("512Mi", "256Mi")])  # Burstable
         # ValidatePodResize keeps keys, QoS class and request <= limit, nothing more.
         ("512m", "256m", {"memory-quantity-suspicious"}),  # 0.512 bytes
         ("0", "256Mi", {"memory-limit-missing", "memory-request-exceeds-limit"}),
+        ("10E", "256Mi", {"memory-quantity-invalid"}),  # Value() overflows: no limit at all
     ],
 )
 def test_a_resize_is_judged_as_a_pod_update(

@@ -350,9 +350,14 @@ CASES = {
         "number is infinity",
         raw=replace(b'"memory": 1', b'"memory": 1e400'),
     ),
-    # 10**30 bytes: a quantity (a very large one), not an error.
+    # 10**30 bytes: a quantity the API server accepts, but resource.Quantity.Value()
+    # overflows int64 on it (the kubelet would set no limit): denied, not an error.
     "integer-beyond-64-bits": Hostile(
-        admission_review(BIG_NUMBER), 200, raw=replace(b'"memory": 1', b'"memory": 1' + b"0" * 30)
+        admission_review(BIG_NUMBER),
+        200,
+        allowed=False,
+        rules=frozenset({"memory-quantity-invalid"}),
+        raw=replace(b'"memory": 1', b'"memory": 1' + b"0" * 30),
     ),
     "toleration-seconds-beyond-64-bits": Hostile(
         admission_review(
