@@ -64,7 +64,7 @@ from .gojson import GoJSONError, Members, Number, parse
 from .labels import INT64_MAX, INT64_MIN
 from .toleration_validation import INVALID, FieldError, validate_toleration
 from .tolerations import Toleration, describe
-from .values import type_name
+from .values import go_json_kind, type_name
 
 TOLERATIONS_ANNOTATION = "scheduler.alpha.kubernetes.io/tolerations"
 # The internal core.Toleration: Go field name -> (our name, the Go type Go's errors print).
@@ -141,16 +141,12 @@ def _fold(name: str) -> str:
 
 
 def _kind(value: Any) -> str:
-    """The JSON kind in `cannot unmarshal <kind>`."""
+    """The JSON kind in `cannot unmarshal <kind>`, knowing gojson's shapes."""
     if isinstance(value, Members):
         return "object"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, bool):
-        return "bool"
     if isinstance(value, Number):
         return "number"
-    return "string"
+    return go_json_kind(value)
 
 
 def _type_error(value: Any, go_type: str, field: str | None = None) -> str:
