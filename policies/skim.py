@@ -10,7 +10,12 @@ its identity read, never built) only when all of these hold, and is parsed fully
 - nothing in it could make building it fail or differ from plain data: no anchor, alias,
   tag, merge key or collection used as a key. A cheap text search clears most documents;
   the few it cannot clear (CRDs whose prose holds `*` or `!`) are checked exactly on
-  libyaml's events.
+  libyaml's events;
+- it is within the bounds the full parse applies (yamlsafety): no alias can expand, as
+  there is none, and the stream nests no deeper than MAX_DEPTH. The caller checks that
+  with the full parse's own `too_deep` before `valid_stream`: libyaml's limit depends on
+  its version (none before 0.2.6), and before 0.2.6 its parse of a stream nested 100,000
+  deep takes some 20 s.
 
 The checks are conservative: a document they cannot clear is parsed as before, so skimming
 changes speed, never a result.

@@ -3,6 +3,8 @@ exhaust a parser. Each is refused as an input error before anything walks the do
 
 from __future__ import annotations
 
+import re
+
 import yaml
 
 from .goyaml import KubernetesLoader
@@ -17,10 +19,18 @@ SafeLoader: type = KubernetesLoader
 MAX_EXPANDED_NODES = 1_000_000
 MAX_ALIAS_RATIO = 10
 MIN_NODES_FOR_RATIO = 10_000
-# go-yaml refuses collections nested deeper than this; libyaml's composer recurses in C once
-# per level and crashes the process (a segfault, no exception) some 30,000 levels down.
-MAX_DEPTH = 10_000
+# Nesting is bounded here, below every parser's own limit, so that a document gets the same
+# answer whatever PyYAML is installed, on the skimming path and the full one alike:
+# libyaml's composer recurses in C once per level and crashed the process (a segfault, no
+# exception) some 30,000 levels down; libyaml 0.2.6 (PyYAML 6.0.4's) refuses 1,000 levels
+# of block nesting or 1,001 of flow nesting by itself, 0.2.5 (PyYAML 6.0.3's) has no limit.
+# A Kubernetes object nests a few dozen levels (a CRD's schema, under a hundred).
+MAX_DEPTH = 900
 _LIBYAML_DEPTH_PROBLEM = "exceeded maximum nesting depth"
+# What may stand before the token that opens a block collection on its line: indentation
+# and the `-`, `?` and `:` indicators (a BOM before the first line). A line starts after
+# any break libyaml reads as one (CR, NEL, LS, PS too, not only LF).
+_LEADING = re.compile(r"(?:^|(?<=[\r\x85\u2028\u2029]))[ \t?:\-\ufeff]*", re.MULTILINE)
 TOO_DEEP = "document nests collections too deeply (refused before it can exhaust the parser)"
 
 
@@ -83,17 +93,28 @@ def alias_problem(node: yaml.Node) -> str | None:
     return None
 
 
+def depth_bound(text: str, enough: int = MAX_DEPTH) -> int:
+    """A bound on how deep the text's collections nest, computed on the text alone.
+
+    Each level needs an opening bracket or a block collection; a block collection opens one
+    column right of its parent's, or at the same column for a sequence under a mapping key
+    (at most two levels per column), and it opens no further right than the indentation
+    and indicators that start its line. Stops counting once past `enough`.
+    """
+    flow = text.count("[") + text.count("{")
+    if flow + 2 > enough:
+        return flow + 2
+    return flow + 2 * max(map(len, _LEADING.findall(text))) + 2
+
+
 def too_deep(text: str) -> int | None:
     """The 0-based line of the first collection nested deeper than MAX_DEPTH, else None.
 
-    Each level needs an opening bracket or one more column of indentation (at most two
-    levels per column), so ordinary input is cleared by that bound without a second parse;
-    the exact check walks libyaml's parser events, which keep their own heap stack.
+    `depth_bound` clears ordinary input without a second parse (and any text shorter than
+    the bound: each level takes a character); the exact check walks libyaml's parser
+    events, which keep their own heap stack.
     """
-    if len(text) <= MAX_DEPTH:
-        return None
-    longest = max(map(len, text.split("\n")))
-    if text.count("[") + text.count("{") + 2 * longest + 2 <= MAX_DEPTH:
+    if len(text) <= MAX_DEPTH or depth_bound(text) <= MAX_DEPTH:
         return None
     depth = 0
     try:
@@ -107,6 +128,6 @@ def too_deep(text: str) -> int | None:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         if mark is not None and _LIBYAML_DEPTH_PROBLEM in str(getattr(exc, "problem", "")):
-            return int(mark.line)  # newer libyaml (PyYAML >= 6.0.4) stops at 1,000 levels
+            return int(mark.line)  # a libyaml whose own limit is below MAX_DEPTH
         return None  # the composer reports the syntax error, with its place
     return None

@@ -292,7 +292,9 @@ def parse_documents(
 ) -> tuple[list[tuple[ParsedDocument, Any]], list[InputError]]:
     """Each document with its data, and the errors. With `wanted` (apiVersion, kind ->
     whether anything reads the object), documents it declines may come back as Skimmed."""
-    if wanted is not None and valid_stream(text):
+    # The bounds first, as on the full path: libyaml's own depth limit depends on its
+    # version, and a stream it need not refuse can be slow for it to parse.
+    if wanted is not None and too_deep(text) is None and valid_stream(text):
         chunks = split_documents(text)
         skimmed = _parse_skimming(chunks, source, wanted) if chunks is not None else None
         if skimmed is not None:

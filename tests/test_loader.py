@@ -12,7 +12,7 @@ import pytest
 from policies.loader import load_text
 from policies.model import Report
 from policies.sources import expand_paths
-from policies.yamlsafety import MAX_DEPTH, TOO_DEEP, too_deep
+from policies.yamlsafety import MAX_DEPTH, TOO_DEEP, depth_bound, too_deep
 from tests.conftest import DATA, lint_paths, run_cli, run_json
 
 LOADER = DATA / "loader"
@@ -293,9 +293,14 @@ def test_nesting_depth_is_bounded_cheaply() -> None:
     assert too_deep("x: 1\n" * 5000) is None  # long but flat: the bound clears it
     deep = "a: 1\n" * 3 + "b: " + "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1)
     assert too_deep(deep) == 3  # 0-based line of the collection past the limit
-    # real manifests nest a few dozen levels; newer libyaml refuses past 1,000 itself
-    ok = "b: " + "[" * 900 + "]" * 900 + "\n" + "c: 1\n" * MAX_DEPTH
+    # real manifests nest a few dozen levels; MAX_DEPTH is under libyaml 0.2.6's own 1,000
+    assert MAX_DEPTH < 999
+    ok = "b: " + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1) + "\n" + "c: 1\n" * MAX_DEPTH
     assert too_deep(ok) is None
+    assert too_deep(ok.replace("b: [", "b: [[", 1)) == 0
+    # long lines of text are no levels: only indentation and indicators before a token are
+    long_lines = "".join(f"k{i}: {'x ' * 2 * MAX_DEPTH}\n" for i in range(3))
+    assert depth_bound(long_lines) == 2
 
 
 def test_very_deep_nesting_is_an_error_not_a_crash(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from policies.lint import _read_by_rules
 from policies.loader import LoadedSource, load_text
 from policies.skim import Identity, identity, split_documents
 from policies.sources import decode
-from policies.yamlsafety import SafeLoader
+from policies.yamlsafety import MAX_DEPTH, TOO_DEEP, SafeLoader, depth_bound
 from policies.yamlstream import ParsedDocument
 from tests.conftest import ROOT
 
@@ -860,3 +860,121 @@ def test_skimmed_load_equals_full_load_on_generated_streams(
         text = text.replace("\n", "\r\n")
     for wanted in (_skim_everything, LINTER):
         assert_same_load(text, wanted)
+
+
+# --- bounds: the same on both paths, whatever libyaml ----------------------------------------
+
+DEEP_HEAD = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: deep\ndata:\n"
+
+
+def deep_configmap(depth: int, style: str) -> tuple[str, int]:
+    """A ConfigMap (a kind the linter skims) whose collections nest `depth` deep, and the
+    1-based line of the collection one level past MAX_DEPTH."""
+    levels = depth - 2  # the root mapping, then data's mapping
+    if style == "flow":  # x's lists, all on the `x:` line
+        return DEEP_HEAD + "  x: " + "[" * levels + "x" + "]" * levels + "\n", 6
+    if style == "block":  # compact block sequences, all on the line after `x:`
+        return DEEP_HEAD + "  x:\n    " + "- " * levels + "x\n", 7
+    # a block mapping per line and column: data's at line 6 (depth 2), then one more a line
+    body = "".join(" " * (i + 2) + f"k{i}:\n" for i in range(levels))
+    return DEEP_HEAD + body + " " * (levels + 2) + "leaf: 1\n", 6 + MAX_DEPTH + 1 - 2
+
+
+@pytest.mark.parametrize(
+    ("depth", "style"),
+    [
+        (50_000, "flow"),
+        (50_000, "block"),
+        (3_000, "indented"),  # 4.5 MB: a column per level
+        (MAX_DEPTH + 1, "flow"),  # under libyaml 0.2.6's own limit, past ours
+        (MAX_DEPTH + 1, "indented"),
+    ],
+)
+@pytest.mark.parametrize("wanted", PREDICATES)
+def test_a_configmap_nested_too_deeply_is_refused_skimmed_or_not(
+    depth: int, style: str, wanted: Wanted
+) -> None:
+    """PyYAML 6.0.3's libyaml (0.2.5) has no nesting limit: the skimming path, which reads
+    only libyaml's syntax check, skimmed a ConfigMap nested 50,000 deep with no error. And
+    6.0.4's (0.2.6) stops at 1,000 levels with its own message and place. The bound is
+    evictguard's, the same on both paths and under both."""
+    deep, line = deep_configmap(depth, style)
+    before = POD.replace("name: p", "name: before")
+    after = POD.replace("name: p", "name: after")
+    text = before + "---\n" + deep + "---\n" + after
+    offset = before.count("\n") + 1  # the pod and the `---` line
+    expected = [("deep.yaml", offset + line, None, TOO_DEEP)]
+    full = load_text(text, "deep.yaml")
+    skim = load_text(text, "deep.yaml", wanted)
+    assert errors(full) == expected
+    assert errors(skim) == expected
+    for loaded in (full, skim):
+        assert [o.obj["metadata"]["name"] for o in loaded.objects] == ["before", "after"]
+    alone = load_text(deep, "deep.yaml", wanted)  # a ConfigMap alone in its file: skimmable
+    assert errors(alone) == [("deep.yaml", line, None, TOO_DEEP)]
+    assert not alone.objects
+
+
+@pytest.mark.parametrize("style", ["flow", "block", "indented"])
+def test_nesting_up_to_the_bound_is_skimmed(style: str) -> None:
+    text, _ = deep_configmap(MAX_DEPTH, style)
+    assert max_depth(text) == MAX_DEPTH
+    loaded = load_text(text, "deep.yaml", _skim_everything)
+    assert [(o.obj["kind"], o.skimmed) for o in loaded.objects] == [("ConfigMap", True)]
+    assert not loaded.errors
+    assert not load_text(text, "deep.yaml").errors
+
+
+def max_depth(text: str) -> int:
+    """How deep the text's collections nest, by the pure-Python parser (no limit of its own,
+    and no recursion either)."""
+    depth = deepest = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return deepest
+
+
+DEPTH_SHAPES = [
+    "- - - - - x\n",
+    "a:\n- b:\n  - c:\n    - d:\n      - e\n",  # sequences at their key's column
+    "? - ? - x\n",
+    "? a\n: - - b\n",
+    "? a\n: b: c\n",
+    "- &a k:\n  - &b [x, {y: [z]}]\n",
+    "\ufeff- - - x\n",
+    "a:\r- - - - x\r",  # CR line breaks: libyaml's columns start again after each
+    "a:\x85- - - x\x85",
+    "a:\u2028- - - x\u2029",
+    "- '\n  - - - x\n  '\n",  # text inside a scalar: counted, though no level
+    "k: |\n  - - - - - - - - - -\n",
+]
+
+
+@pytest.mark.parametrize("text", DEPTH_SHAPES)
+def test_depth_bound_holds_on_hand_made_shapes(text: str) -> None:
+    assert max_depth(text) <= depth_bound(text, 10**9)
+
+
+@PROPS
+@given(
+    plain_data,
+    st.sampled_from([False, True, None]),
+    st.integers(min_value=2, max_value=6),
+    st.integers(min_value=20, max_value=80),
+)
+def test_depth_bound_holds_on_dumped_data(
+    data: Any, flow: bool | None, indent: int, width: int
+) -> None:
+    text = yaml.safe_dump(data, default_flow_style=flow, indent=indent, width=width)
+    assert max_depth(text) <= depth_bound(text, 10**9)
+    compact = yaml.safe_dump(data, default_flow_style=False, indent=indent)
+    compact = compact.replace("-\n" + " " * indent, "- ")
+    try:
+        depth = max_depth(compact)
+    except yaml.YAMLError:
+        return
+    assert depth <= depth_bound(compact, 10**9)
