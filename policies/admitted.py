@@ -96,6 +96,7 @@ from . import pointer as jp
 from .config import ConfigError, Policy
 from .eviction import add_or_update, covers_for_default_seconds, daemonset_tolerations
 from .extract import PodSpecView, extract_pod_spec
+from .features import POD_LEVEL_GATE
 from .fixes import PatchError, apply_patch
 from .lint import NOT_AN_OBJECT
 from .loader import LoadedObject, load_text, read_sources
@@ -114,7 +115,6 @@ from .values import go_json_kind, type_name
 NS_DEFAULT_TOLERATIONS = "scheduler.alpha.kubernetes.io/defaultTolerations"
 LIMIT_RANGER_ANNOTATION = "kubernetes.io/limit-ranger"
 DEFAULT_NAMESPACE = "default"
-POD_LEVEL_GATE = "PodLevelResources"  # beta, on by default since 1.34
 CONTAINER_TYPE = "Container"
 MEMORY = "memory"
 QOS_RESOURCES = ("cpu", MEMORY)
@@ -790,7 +790,7 @@ class Admitter:
         if pod is None or not _decodable(pod, problems):
             return obj, _unchanged
         namespace, _ = _name_of(obj)
-        pod_level = bool(policy.feature_gates.get(POD_LEVEL_GATE, True))
+        pod_level = policy.feature(POD_LEVEL_GATE)
         admitted = _copy(obj)
         supplied: list[Supplied] = []
         remaps: list[Remap] = []

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from .extract import ExtraKind
+from .features import gate
 from .model import Mode
 from .policy_checks import layered_problems, validate_document
 from .registry import RULES
@@ -78,8 +79,9 @@ class Policy:
     evaluation_budget: float = 2.0  # seconds per object, well under timeoutSeconds (5)
 
     def feature(self, name: str) -> bool:
-        """A Kubernetes feature gate of the target cluster (alpha gates default to off)."""
-        return bool(self.feature_gates.get(name, False))
+        """A Kubernetes feature gate of the target cluster: as the policy sets it, else
+        Kubernetes' default (`features.GATE_DEFAULTS`)."""
+        return gate(self.feature_gates, name)
 
     def is_system_namespace(self, namespace: str | None) -> bool:
         return namespace is not None and any(

@@ -14,11 +14,12 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from .features import COMPARISON_GATE, gate
 from .labels import label_value_errors, qualified_name_errors
 from .model import Mode
 from .quantity import QuantityError, parse_manifest_quantity
 from .registry import RULES
-from .rules.base import COMPARISON_GATE, ParamType
+from .rules.base import ParamType
 from .toleration_validation import validate_toleration
 from .tolerations import Toleration
 
@@ -83,7 +84,7 @@ def param_problems(data: dict[str, Any], label: str) -> list[str]:
     problems: list[str] = []
     rules = data.get("rules")
     gates = data.get("featureGates") if isinstance(data.get("featureGates"), dict) else {}
-    comparison = gates.get(COMPARISON_GATE) is True
+    comparison = gate(gates, COMPARISON_GATE)
     for rule_id, settings in rules.items() if isinstance(rules, dict) else ():
         rule = RULES.get(rule_id)
         if rule is None or not isinstance(settings, dict):

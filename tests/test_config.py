@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -19,6 +20,7 @@ from policies.config import (
     load_preset,
     resolve_policy,
 )
+from policies.features import GATE_DEFAULTS
 from policies.model import Mode
 from policies.policy_checks import param_problems, schema
 from policies.registry import RULES
@@ -561,3 +563,72 @@ def test_toleration_settings_are_checked_like_the_api_server_checks_them(
     ) in problems
     assert any(".knownTaints.0.key: 'Example.com/gpu': prefix part" in p for p in problems)
     assert any(".knownTaints.0.values: '-5': a valid label" in p for p in problems)
+
+
+# --- feature gates: one default, read the same everywhere ---------------------------------
+
+POD_LEVEL_PODS = """\
+apiVersion: v1
+kind: LimitRange
+metadata: {name: lr, namespace: shop}
+spec:
+  limits:
+    - type: Container
+      defaultRequest: {memory: 2Gi}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: capped, namespace: shop}
+spec:
+  resources:
+    limits: {memory: 1Gi}
+  containers:
+    - name: app
+      image: example/app:1
+"""
+
+
+def test_every_feature_gate_has_one_default_everywhere() -> None:
+    """The schema, the packaged default policy, the README's example and Policy.feature()
+    (which every reader asks, --as-admitted's included) agree on each gate's default."""
+    gates = schema()["properties"]["featureGates"]["properties"]
+    assert set(gates) == set(GATE_DEFAULTS)
+    assert all(gates[name]["type"] == "boolean" and gates[name]["description"] for name in gates)
+    preset = yaml.safe_load((ROOT / "policies" / "presets" / "default.yaml").read_text("utf-8"))
+    assert preset["featureGates"] == dict(GATE_DEFAULTS)
+    readme = (ROOT / "README.md").read_text("utf-8")
+    example = readme.split("```yaml\n# .evictguard.yaml\n", 1)[1].split("```", 1)[0]
+    assert yaml.safe_load(example)["featureGates"] == dict(GATE_DEFAULTS)
+    unset = dataclasses.replace(load_preset("default"), feature_gates={})
+    for name, default in GATE_DEFAULTS.items():
+        assert load_preset("default").feature(name) is default
+        assert load_preset("strict").feature(name) is default
+        assert unset.feature(name) is default, name
+    assert GATE_DEFAULTS["PodLevelResources"] is True  # beta, on by default since 1.34
+
+
+def test_pod_level_resources_gate_off_loads_and_changes_the_verdict(tmp_path: Path) -> None:
+    """`featureGates: {PodLevelResources: false}` was refused by the schema. Off, the API
+    server drops `spec.resources` from the Pods it creates: no defaultPodRequests
+    (--as-admitted), no pod-level consistency check, and a pod-level limit caps nothing."""
+    off = _policy(tmp_path, "featureGates: {PodLevelResources: false}\n")
+    policy = load_policy_file(str(off))
+    assert policy.feature("PodLevelResources") is False
+    manifest = tmp_path / "pods.yaml"
+    manifest.write_text(POD_LEVEL_PODS, "utf-8")
+
+    def verdict(*args: str) -> set[tuple[str, int]]:
+        code, report = run_json(*args, str(manifest))
+        assert code == (1 if report["findings"] else 0) and not report["errors"], report
+        return {(f["rule"], f["line"]) for f in report["findings"]}
+
+    # On (the default): SetDefaults_Pod makes the pod-level request 1Gi (from its limit),
+    # below the 2Gi the LimitRange then gives the container: the API server refuses it.
+    assert verdict("--as-admitted") == {("memory-pod-level-conflict", 13)}
+    # Off: the container has no limit at all once spec.resources is dropped.
+    assert verdict("--as-admitted", "--config", str(off)) == {("memory-limit-missing", 16)}
+    assert verdict("--config", str(off)) == {
+        ("memory-limit-missing", 16),
+        ("memory-request-missing", 16),
+    }
+    assert verdict() == set()  # as written, on: the pod-level limit caps the container

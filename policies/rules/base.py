@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..extract import PodSpecView
+from ..features import COMPARISON_GATE, POD_LEVEL_GATE
 from ..model import ObjectRef, Violation
+from ..resources import MemorySettings, pod_memory
 
 if TYPE_CHECKING:
     from ..config import Policy
-
-
-COMPARISON_GATE = "TaintTolerationComparisonOperators"
 
 
 @dataclass(frozen=True)
@@ -35,6 +34,15 @@ class Context:
     def comparison(self) -> bool:
         """Lt/Gt tolerations are allowed (and match) on the target cluster."""
         return self.policy.feature(COMPARISON_GATE)
+
+    @property
+    def pod_memory(self) -> MemorySettings:
+        """Pod-level memory (`spec.resources`) as the target cluster keeps it: none with the
+        PodLevelResources gate off, where the API server drops `spec.resources` from the Pod
+        it creates (memory-quantity-invalid still reads the values as written)."""
+        if self.policy.feature(POD_LEVEL_GATE):
+            return pod_memory(self.pod)
+        return MemorySettings(self.pod.pointer, "pod-level resources", None, None, None, ())
 
     @property
     def in_system_namespace(self) -> bool:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from ..fixes import merge_ops, set_value_ops
 from ..model import Violation
-from ..resources import MemorySettings, MemoryValue, container_memory, pod_memory
+from ..resources import MemorySettings, MemoryValue, container_memory
 from .base import Context, Param, ParamType, Rule
 from .memory_quantity_suspicious import RULE as SUSPICIOUS
 from .memory_quantity_suspicious import problem as suspicious_problem
@@ -22,7 +22,7 @@ def _sets_no_limit(value: MemoryValue | None) -> bool:
 
 
 def _fix(ctx: Context, memory: MemorySettings) -> list[dict] | None:
-    pod = pod_memory(ctx.pod)
+    pod = ctx.pod_memory
     if pod.request is not None or pod.limit is not None:
         # A pod-level request must cover the aggregate container requests (and a new
         # limit becomes the container's request when the Pod is created); a container limit
@@ -50,7 +50,7 @@ def _fix(ctx: Context, memory: MemorySettings) -> list[dict] | None:
 
 
 def check(ctx: Context) -> Iterator[Violation]:
-    if not _sets_no_limit(pod_memory(ctx.pod).limit):
+    if not _sets_no_limit(ctx.pod_memory.limit):
         return  # a pod-level memory limit caps every container together
     for container in ctx.pod.containers:
         memory = container_memory(container)

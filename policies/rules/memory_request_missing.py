@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from ..fixes import set_value_ops
 from ..model import Violation
-from ..resources import MemoryValue, container_memory, pod_memory
+from ..resources import MemoryValue, container_memory
 from .base import Context, Param, ParamType, Rule
 
 
@@ -25,7 +25,7 @@ def _phrase(request: MemoryValue | None, limit: MemoryValue | None) -> str:
 
 
 def check(ctx: Context) -> Iterator[Violation]:
-    pod = pod_memory(ctx.pod)
+    pod = ctx.pod_memory
     if pod.request is not None and pod.request.positive:
         return  # a pod-level request gives the scheduler the pod's memory
     if pod.limit is not None and pod.limit.positive:
