@@ -55,6 +55,12 @@ def on_starting(server):
         server._evictguard_state_dir = state
 
 
+def pre_fork(server, worker):
+    # In the arbiter, one fork at a time: the worker's slot in the connection table.
+    if balance.TABLE is not None:
+        worker.balance_slot = balance.TABLE.reserve()
+
+
 def post_worker_init(worker):
     # gunicorn's "Booting worker" comes before the app is loaded: say when it can serve.
     worker.log.info("Worker ready (pid: %s)", worker.pid)
@@ -64,7 +70,7 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     if balance.TABLE is not None:
-        balance.TABLE.release(worker.age)
+        balance.TABLE.release(getattr(worker, "balance_slot", -1), worker.pid)
 
     multiprocess.mark_process_dead(worker.pid)
 

@@ -148,7 +148,9 @@ class BoundedThreadWorker(gthread.ThreadWorker):
 
     def init_process(self) -> None:
         if self._table is not None:
-            self._slot = self._table.claim(self.age, os.getpid())
+            # reserved by the arbiter before the fork (gunicorn.conf.py pre_fork)
+            self._slot = getattr(self, "balance_slot", -1)
+            self._table.register(self._slot, os.getpid())
         super().init_process()
 
     def _publish(self) -> None:
