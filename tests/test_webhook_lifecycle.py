@@ -9,13 +9,20 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from certs.generate import generate
 from tests.test_webhook_server import NO_LIMIT, pod, rules_in
-from tests.webhook_client import Server, admission_review, running_server
+from tests.webhook_client import (
+    Server,
+    admission_review,
+    connections_per_worker,
+    running_server,
+    wait_for_workers,
+)
 from webhook.policy_store import CHECK_INTERVAL
 
 SANS = ("localhost", "127.0.0.1")
@@ -109,6 +116,76 @@ def test_a_rotated_certificate_is_served_to_new_connections(tmp_path: Path) -> N
         assert server.review(
             "/validate", admission_review(pod(), namespace="a"), conn=kept
         ).response["allowed"]
+
+
+def test_a_refused_certificate_is_logged_once_per_worker_not_every_second(
+    tmp_path: Path,
+) -> None:
+    """Each worker retries the files every second while connections come in (the API
+    server's, the probes'): a refused pair was logged at error level each time, per worker.
+    Now at most every LOG_INTERVAL for the same problem, at once for another or its end."""
+    live = tmp_path / "tls"
+    generate(live, "evictguard", "evictguard", extra_sans=SANS)
+    other = generate(tmp_path / "other", "evictguard", "evictguard", extra_sans=SANS)
+    good_cert, good_key = (live / "tls.crt").read_bytes(), (live / "tls.key").read_bytes()
+
+    def replace(name: str, data: bytes) -> None:
+        (live / f".{name}.new").write_bytes(data)
+        os.replace(live / f".{name}.new", live / name)
+
+    def refused() -> list[dict[str, object]]:
+        return [
+            line
+            for line in server.log_lines()
+            if line.get("event") == "certificate_reload" and line.get("level") == "error"
+        ]
+
+    def connect() -> None:  # a new connection: its worker asks for the serving context
+        conn = server.connection()  # kept open: the workers share them out (webhook.balance)
+        assert server.request("GET", "/healthz", conn=conn).status == 200  # the old pair
+
+    with running_server(live, tmp_path / "log", workers=2) as server:
+        workers = wait_for_workers(server, 2)
+        # Every worker loads the good pair first (kept connections are spread over them).
+        kept = []
+        while len([n for n in connections_per_worker(server).values() if n]) < len(workers):
+            kept.append(server.connection())
+            assert server.request("GET", "/healthz", conn=kept[-1]).status == 200
+            assert len(kept) < 40
+        for conn in kept:
+            conn.close()
+        replace("tls.key", (other.ca_cert.parent / "tls.key").read_bytes())  # mismatched
+        until = time.monotonic() + 3.5  # three retries or more in each worker
+        while time.monotonic() < until:
+            connect()
+            time.sleep(0.1)
+        lines = refused()
+        assert Counter(line["pid"] for line in lines) == dict.fromkeys(workers, 1), lines
+        assert all(line["result"] == "refused" for line in lines)
+        assert "key values mismatch" in str(lines[0]["error"]).lower(), lines
+        # Another problem (a certificate that is not one) is logged at once...
+        replace("tls.crt", b"not a certificate")
+
+        def another_problem() -> bool:
+            connect()
+            return len({str(line["error"]) for line in refused()}) >= 2
+
+        server.wait_until(another_problem, timeout=5)
+        # ...and so is its end.
+        replace("tls.key", good_key)
+        replace("tls.crt", good_cert)
+
+        def reloaded() -> bool:
+            try:
+                connect()
+            except (OSError, AssertionError):
+                return False
+            return any(
+                line.get("event") == "certificate_reload" and line.get("result") == "loaded"
+                for line in server.log_lines()
+            )
+
+        server.wait_until(reloaded, timeout=5)
 
 
 def test_sigterm_shuts_down_gracefully(tmp_path: Path) -> None:

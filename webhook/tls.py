@@ -21,7 +21,7 @@ log = logging.getLogger("evictguard.tls")
 
 CERT_FILE, KEY_FILE, CA_FILE = "tls.crt", "tls.key", "ca.crt"
 CHECK_INTERVAL = 1.0
-LOG_INTERVAL = 10.0  # seconds between two log lines about the same missing certificate
+LOG_INTERVAL = 10.0  # seconds between two error lines, per worker, about the same problem
 # TLS 1.2: forward secrecy and AEAD only (what Go's client, the API server, prefers anyway):
 # no RSA key exchange, no CBC, no SHA-1 MACs.
 TLS12_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
@@ -59,12 +59,23 @@ class _Cached:
 
 
 class ServingContexts:
-    """One cached context per certificate directory, per process."""
+    """One cached context per certificate directory, per process.
+
+    A certificate that cannot be loaded is retried every CHECK_INTERVAL and logged at error
+    level at most every LOG_INTERVAL while the problem (the error, and the files) stays the
+    same: at once when it changes, and its end at once too."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._cached: dict[str, _Cached] = {}
-        self._complained = -LOG_INTERVAL
+        self._complaints: dict[str, tuple[object, float]] = {}  # cert_dir -> (problem, when)
+
+    def _should_log(self, cert_dir: str, problem: object, now: float) -> bool:
+        last = self._complaints.get(cert_dir)
+        if last is not None and last[0] == problem and now - last[1] < LOG_INTERVAL:
+            return False
+        self._complaints[cert_dir] = (problem, now)
+        return True
 
     def get(self, cert_dir: str, client_ca: str | None = None) -> ssl.SSLContext:
         cert, key = Path(cert_dir) / CERT_FILE, Path(cert_dir) / KEY_FILE
@@ -81,27 +92,35 @@ class ServingContexts:
             try:
                 context = new_context(cert, key, client_ca)
             except (OSError, ssl.SSLError, ValueError) as exc:
+                event = "certificate_load" if cached is None else "certificate_reload"
+                logged = self._should_log(cert_dir, (event, str(exc), signature), now)
+                extra = {"event": event, "error": str(exc), "pid": os.getpid()}
                 if cached is None:
-                    # Nothing to fall back on: this connection fails. Said at error level
-                    # (at most every LOG_INTERVAL), since the worker counts a failed
-                    # handshake as the client's doing and logs those at debug only.
-                    if now - self._complained > LOG_INTERVAL:
-                        self._complained = now
+                    # Nothing to fall back on: this connection fails. Said at error level,
+                    # since the worker counts a failed handshake as the client's doing and
+                    # logs those at debug only.
+                    if logged:
                         log.error(
                             "no usable certificate: connections fail until there is one",
-                            extra={"event": "certificate_load", "error": str(exc)},
+                            extra=extra,
                         )
                     raise
-                log.error(
-                    "new certificate refused, still serving the previous one",
-                    extra={"event": "certificate_reload", "result": "refused", "error": str(exc)},
-                )
+                if logged:
+                    log.error(
+                        "new certificate refused, still serving the previous one",
+                        extra={**extra, "result": "refused"},
+                    )
                 cached.checked = now  # retry after CHECK_INTERVAL; the files may settle
                 return cached.context
-            if cached is not None:
+            complained = self._complaints.pop(cert_dir, None) is not None
+            if cached is not None or complained:
                 log.info(
-                    "certificate reloaded",
-                    extra={"event": "certificate_reload", "result": "loaded"},
+                    "certificate reloaded" if cached is not None else "certificate loaded",
+                    extra={
+                        "event": "certificate_reload" if cached is not None else "certificate_load",
+                        "result": "loaded",
+                        "pid": os.getpid(),
+                    },
                 )
             self._cached[cert_dir] = _Cached(context, signature, now)
             return context
