@@ -16,6 +16,9 @@ from .model import ObjectRef
 
 EXEMPT_ANNOTATION = "evictguard.io/exempt"
 ALL = "*"
+# In the annotation, `all` means every rule as `*` does: it always has, and annotations
+# written with it are in use (README: Suppressing findings). Policy files take `*` only.
+ANNOTATION_ALL = (ALL, "all")
 
 
 def _matches(value: str | None, patterns: tuple[str, ...] | None) -> bool:
@@ -40,7 +43,8 @@ def _annotation_rules(obj: Mapping[str, Any], metadata_pointer: str) -> set[str]
     value = annotations.get(EXEMPT_ANNOTATION) if isinstance(annotations, Mapping) else None
     if not isinstance(value, str):
         return set()
-    return {part.strip() for part in value.split(",") if part.strip()}
+    parts = {part.strip() for part in value.split(",") if part.strip()}
+    return {ALL if part in ANNOTATION_ALL else part for part in parts}
 
 
 def exempted_rules(
@@ -56,8 +60,6 @@ def exempted_rules(
         exempt |= _annotation_rules(obj, "/metadata")
         if template_metadata and template_metadata != "/metadata":
             exempt |= _annotation_rules(obj, template_metadata)
-    if "all" in exempt:
-        exempt.add(ALL)
     return exempt
 
 

@@ -13,8 +13,8 @@ import yaml
 from policies.config import load_policy_file
 from policies.engine import check_object
 from policies.model import Report
-from policies.suppress import ALL, parse_directives
-from tests.conftest import DATA, lint_paths, run_json
+from policies.suppress import ALL, ANNOTATION_ALL, parse_directives
+from tests.conftest import DATA, ROOT, lint_paths, run_json
 
 SUPPRESS = DATA / "suppress"
 POLICY = SUPPRESS / "policy.yaml"
@@ -115,6 +115,36 @@ def test_the_annotation_is_honoured_by_the_engine_without_files(default_policy) 
         "cron-exempt": [],
         "not-exempt": [LIMIT, REQUEST],
     }
+
+
+def test_all_in_the_annotation_means_every_rule_and_is_documented(tmp_path: Path) -> None:
+    """`evictguard.io/exempt: all` has always meant `*`: kept (annotations in use rely on
+    it), and said in the README, whose list of ways to suppress did not mention it."""
+    pod = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p{i}\n"
+        "  annotations: {{evictguard.io/exempt: {value}}}\n"
+        "spec:\n  containers: [{{name: c, image: x}}]\n"
+    )
+    values = ["all", "'*'", "All", "alll", "memory-limit-missing"]
+    path = tmp_path / "pods.yaml"
+    path.write_text("---\n".join(pod.format(i=i, value=v) for i, v in enumerate(values)))
+    code, report = run_json(str(path))
+    assert code == 1 and not report["errors"]
+    rules: dict[str, set[str]] = {f"p{i}": set() for i in range(len(values))}
+    for finding in report["findings"]:
+        rules[finding["name"]].add(finding["rule"])
+    assert rules == {
+        "p0": set(),  # all
+        "p1": set(),  # *
+        "p2": {LIMIT, REQUEST},  # ids are exact: `All` is no rule, and no synonym
+        "p3": {LIMIT, REQUEST},
+        "p4": {REQUEST},
+    }
+    readme = (ROOT / "README.md").read_text("utf-8")
+    section = readme.split("### Suppressing findings", 1)[1].split("\n#", 1)[0]
+    assert set(ANNOTATION_ALL) == {ALL, "all"}
+    for spelling in ANNOTATION_ALL:
+        assert f"`{spelling}`" in section or f'`"{spelling}"`' in section, spelling
 
 
 @pytest.mark.parametrize(

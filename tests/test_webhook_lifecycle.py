@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from certs.generate import generate
+from tests.conftest import ROOT
 from tests.test_webhook_server import NO_LIMIT, pod, rules_in
 from tests.webhook_client import (
     Server,
@@ -24,6 +25,7 @@ from tests.webhook_client import (
     wait_for_workers,
 )
 from webhook.policy_store import CHECK_INTERVAL
+from webhook.serve import DEFAULT_THREADS
 
 SANS = ("localhost", "127.0.0.1")
 POLICY = "apiVersion: evictguard.io/v1alpha1\nkind: Policy\n"
@@ -186,6 +188,31 @@ def test_a_refused_certificate_is_logged_once_per_worker_not_every_second(
             )
 
         server.wait_until(reloaded, timeout=5)
+
+
+def test_serve_runs_four_threads_per_worker_by_default(tmp_path: Path) -> None:
+    """`serve --threads` defaulted to 8 while the README recommends 4 (more threads only
+    queue CPU-bound work under the GIL): the default reaches gunicorn's own configuration."""
+    generate(tmp_path / "tls", "evictguard", "evictguard", extra_sans=SANS)
+    debug = {"EVICTGUARD_LOG_LEVEL": "debug"}  # gunicorn then logs its configuration
+    with running_server(tmp_path / "tls", tmp_path / "log", workers=1, env=debug) as server:
+        server.wait_until(lambda: "Current configuration" in server.log.read_text())
+        settings = server.log.read_text().split("Current configuration", 1)[1]
+        assert "\n  threads: 4\n" in settings
+        assert "\n  workers: 1\n" in settings
+    assert DEFAULT_THREADS == 4
+    read = "import runpy, sys; print(runpy.run_path(sys.argv[1])['threads'])"
+    conf = subprocess.run(  # gunicorn started on the configuration file alone
+        [sys.executable, "-c", read, str(ROOT / "webhook" / "gunicorn.conf.py")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "EVICTGUARD_CERT_DIR": str(tmp_path / "tls")},
+        cwd=ROOT,
+        check=True,
+    )
+    assert conf.stdout.strip() == "4"
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert "by default 2 of 4 threads each" in readme and "**4 threads per worker**" in readme
 
 
 def test_sigterm_shuts_down_gracefully(tmp_path: Path) -> None:

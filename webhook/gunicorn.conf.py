@@ -16,7 +16,8 @@ _cert_dir = os.environ["EVICTGUARD_CERT_DIR"]
 bind = os.environ.get("EVICTGUARD_BIND", "0.0.0.0:8443").split(",")
 workers = int(os.environ.get("EVICTGUARD_WORKERS", "2"))
 worker_class = "webhook.worker.BoundedThreadWorker"  # gthread with bounded blocking I/O
-threads = int(os.environ.get("EVICTGUARD_THREADS", "8"))
+# 4 per worker: the work is CPU-bound under the GIL, more threads only queue (README: Sizing).
+threads = int(os.environ.get("EVICTGUARD_THREADS", "4"))
 # Longer than the API server's idle-connection timeout (client-go's 90 s), so that the
 # client closes idle connections first: a POST on a connection the server just closed is not
 # retried by Go's transport and would fail the review.

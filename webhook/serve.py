@@ -11,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 
 DEFAULT_BIND = "0.0.0.0:8443"
+DEFAULT_THREADS = 4  # per worker: CPU-bound under the GIL, more threads only queue
 DEV_SERVICE, DEV_NAMESPACE = "evictguard", "evictguard"
 DEV_SANS = ("localhost", "127.0.0.1", "::1")
 
@@ -42,7 +43,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "callers without one, while the probes on /healthz and /readyz need none",
     )
     parser.add_argument("--workers", type=int, default=2, metavar="N")
-    parser.add_argument("--threads", type=int, default=8, metavar="N", help="per worker")
+    parser.add_argument(
+        "--threads", type=int, default=DEFAULT_THREADS, metavar="N", help="per worker (default 4)"
+    )
     parser.add_argument(
         "--max-body",
         type=int,
