@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .features import COMPARISON_GATE, gate
 from .labels import label_value_errors, qualified_name_errors
 from .model import Mode
-from .quantity import QuantityError, parse_manifest_quantity
+from .quantity import MAX_INT64, QuantityError, parse_manifest_quantity
 from .registry import RULES
 from .rules.base import ParamType
 from .toleration_validation import validate_toleration
@@ -61,6 +61,10 @@ def _semantic_problems(data: dict[str, Any], label: str) -> list[str]:
     (quantity grammar, tolerations the API accepts), rule ids in exemptions, exemptions that
     would match everything. Checked even when the schema fails, so one run lists it all."""
     problems = param_problems(data, label)
+    admission = data.get("admission")
+    budget = admission.get("evaluationBudgetSeconds") if isinstance(admission, dict) else None
+    if isinstance(budget, float) and math.isnan(budget):  # passes every schema comparison
+        problems.append(f"{label}: admission.evaluationBudgetSeconds: nan is not a number")
     exemptions = data.get("exemptions")
     for i, exemption in enumerate(exemptions if isinstance(exemptions, list) else ()):
         if not isinstance(exemption, dict):
@@ -109,6 +113,20 @@ def _quantity_problems(value: Any, where: str, comparison: bool) -> list[str]:
     return [f"{where}: {value!r} is negative"] if quantity.value < 0 else []
 
 
+def _memory_size_problems(value: Any, where: str, comparison: bool) -> list[str]:
+    """A size a fix writes must be one every rule accepts once written: the mutating webhook
+    would otherwise patch Pods into violations (`0`, `512m`) or into no limit (`10E`)."""
+    problems = _quantity_problems(value, where, comparison)
+    if problems or not isinstance(value, (str, int)) or isinstance(value, bool):
+        return problems
+    quantity = parse_manifest_quantity(value)
+    if quantity.value < 1 or not quantity.is_integer():
+        return [f"{where}: {value!r} is not a whole number of bytes of at least 1"]
+    if quantity.value >= MAX_INT64:
+        return [f"{where}: {value!r} is 2^63 bytes or more, which no node reads as a limit"]
+    return []
+
+
 def _ratio_problems(value: Any, where: str, comparison: bool) -> list[str]:
     if isinstance(value, float) and not math.isfinite(value):  # YAML .inf and .nan
         return [f"{where}: {value!r} is not a finite number"]
@@ -150,6 +168,7 @@ def _known_taint_problems(value: Any, where: str, comparison: bool) -> list[str]
 # type -> check(value, its path in the policy, comparison operators on) -> problems
 _CHECKS: dict[ParamType, Callable[[Any, str, bool], list[str]]] = {
     ParamType.QUANTITY: _quantity_problems,
+    ParamType.MEMORY_SIZE: _memory_size_problems,
     ParamType.RATIO: _ratio_problems,
     ParamType.SECONDS: _seconds_problems,
     ParamType.ALLOWLISTS: _allowlist_problems,
@@ -179,6 +198,7 @@ def layered_problems(policy: Policy, label: str) -> list[str]:
     floor above its ceiling would make every non-zero value suspicious."""
     problems = _bounded_seconds_problems(policy, label)
     problems += _floor_ceiling_problems(policy, label)
+    problems += _suspicious_size_problems(policy, label)
     params = policy.params("memory-limit-missing")
     request = parse_manifest_quantity(params["defaultRequest"])
     limit = parse_manifest_quantity(params["defaultLimit"])
@@ -189,6 +209,9 @@ def layered_problems(policy: Policy, label: str) -> list[str]:
             f"request above its limit; values after layering over the preset, so set both)"
         )
     return problems
+
+
+SUSPICIOUS = "memory-quantity-suspicious"
 
 
 def _floor_ceiling_problems(policy: Policy, label: str) -> list[str]:
@@ -204,6 +227,34 @@ def _floor_ceiling_problems(policy: Policy, label: str) -> list[str]:
         f"floor {params['floor']!r} (every non-zero memory value would be suspicious; values "
         "after layering over the preset)"
     ]
+
+
+def _suspicious_size_problems(policy: Policy, label: str) -> list[str]:
+    """A size a fix writes (every MEMORY_SIZE parameter, whichever rule declares it) must not
+    be what memory-quantity-suspicious faults, when that rule is on."""
+    if policy.mode(SUSPICIOUS) is Mode.OFF:
+        return []
+    params = policy.params(SUSPICIOUS)
+    floor = parse_manifest_quantity(params["floor"])
+    ceiling = parse_manifest_quantity(params["ceiling"])
+    if floor > ceiling:
+        return []  # _floor_ceiling_problems says so; no size could pass
+    problems: list[str] = []
+    for rule_id, rule in RULES.items():
+        if policy.mode(rule_id) is Mode.OFF:
+            continue
+        for param in rule.params:
+            if param.type is not ParamType.MEMORY_SIZE or param.name not in policy.params(rule_id):
+                continue
+            value = policy.params(rule_id)[param.name]
+            if not floor <= parse_manifest_quantity(value) <= ceiling:
+                problems.append(
+                    f"{label}: rules.{rule_id}.{param.name}: {value!r} is outside "
+                    f"rules.{SUSPICIOUS}'s floor {params['floor']!r} and ceiling "
+                    f"{params['ceiling']!r} (its fix would write a value that rule faults; values "
+                    "after layering over the preset)"
+                )
+    return problems
 
 
 def _bounded_seconds_problems(policy: Policy, label: str) -> list[str]:

@@ -27,6 +27,7 @@ from typing import Any
 from . import pointer as jp
 from .extract import ContainerView, PodSpecView
 from .quantity import (
+    BINARY_SI,
     DECIMAL_SI,
     MAX_INT64,
     Quantity,
@@ -62,7 +63,15 @@ class MemoryValue:
         Rules about what a value does on the node (memory-limit-missing,
         memory-request-missing) leave the rest to memory-quantity-invalid; rules that
         restate API validation compare valid values exactly, as the API server does."""
-        return self.valid and not self.overflows
+        return self.valid and not self.overflows and not self.capped
+
+    @property
+    def capped(self) -> bool:
+        """Written as 2^63 bytes or more with a binary suffix (`8Ei`, `16Ei`): ParseQuantity
+        stores it as 2^63-1 (math.go `maxAllowed`, the BinarySI cap), a limit no node
+        reaches and a request no node fits; Value() returns it without overflowing."""
+        quantity = self.quantity
+        return quantity is not None and quantity.format == BINARY_SI and quantity.value == MAX_INT64
 
     @property
     def overflows(self) -> bool:

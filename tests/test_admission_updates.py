@@ -236,3 +236,23 @@ def test_lint_assumes_a_served_daemonset_owner_was_set_by_its_controller(
     manifest.write_text(json.dumps(daemon_pod(owner_version)))
     _, report = run_json(str(manifest))
     assert [f["rule"] for f in report["findings"]] == rules
+
+
+def test_a_reordering_that_widens_a_wildcard_is_a_new_violation(server: Server) -> None:
+    """Found by review: the wildcard's finding was keyed by its content only, so moving it
+    before the bounded not-ready toleration (an UPDATE may reorder: validateOnlyAddedTolerations
+    needs only every old toleration present) passed as pre-existing, though the Pod is now
+    unbounded on not-ready too."""
+    bounded = {
+        "key": "node.kubernetes.io/not-ready",
+        "operator": "Exists",
+        "effect": "NoExecute",
+        "tolerationSeconds": 300,
+    }
+    wildcard = {"operator": "Exists"}
+    old = pod(containers=[limited("1Gi")], tolerations=[bounded, wildcard])
+    moved = pod(containers=[limited("1Gi")], tolerations=[wildcard, bounded])
+    assert "noexecute-wildcard" in denied_rules(update(server, old, moved))
+    same = copy.deepcopy(old)
+    same["spec"]["activeDeadlineSeconds"] = 600
+    assert update(server, old, same)["allowed"] is True

@@ -392,6 +392,7 @@ def test_every_parameter_a_rule_reads_is_in_the_default_preset() -> None:
 # policy_checks by the declared type).
 SCHEMA_TYPES = {
     ParamType.QUANTITY: "quantity",
+    ParamType.MEMORY_SIZE: "quantity",
     ParamType.RATIO: "number>0",
     ParamType.SECONDS: "integer<=9223372036",
     ParamType.KNOWN_TAINTS: "array",
@@ -440,6 +441,43 @@ def test_parameters_are_checked_by_their_declared_type_not_their_name(
     assert param_problems({"rules": {"test-headroom": {"headroom": "1Gi"}}}, "p.yaml") == []
 
 
+@pytest.mark.parametrize(
+    "value, problem",
+    [
+        ("0", "'0' is not a whole number of bytes of at least 1"),
+        ("512m", "'512m' is not a whole number of bytes of at least 1"),
+        ("10E", "'10E' is 2^63 bytes or more, which no node reads as a limit"),
+        ("8Ei", "'8Ei' is 2^63 bytes or more, which no node reads as a limit"),
+        (
+            "2Ti",
+            "'2Ti' is outside rules.memory-quantity-suspicious's floor '4Mi' and ceiling '1Ti'",
+        ),
+        (
+            "1Ki",
+            "'1Ki' is outside rules.memory-quantity-suspicious's floor '4Mi' and ceiling '1Ti'",
+        ),
+    ],
+)
+def test_a_size_a_fix_would_write_must_pass_every_rule(
+    tmp_path: Path, value: str, problem: str
+) -> None:
+    """Found by review: `defaultRequest: 10E` loaded, and the mutating webhook patched every
+    Pod without a request into one with no real request at all."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(f'rules:\n  memory-request-missing:\n    defaultRequest: "{value}"\n')
+    proc = run_cli("lint", "--config", str(policy), "examples/good")
+    assert proc.returncode == 2
+    assert f"{policy}: rules.memory-request-missing.defaultRequest: {problem}" in proc.stderr
+
+
+def test_an_evaluation_budget_of_nan_is_refused(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("admission:\n  evaluationBudgetSeconds: .nan\n")
+    proc = run_cli("lint", "--config", str(policy), "examples/good")
+    assert proc.returncode == 2
+    assert f"{policy}: admission.evaluationBudgetSeconds: nan is not a number" in proc.stderr
+
+
 def test_a_ratio_that_is_not_finite_is_a_policy_error(tmp_path: Path) -> None:
     policy = tmp_path / "policy.yaml"
     policy.write_text("rules:\n  memory-limit-ratio:\n    mode: warn\n    max: .nan\n")
@@ -479,8 +517,10 @@ def test_a_suspicious_memory_ceiling_below_the_floor_is_rejected(tmp_path: Path)
         "(every non-zero memory value would be suspicious; values after layering over the "
         "preset)\n"
     )
-    policy.write_text("rules:\n  memory-quantity-suspicious:\n    ceiling: 4Mi\n")
-    assert load_policy_file(str(policy)).params("memory-quantity-suspicious")["ceiling"] == "4Mi"
+    policy.write_text(
+        "rules:\n  memory-quantity-suspicious:\n    ceiling: 512Mi\n"
+    )  # = defaultLimit
+    assert load_policy_file(str(policy)).params("memory-quantity-suspicious")["ceiling"] == "512Mi"
 
 
 def test_a_suspicious_memory_ceiling_that_is_no_quantity_is_refused(tmp_path: Path) -> None:

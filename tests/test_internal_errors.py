@@ -225,11 +225,7 @@ def test_the_real_server_denies_what_a_rule_that_ran_denies(crashing_server: Ser
     assert patched["spec"]["containers"][0]["resources"]["requests"]["memory"] == "256Mi"
     crashing_server.wait_until(
         lambda: (
-            sum(
-                1
-                for line in crashing_server.log_lines()
-                if line.get("msg") == "evaluation failed"
-            )
+            sum(1 for line in crashing_server.log_lines() if line.get("msg") == "evaluation failed")
             >= 3
         )
     )
@@ -239,3 +235,52 @@ def test_the_real_server_denies_what_a_rule_that_ran_denies(crashing_server: Ser
     assert {line["endpoint"] for line in failures} == {"validate", "mutate"}
     assert all(line["error"].startswith(f"{RULE_ID}: ZeroDivisionError at ") for line in failures)
     assert all("a bug in a rule" not in line["error"] for line in failures)  # no values
+
+
+def _raising_on_trigger(monkeypatch: pytest.MonkeyPatch, rule_id: str) -> None:
+    """The real rule, except that it raises on objects carrying the trigger annotation."""
+    real = RULES[rule_id]
+
+    def check(ctx: Any) -> Any:
+        if TRIGGER in ((ctx.obj.get("metadata") or {}).get("annotations") or {}):
+            raise ZeroDivisionError("a bug in a rule")
+        return real.check(ctx)
+
+    monkeypatch.setitem(RULES, rule_id, Rule(**{**real.__dict__, "check": check}))
+
+
+@pytest.mark.parametrize("on_error, allowed", [("allow", True), ("deny", False)])
+def test_a_rule_that_raised_on_the_old_object_reads_as_on_internal_error_says(
+    monkeypatch: pytest.MonkeyPatch, on_error: str, allowed: bool
+) -> None:
+    """Found by review: its findings on the new object could not be compared, so all of
+    them counted as new and an image bump of a Deployment that predates the policy was
+    denied, whatever onInternalError said."""
+    _raising_on_trigger(monkeypatch, "memory-limit-missing")
+    old = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "shop", "annotations": {TRIGGER: "yes"}},
+        "spec": {
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "app", "image": "web:1"}]},
+            },
+        },
+    }
+    new = json.loads(json.dumps(old))
+    del new["metadata"]["annotations"]
+    new["spec"]["template"]["spec"]["containers"][0]["image"] = "web:2"
+    policy = dataclasses.replace(load_preset(), on_internal_error=on_error)
+    review = admission.parse_review(admission_review(new, operation="UPDATE", old=old))
+    decision = admission.validate(review, policy)
+    assert decision.allowed is allowed
+    assert decision.internal_error is not None
+    assert decision.internal_error.startswith("memory-limit-missing: ZeroDivisionError at ")
+    if allowed:
+        assert decision.denied_by == []  # not judged new
+        assert "memory-limit-missing" in decision.warnings[0]
+        assert any(w.startswith("pre-existing [memory-limit-missing]") for w in decision.warnings)
+    else:
+        assert decision.message is not None and "onInternalError: deny" in decision.message

@@ -241,27 +241,36 @@ def finding_key(obj: Mapping[str, Any], finding: Finding) -> tuple[str, ...]:
 _ABSENT = object()
 
 
+@dataclass
+class Comparison:
+    """An object's findings split by what an UPDATE did to them."""
+
+    new: list[Finding]  # introduced by the request
+    old: list[Finding]  # the object already had them
+    old_crashed: list[RuleCrash] = field(default_factory=list)  # rules that raised on the old
+
+
 def _introduced(
     review: Review,
     obj: Mapping[str, Any],
     found: list[Finding],
     policy: Policy,
-    deadline: float | None = None,
     trust_owner_references: bool = True,
-) -> tuple[list[Finding], list[Finding]]:
-    """(findings the request introduces, findings the object already had). Only UPDATE has
-    a before; a label added to a running pod must never be blocked by an older violation.
-    What the old object was exempt from has no findings there, so removing an exemption
-    makes its findings new."""
+) -> Comparison:
+    """Only UPDATE has a before; a label added to a running pod must never be blocked by an
+    older violation. What the old object was exempt from has no findings there, so removing
+    an exemption makes its findings new. The old object gets its own time budget, so an
+    update costs no more of it than a create."""
     if review.operation != "UPDATE" or review.old_obj is None:
-        return found, []
+        return Comparison(found, [])
     old, _ = _checked_object(dataclasses.replace(review, obj=review.old_obj), policy)
     if old is None:
-        return found, []
+        return Comparison(found, [])
+    deadline = time.monotonic() + policy.evaluation_budget
     checked = check_object(old, policy, deadline, trust_owner_references=trust_owner_references)
     before = {finding_key(old, f) for f in checked.findings}
     new = [f for f in found if finding_key(obj, f) not in before]
-    return new, [f for f in found if f not in new]
+    return Comparison(new, [f for f in found if f not in new], checked.crashed)
 
 
 def _clean(text: str) -> str:
@@ -388,7 +397,15 @@ def validate(review: Review, policy: Policy) -> Decision:
     trust = trusts_owner_references(review)
     checked = check_object(obj, policy, deadline, trust_owner_references=trust)
     found = checked.findings
-    new, old = _introduced(review, obj, found, policy, deadline, trust)
+    compared = _introduced(review, obj, found, policy, trust)
+    new, old = compared.new, compared.old
+    crashed = checked.crashed + [c for c in compared.old_crashed if c not in checked.crashed]
+    if compared.old_crashed and policy.on_internal_error == "allow":
+        # A rule that raised on the old object cannot tell what is new: its silence there
+        # reads as onInternalError says (allow: its findings as pre-existing, with a warning).
+        unsure = {c.rule for c in compared.old_crashed}
+        old += [f for f in new if f.rule in unsure]
+        new = [f for f in new if f.rule not in unsure]
     owner = controller_owner(review, obj, policy)
     if owner is not None:  # judged on the owner's template: warn, never deny
         old, new = old + new, []
@@ -396,12 +413,12 @@ def validate(review: Review, policy: Policy) -> Decision:
     label = "pre-existing " if owner is None else f"enforced on the {owner} "
     warn += [(label, f) for f in old if f.severity is not Severity.INFO]
     deny = [f for f in new if f.severity is Severity.ERROR]
-    crash_denial, crash_warning = _crash_verdict(checked.crashed, review, policy)
+    crash_denial, crash_warning = _crash_verdict(crashed, review, policy)
     decision = Decision(
         findings=found,
         warnings=([crash_warning] if crash_warning else []) + warnings_for(warn),
         exempted=checked.exempted,
-        internal_error=_crash_summary(checked.crashed),
+        internal_error=_crash_summary(crashed),
     )
     if deny or crash_denial:
         decision.allowed = False

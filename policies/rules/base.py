@@ -58,6 +58,9 @@ class ParamType(str, enum.Enum):
     bad value is a policy error, never a crash of the rule on every object."""
 
     QUANTITY = "quantity"  # a non-negative Kubernetes quantity (`512Mi`)
+    # A memory size a fix writes into objects: whole bytes, at least 1, read back as written
+    # (below 2^63; not capped), and between memory-quantity-suspicious' floor and ceiling.
+    MEMORY_SIZE = "memory-size"
     RATIO = "ratio"  # a number above 0
     SECONDS = "seconds"  # whole seconds, 0 to 9223372036 (the taint manager's int64 ns)
     KNOWN_TAINTS = "known-taints"  # [{key, effects, values}]: keys and values a taint can have

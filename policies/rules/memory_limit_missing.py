@@ -101,9 +101,7 @@ spec:
     check=check,
     fixable=True,
     params=(
-        Param(
-            "defaultLimit", ParamType.QUANTITY, "the limit its fix sets when no request is written"
-        ),
-        Param("defaultRequest", ParamType.QUANTITY, "the request its fix sets beside it"),
+        Param("defaultLimit", ParamType.MEMORY_SIZE, "the limit its fix sets without a request"),
+        Param("defaultRequest", ParamType.MEMORY_SIZE, "the request its fix sets beside it"),
     ),
 )

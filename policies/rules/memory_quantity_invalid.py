@@ -67,6 +67,14 @@ def _problem(memory: MemorySettings, label: str, value: MemoryValue) -> str | No
         return "is negative (the API server requires it to be greater than or equal to 0)"
     if value.overflows and value.stored is not None:
         return _overflow(memory, label, value.stored)
+    if value.capped:
+        what = "a limit no node reaches: no memory limit in practice"
+        if label == "request":
+            what = "a request no node can fit: the Pod is never scheduled"
+        return (
+            f"is 2^63 bytes or more: the API server caps binary-suffixed values at "
+            f"{MAX_INT64} bytes (ParseQuantity's maxAllowed), {what}"
+        )
     return None
 
 

@@ -59,7 +59,7 @@ def problem(value: MemoryValue, floor_text: str, ceiling_text: str) -> str | Non
     allowed, and a zero limit is no limit at all (memory-limit-missing reports it). Values
     above 2^63-1 bytes are memory-quantity-invalid's alone (`MemoryValue.overflows`)."""
     quantity = value.quantity
-    if quantity is None or quantity.value < 0 or value.overflows:
+    if quantity is None or quantity.value < 0 or value.overflows or value.capped:
         return None  # memory-quantity-invalid reports it
     if quantity.value == 0:
         return None

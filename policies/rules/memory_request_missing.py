@@ -86,5 +86,5 @@ spec:
 """,
     check=check,
     fixable=True,
-    params=(Param("defaultRequest", ParamType.QUANTITY, "the request its fix sets"),),
+    params=(Param("defaultRequest", ParamType.MEMORY_SIZE, "the request its fix sets"),),
 )

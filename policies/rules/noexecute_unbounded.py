@@ -90,6 +90,7 @@ def check(ctx: Context) -> Iterator[Violation]:
             f"pod stays bound to a dead node{_replacement(ctx)}; set tolerationSeconds "
             f"(policy default {seconds})",
             fix=fix(ctx.obj, view, seconds),
+            evidence=tuple(keys),  # a reordering can make it first for more taints
         )
 
 

@@ -52,7 +52,8 @@ def check(ctx: Context) -> Iterator[Violation]:
         index.add(t)
         if view is None or not candidate or shadowed:
             continue  # shadowed: never the first match for a NoExecute taint
-        reasons = ", ".join(_never_evicted_by(ctx, items, entry))
+        never = _never_evicted_by(ctx, items, entry)
+        reasons = ", ".join(never)
         if t.seconds is None:
             how, advice = "forever", "or set effect NoExecute with tolerationSeconds"
         else:
@@ -65,6 +66,7 @@ def check(ctx: Context) -> Iterator[Violation]:
             pointer=view.pointer,
             message=f"{ctx.ref.describe()}: {view.describe()} tolerates NoExecute taints "
             f"{how}: the pod is never evicted, {reasons}; tolerate specific keys, {advice}",
+            evidence=tuple(never),  # a reordering can make it first for more taints
         )
 
 
