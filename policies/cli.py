@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
 from typing import TextIO
 
+from . import kustomize
 from .config import ConfigError, Policy, load_preset, resolve_policy
 from .formatters import FORMATS
 from .lint import PROGRESS_THRESHOLD, LintOptions, count_at_or_above, lint_parallel
@@ -118,6 +119,11 @@ def cmd_lint(args: argparse.Namespace) -> int:
     # Files are read as they are linted; only --as-admitted reads them all first (for the
     # LimitRanges and Namespaces among them).
     expanded = list(expand_paths(args.paths))  # names only: the folders are walked once
+    plan, claimed = kustomize.plan_inputs(args.paths)  # kustomize roots, the files they use
+    builds = kustomize.build_roots(plan, args.kustomize_binary)
+    for note in builds.notes:
+        print(f"evictguard: note: {note}", file=sys.stderr)
+    expanded = kustomize.remaining(expanded, claimed, builds)
     total = len(expanded)
     sources: Iterable[SourceText] = read_expanded(expanded)
     context_errors: list[InputError] = []
@@ -127,6 +133,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
         options, context_errors = _lint_options(args, sources)
     progress = sys.stderr if sys.stderr.isatty() and total > PROGRESS_THRESHOLD else None
     report = lint_parallel(sources, policy, options, args.jobs, progress, total)
+    kustomize.lint_builds(builds, policy, options.admit, into=report)
     report.errors.extend(context_errors)
     chosen = _format(args)
     out = sys.stdout
@@ -247,6 +254,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.cpu_count() or 1,
         metavar="N",
         help="lint files in N processes (default: the number of cores); output is the same",
+    )
+    lint.add_argument(
+        "--kustomize-binary",
+        metavar="PATH",
+        help="build kustomizations with this binary (kustomize, or kubectl for `kubectl "
+        "kustomize`; default: kustomize, else kubectl, whichever is installed)",
     )
     lint.set_defaults(handler=cmd_lint)
 

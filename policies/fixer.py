@@ -532,7 +532,21 @@ def cmd_fix(args: argparse.Namespace) -> int:
             if fnmatchcase(rule_id, pattern) and base.mode(rule_id) is Mode.OFF:
                 print(f"evictguard: note: {rule_id} is off in {base.source}", file=sys.stderr)
     fixed_findings = fixed_files = errors = 0
+    from .kustomize import display_name, plan_inputs
+
+    plan = plan_inputs(args.paths)[0]  # kustomize patches and generator inputs: never fixed
+    used = {os.path.realpath(name) for name in plan.not_objects()}
+    patches = {os.path.realpath(name): by for name, by in plan.patch_files().items()}
     for source in _inputs(list(args.paths)):
+        if source.path is not None and source.path in patches:
+            user = display_name(patches[source.path])
+            print(
+                f"{source.name}: left alone: a kustomize patch ({user}); a fix belongs where "
+                "the value is written (`evictguard lint` on the kustomization says where)",
+                file=sys.stderr,
+            )
+        if source.path is not None and source.path in used:
+            continue
         if source.text is None or source.error is not None:
             assert source.error is not None
             print(f"{_where(source.error)}: input-error {source.error.message}", file=sys.stderr)

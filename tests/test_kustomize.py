@@ -1,0 +1,159 @@
+"""kustomize trees through the real CLI and the real `kubectl kustomize`: the built objects are
+linted, each finding is placed where its field is written (a base, a patch file, an inline
+patch, a component), patch files are never linted or fixed as whole objects, findings shared
+by overlays are said once, failed builds are said once per root, and the pre-commit hook's
+changed files lead to their roots.
+
+The tree in tests/data/kustomize/shop: a base (Deployment `api` with containers `api` and
+`log-shipper`, the latter with no limit; a ConfigMap generated from a settings file), an
+overlay `prod` (an image-only patch, a JSON 6902 `args` patch, a `patchesStrategicMerge`
+patch setting the limit to `200m`, a component adding an unbounded NoExecute toleration) and
+an overlay `dev` (an inline patch deleting the api container's `resources`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import DATA, ROOT, run_cli
+
+SHOP = DATA / "kustomize" / "shop"
+REL = "tests/data/kustomize/shop"
+
+needs_kubectl = pytest.mark.skipif(
+    shutil.which("kubectl") is None and shutil.which("kustomize") is None,
+    reason="neither kubectl nor kustomize is installed: nothing to build kustomizations with",
+)
+
+
+def lint(*args: str, cwd: Path | None = None) -> tuple[int, dict[str, Any], str]:
+    proc = run_cli("lint", "--format", "json", *args, cwd=cwd)
+    return proc.returncode, json.loads(proc.stdout), proc.stderr
+
+
+def where(report: dict[str, Any]) -> set[tuple[str, str, int]]:
+    return {(f["rule"], f["file"], f["line"]) for f in report["findings"]}
+
+
+def copy_shop(tmp_path: Path) -> Path:
+    target = tmp_path / "shop"
+    shutil.copytree(SHOP, target)
+    return target
+
+
+@needs_kubectl
+def test_the_built_objects_are_linted_and_placed_on_their_sources() -> None:
+    code, report, stderr = lint(REL)
+    assert code == 1, stderr
+    assert report["errors"] == []  # args patch (a list) and settings file: not objects
+    assert where(report) == {
+        # the base's container: once, for both overlays
+        ("memory-limit-missing", f"{REL}/base/deployment.yaml", 29),
+        # the request is the base's; the limit it exceeds is prod's patch (below)
+        ("memory-request-exceeds-limit", f"{REL}/base/deployment.yaml", 24),
+        # the value a patchesStrategicMerge file sets
+        ("memory-quantity-suspicious", f"{REL}/overlays/prod/memory-patch.yaml", 12),
+        # `$patch: delete` in dev's inline patch removed the limit and the request
+        ("memory-limit-missing", f"{REL}/overlays/dev/kustomization.yaml", 19),
+        ("memory-request-missing", f"{REL}/overlays/dev/kustomization.yaml", 19),
+        # the JSON 6902 operation in the component's inline patch
+        ("noexecute-unbounded", f"{REL}/components/tolerate-unreachable/kustomization.yaml", 8),
+    }
+    shared = next(f for f in report["findings"] if f["line"] == 29)
+    assert shared["container"] == "log-shipper"
+    assert f"{REL}/overlays/dev, {REL}/overlays/prod" in shared["message"]
+    files = {f["file"] for f in report["findings"]}
+    assert not any(name.endswith(("image-patch.yaml", "args-patch.yaml")) for name in files)
+
+
+@needs_kubectl
+def test_fix_never_writes_into_a_patch(tmp_path: Path) -> None:
+    shop = copy_shop(tmp_path)
+    before = {p: p.read_bytes() for p in shop.rglob("*.yaml")}
+    proc = run_cli("fix", str(shop))
+    assert proc.returncode == 1, proc.stderr
+    changed = {p.relative_to(shop).as_posix() for p in before if p.read_bytes() != before[p]}
+    assert changed == {"base/deployment.yaml"}  # the base, where log-shipper is defined
+    assert "memory: 32Mi" in (shop / "base/deployment.yaml").read_text().split("log-shipper")[1]
+    assert "image-patch.yaml: left alone: a kustomize patch" in proc.stderr
+    assert "memory-patch.yaml: left alone: a kustomize patch" in proc.stderr
+
+
+@needs_kubectl
+def test_a_failed_build_is_said_once_and_its_sources_linted_without_patches(
+    tmp_path: Path,
+) -> None:
+    shop = copy_shop(tmp_path)
+    prod = shop / "overlays/prod/kustomization.yaml"
+    prod.write_text(prod.read_text().replace("  - ../../base\n", "  - ../../base\n  - hpa.yaml\n"))
+    code, report, stderr = lint(str(shop))
+    assert code == 1
+    notes = [line for line in stderr.splitlines() if "kustomize build failed" in line]
+    assert len(notes) == 1, stderr
+    assert "overlays/prod" in notes[0] and "hpa.yaml" in notes[0]  # kustomize's own words
+    files = {f["file"] for f in report["findings"]}
+    assert not any("patch" in name for name in files), files  # no patch blamed
+    rules = {(f["rule"], Path(f["file"]).name, f["line"]) for f in report["findings"]}
+    # dev still built; the base's shared finding is said once
+    assert ("memory-limit-missing", "kustomization.yaml", 19) in rules
+    assert [f["line"] for f in report["findings"] if f["file"].endswith("deployment.yaml")] == [29]
+
+
+def test_with_no_kustomize_binary_the_sources_are_linted_without_patches(
+    tmp_path: Path,
+) -> None:
+    code, report, stderr = lint("--kustomize-binary", str(tmp_path / "no-such-kustomize"), REL)
+    notes = [line for line in stderr.splitlines() if "kustomize build failed" in line]
+    assert len(notes) == 2 and all("not found" in n for n in notes), stderr  # dev, prod
+    assert code == 1 and report["errors"] == []
+    assert where(report) == {
+        ("memory-limit-missing", f"{REL}/base/deployment.yaml", 29),
+    }
+
+
+@needs_kubectl
+def test_the_hook_lints_the_roots_a_changed_file_belongs_to(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    shutil.copytree(SHOP, repo / "deploy")
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    # The hook's entry with the changed file names, as pre-commit passes them.
+    proc = run_cli(
+        "lint", "--skip-non-kubernetes", "--jobs", "1", "--format", "json",
+        "deploy/overlays/prod/image-patch.yaml", "deploy/base/config/settings.yaml",
+        cwd=repo,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},  # this tree's evictguard, from elsewhere
+    )  # fmt: skip
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 1, proc.stderr
+    got = {(f["rule"], f["file"], f["line"]) for f in report["findings"]}
+    assert (
+        "noexecute-unbounded",
+        "deploy/components/tolerate-unreachable/kustomization.yaml",
+        8,
+    ) in got
+    assert ("memory-limit-missing", "deploy/overlays/dev/kustomization.yaml", 19) in got
+    assert not any("image-patch" in f for _, f, _ in got)
+
+
+def test_the_root_for_every_file_a_build_reads() -> None:
+    from policies.kustomize import discover
+
+    plan = discover([str(SHOP)])
+    assert sorted(Path(r).relative_to(SHOP).as_posix() for r in plan.roots) == [
+        "overlays/dev",
+        "overlays/prod",
+    ]  # the base is used, the component is never built alone
+    patches = {Path(p).relative_to(SHOP).as_posix() for p in plan.patch_files()}
+    assert patches == {
+        "overlays/prod/image-patch.yaml",
+        "overlays/prod/args-patch.yaml",
+        "overlays/prod/memory-patch.yaml",
+    }
+    assert str(SHOP / "base/config/settings.yaml") in plan.not_objects()
