@@ -332,11 +332,22 @@ def build(root: str, command: list[str]) -> Built:
                 if line.strip() and not line.startswith("# Warning")  # deprecations
             ]
             message = " ".join(_KLOG.sub("", line) for line in lines)
-            message = message or f"exit code {proc.returncode}"
-            return Built(root, None, message.replace(os.path.relpath(root, wrapper), root), wrapper)
+            return Built(root, None, _own_words(message, root, wrapper, proc.returncode), wrapper)
         return Built(root, proc.stdout, None, wrapper)
     finally:
         shutil.rmtree(wrapper, ignore_errors=True)
+
+
+def _own_words(message: str, root: str, wrapper: str, code: int) -> str:
+    """kustomize's message without the frames the temporary kustomization added."""
+    message = message.replace(os.path.relpath(root, wrapper), root)
+    for prefix, suffix in (('"command failed" err="', '"'), ('"command failed" err=< ', " >")):
+        if message.startswith(prefix):
+            message = message[len(prefix) :].removesuffix(suffix)
+    frame = f"recursed accumulation of path '{root}': "
+    if frame in message:
+        message = message[message.index(frame) + len(frame) :]
+    return message.removeprefix("error: ").strip() or f"exit code {code}"
 
 
 # --- placing findings on sources -----------------------------------------------------------
@@ -682,6 +693,7 @@ def lint_builds(
         if built.text is None:
             continue
         loaded = load_text(built.text, root_name)
+        report.documents += loaded.documents
         report.errors.extend(loaded.errors)
         for item in loaded.objects:
             report.objects += 1

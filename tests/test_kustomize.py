@@ -157,3 +157,38 @@ def test_the_root_for_every_file_a_build_reads() -> None:
         "overlays/prod/memory-patch.yaml",
     }
     assert str(SHOP / "base/config/settings.yaml") in plan.not_objects()
+
+
+@needs_kubectl
+@pytest.mark.skipif(shutil.which("pre-commit") is None, reason="pre-commit missing")
+def test_the_real_hooks_on_a_kustomize_tree(tmp_path: Path) -> None:
+    """`pre-commit try-repo` with both hooks: the lint hook reports what the overlays deploy,
+    placed on the patch that writes it, and the fix hook never edits a patch."""
+    from tests.test_precommit import git
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    shutil.copytree(SHOP, repo / "deploy")
+    git(repo, "init", "-q")
+    git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", ".")
+    git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "init")
+    patches = {p: p.read_bytes() for p in (repo / "deploy/overlays/prod").glob("*-patch.yaml")}
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
+    env.pop("GITHUB_ACTIONS", None)
+
+    def hook(name: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["pre-commit", "try-repo", str(ROOT), name, "--all-files", "--color", "never"],
+            cwd=repo, env=env, capture_output=True, text=True, timeout=600, check=False,
+        )  # fmt: skip
+
+    lint_run = hook("evictguard")
+    assert lint_run.returncode == 1, lint_run.stdout + lint_run.stderr
+    out = lint_run.stdout
+    assert "deploy/overlays/prod/memory-patch.yaml:12:23: error memory-quantity-suspicious" in out
+    assert "deploy/overlays/dev/kustomization.yaml:19:17: error memory-limit-missing" in out
+    assert "image-patch.yaml" not in out and "args-patch.yaml" not in out
+    fix_run = hook("evictguard-fix")
+    assert fix_run.returncode == 1, fix_run.stdout + fix_run.stderr  # the base was fixed
+    assert all(p.read_bytes() == before for p, before in patches.items())
+    assert "left alone: a kustomize patch" in fix_run.stdout
