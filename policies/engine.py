@@ -1,7 +1,9 @@
 """The one evaluation every door shares: an object and a policy in, findings out.
 
 Knows nothing of files, Flask or the command line. Selection (the policy's modes and
---select/--ignore) and exemptions are decided here, never inside rules.
+--select/--ignore) and exemptions are decided here, never inside rules (a rule may only ask,
+through `Context.runs`, whether another rule judges the object, to report what that one
+would own when it does not).
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ def check_object(
             raise EvaluationTimeout(f"{ref.describe()}: evaluation stopped before {rule_id}")
         rule = RULES[rule_id]
         severity = SEVERITY_OF_MODE[policy.mode(rule_id)]
-        context = Context(obj, ref, pod, policy.params(rule_id), policy)
+        context = Context(obj, ref, pod, policy.params(rule_id), policy, frozenset(exempt))
         try:
             violations = list(rule.check(context))
         except Exception as exc:  # a bug in one rule must not hide the others' findings

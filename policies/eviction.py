@@ -21,6 +21,7 @@ from .labels import INT64_MAX
 from .taints import (
     DAEMONSET_HOST_NETWORK_TOLERATIONS,
     DAEMONSET_TOLERATIONS,
+    DEAD_NODE_NOEXECUTE_TAINTS,
     EFFECTS,
     EXISTS,
     GT,
@@ -200,6 +201,13 @@ def eviction_delay(seconds: int | None) -> Fraction | None:
 MAX_EXACT_SECONDS = INT64_MAX // 1_000_000_000  # 9223372036: larger values wrap
 
 
+def show_delay(delay: Fraction) -> str:
+    """Exact to the nanosecond the taint manager counts in: 59.999999999, never "60"."""
+    if delay.denominator == 1:
+        return str(delay.numerator)
+    return f"{float(delay):.9f}".rstrip("0")
+
+
 # --- shadowing: can a toleration ever be the first to match? -------------------------
 
 _FRESH_KEY = "evictguard.io/no-such-key"
@@ -309,12 +317,14 @@ def covering(
 
 
 def lifecycle_first_matches(
-    items: Sequence[Effective], comparison: bool
+    items: Sequence[Effective],
+    comparison: bool,
+    taints: Sequence[Mapping[str, str]] = LIFECYCLE_TAINTS,
 ) -> list[tuple[Effective, list[str]]]:
-    """For the not-ready and unreachable NoExecute taints, the toleration the taint manager
-    uses (the first that matches), with the taint keys it is used for."""
+    """For the not-ready and unreachable NoExecute taints (or `taints`), the toleration the
+    taint manager uses (the first that matches), with the taint keys it is used for."""
     found: list[tuple[Effective, list[str]]] = []
-    for taint in LIFECYCLE_TAINTS:
+    for taint in taints:
         first = first_match(taint, items, comparison)
         if first is None:
             continue
@@ -325,6 +335,13 @@ def lifecycle_first_matches(
         else:
             found.append((first, [taint["key"]]))
     return found
+
+
+def dead_node_first_matches(
+    items: Sequence[Effective], comparison: bool
+) -> list[tuple[Effective, list[str]]]:
+    """`lifecycle_first_matches` for not-ready, unreachable and out-of-service."""
+    return lifecycle_first_matches(items, comparison, DEAD_NODE_NOEXECUTE_TAINTS)
 
 
 def written_tolerations(

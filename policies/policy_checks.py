@@ -258,18 +258,43 @@ def _suspicious_size_problems(policy: Policy, label: str) -> list[str]:
 
 
 def _bounded_seconds_problems(policy: Policy, label: str) -> list[str]:
-    """The noexecute-unbounded fix must not produce what noexecute-seconds-too-low faults
-    (when both are on)."""
-    if any(
-        policy.mode(r) is Mode.OFF for r in ("noexecute-unbounded", "noexecute-seconds-too-low")
-    ):
-        return []
-    seconds = policy.params("noexecute-unbounded")["tolerationSeconds"]
-    floor = policy.params("noexecute-seconds-too-low")["minSeconds"]
-    if seconds < floor:
-        return [
-            f"{label}: rules.noexecute-unbounded.tolerationSeconds: {seconds} is below "
-            f"rules.noexecute-seconds-too-low.minSeconds {floor} (its fix would give pods a "
-            "toleration that rule faults; values after layering over the preset)"
-        ]
-    return []
+    """The noexecute-unbounded fix must not produce what noexecute-seconds-too-low or
+    noexecute-seconds-too-high faults, and no bound may be both too low and too high (each
+    pair checked when both of its rules are on)."""
+    bounds = [
+        # (lower rule, parameter, upper rule, parameter, what would go wrong)
+        (
+            "noexecute-seconds-too-low",
+            "minSeconds",
+            "noexecute-unbounded",
+            "tolerationSeconds",
+            "its fix would give pods a toleration that rule faults",
+        ),
+        (
+            "noexecute-unbounded",
+            "tolerationSeconds",
+            "noexecute-seconds-too-high",
+            "maxSeconds",
+            "noexecute-unbounded's fix would give pods a toleration this rule faults",
+        ),
+        (
+            "noexecute-seconds-too-low",
+            "minSeconds",
+            "noexecute-seconds-too-high",
+            "maxSeconds",
+            "every bounded toleration would be faulted by one of the two",
+        ),
+    ]
+    problems: list[str] = []
+    for low_rule, low_param, high_rule, high_param, why in bounds:
+        if any(policy.mode(r) is Mode.OFF for r in (low_rule, high_rule)):
+            continue
+        low = policy.params(low_rule)[low_param]
+        high = policy.params(high_rule)[high_param]
+        if high < low:
+            problems.append(
+                f"{label}: rules.{high_rule}.{high_param}: {high} is below "
+                f"rules.{low_rule}.{low_param} {low} ({why}; values after layering over the "
+                "preset)"
+            )
+    return problems

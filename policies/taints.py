@@ -35,6 +35,7 @@ ETCD = "node-role.kubernetes.io/etcd"
 
 LIFECYCLE = "lifecycle"  # NoExecute on a dead node: the taint manager evicts
 PRESSURE = "pressure"  # the kubelet is already evicting pods on this node
+UNAVAILABLE = "unavailable"  # the node takes no new pods: cordoned, or no pod network
 ROLE = "control-plane"
 OTHER = "other"
 
@@ -90,14 +91,14 @@ WELL_KNOWN_TAINTS: dict[str, KnownTaint] = {
             NETWORK_UNAVAILABLE,
             frozenset({NO_SCHEDULE}),
             frozenset({""}),
-            OTHER,
+            UNAVAILABLE,
             "the node lifecycle controller, while the node's network is not configured",
         ),
         KnownTaint(
             UNSCHEDULABLE,
             frozenset({NO_SCHEDULE}),
             frozenset({""}),
-            OTHER,
+            UNAVAILABLE,
             "the node lifecycle controller, while the node is cordoned",
         ),
         KnownTaint(
@@ -158,6 +159,7 @@ RETIRED_TAINTS: dict[str, str] = {
 }
 
 PRESSURE_KEYS = frozenset(k for k, t in WELL_KNOWN_TAINTS.items() if t.category == PRESSURE)
+UNAVAILABLE_KEYS = frozenset(k for k, t in WELL_KNOWN_TAINTS.items() if t.category == UNAVAILABLE)
 CONTROL_PLANE_KEYS = frozenset(k for k, t in WELL_KNOWN_TAINTS.items() if t.category == ROLE)
 LIFECYCLE_KEYS = (NOT_READY, UNREACHABLE)
 
@@ -165,6 +167,25 @@ LIFECYCLE_KEYS = (NOT_READY, UNREACHABLE)
 # UnreachableTaintTemplate): what a toleration must bound to let pods move elsewhere.
 LIFECYCLE_NOEXECUTE_TAINTS: tuple[Mapping[str, str], ...] = tuple(
     {"key": key, "value": "", "effect": NO_EXECUTE} for key in LIFECYCLE_KEYS
+)
+
+# The out-of-service taint as Kubernetes documents it (`kubectl taint nodes <node>
+# node.kubernetes.io/out-of-service=nodeshutdown:NoExecute`, KEP-2268): after a non-graceful
+# shutdown, the taint manager evicts every pod that does not tolerate it, pod GC force-deletes
+# the terminating pods of a NotReady node that has it (podgc `gcTerminating`), and the
+# attach-detach controller detaches their volumes without the 6 min wait.
+OUT_OF_SERVICE_NOEXECUTE_TAINT: Mapping[str, str] = {
+    "key": OUT_OF_SERVICE,
+    "value": "nodeshutdown",
+    "effect": NO_EXECUTE,
+}
+
+# The NoExecute taints that move pods off a dead node: a toleration the taint manager uses for
+# one of them must be bounded (noexecute-unbounded), and not by an hour or more
+# (noexecute-seconds-too-high).
+DEAD_NODE_NOEXECUTE_TAINTS: tuple[Mapping[str, str], ...] = (
+    *LIFECYCLE_NOEXECUTE_TAINTS,
+    OUT_OF_SERVICE_NOEXECUTE_TAINT,
 )
 
 # DefaultTolerationSeconds appends one of these for each key no toleration covers
@@ -193,3 +214,6 @@ DAEMONSET_TOLERATIONS: tuple[dict[str, Any], ...] = (
 DAEMONSET_HOST_NETWORK_TOLERATIONS: tuple[dict[str, Any], ...] = (
     {"key": NETWORK_UNAVAILABLE, "operator": EXISTS, "effect": NO_SCHEDULE},
 )
+# What the controller judges harmless for a pod on the host's network (it needs no pod
+# network): toleration-node-unavailable lets any hostNetwork pod tolerate these.
+HOST_NETWORK_KEYS = frozenset(t["key"] for t in DAEMONSET_HOST_NETWORK_TOLERATIONS)

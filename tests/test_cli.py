@@ -327,9 +327,11 @@ def test_rules_lists_every_rule_with_its_default_mode() -> None:
         ("toleration-wildcard", "warn"),
         ("toleration-not-allowed", "warn"),
         ("toleration-node-pressure", "warn"),
+        ("toleration-node-unavailable", "warn"),
         ("toleration-control-plane", "warn"),
         ("noexecute-unbounded", "enforce"),
         ("noexecute-seconds-too-low", "warn"),
+        ("noexecute-seconds-too-high", "warn"),
         ("noexecute-wildcard", "enforce"),
         ("toleration-shadowed", "warn"),
     ]

@@ -189,7 +189,17 @@ def test_noexecute_wildcard_names_only_what_it_is_the_first_match_for() -> None:
         " tolerationSeconds: 30}\n"
         "    - {operator: Exists, effect: NoExecute}\n"
     )
-    [message] = by_rule(text)["noexecute-wildcard"]
+    # The wildcard is the toleration used for not-ready: noexecute-unbounded's, once.
+    assert by_rule(text) == {
+        "noexecute-unbounded": [
+            "Pod shop/p: toleration #2 {operator: Exists, effect: NoExecute} tolerates "
+            "node.kubernetes.io/not-ready:NoExecute (having no key, every other NoExecute "
+            "taint too) with no tolerationSeconds: the pod stays bound to a dead node forever; "
+            "set tolerationSeconds (policy default 300)"
+        ]
+    }
+    # With that rule off (or the object exempted from it), this rule reports it.
+    [message] = by_rule(text, DEFAULT.with_disabled({"noexecute-unbounded"}))["noexecute-wildcard"]
     assert message == (
         "Pod shop/p: toleration #2 {operator: Exists, effect: NoExecute} tolerates NoExecute "
         "taints forever: the pod is never evicted, not from a dead node (not-ready), not by any "

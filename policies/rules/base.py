@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..extract import PodSpecView
 from ..features import COMPARISON_GATE, POD_LEVEL_GATE
-from ..model import ObjectRef, Violation
+from ..model import Mode, ObjectRef, Violation
 from ..resources import MemorySettings, pod_memory
 
 if TYPE_CHECKING:
@@ -29,6 +29,13 @@ class Context:
     pod: PodSpecView
     params: Mapping[str, Any]
     policy: Policy
+    exempt: frozenset[str] = frozenset()  # the rules this object is exempted from
+
+    def runs(self, rule_id: str) -> bool:
+        """Whether `rule_id` judges this object: on in the policy (and selected), not
+        exempted. A rule that leaves a case to another reports it itself when that one does
+        not run, so switching a rule off never silences what the other would have said."""
+        return self.policy.mode(rule_id) is not Mode.OFF and rule_id not in self.exempt
 
     @property
     def comparison(self) -> bool:
@@ -67,6 +74,15 @@ class ParamType(str, enum.Enum):
     ALLOWLISTS = "allowlists"  # [{namespaces, tolerations}]: tolerations the API accepts
 
 
+class Consequence(str, enum.Enum):
+    """What a toleration finding is about. A toleration gets at most one finding per
+    consequence, whichever rules are on (tests/test_consequences.py): one rule owns each
+    case, and `{operator: Exists}` alone, which has both consequences, gets one of each."""
+
+    EVICTION = "eviction"  # how (whether, when) the taint manager evicts the pod
+    SCHEDULING = "scheduling"  # which nodes the scheduler may put the pod on
+
+
 @dataclass(frozen=True)
 class Param:
     name: str
@@ -84,3 +100,4 @@ class Rule:
     check: CheckFunction
     fixable: bool = False  # offers a safe fix (the mutating webhook and `fix` apply it)
     params: tuple[Param, ...] = ()  # what it reads from ctx.params, checked by type
+    consequence: Consequence | None = None  # for toleration rules: what their findings are about

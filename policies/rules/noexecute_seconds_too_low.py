@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from fractions import Fraction
 
 from ..eviction import (
     MAX_EXACT_SECONDS,
     effective_tolerations,
     eviction_delay,
     lifecycle_first_matches,
+    show_delay,
 )
 from ..model import Violation
 from ..tolerations import SECONDS
-from .base import Context, Param, ParamType, Rule
+from .base import Consequence, Context, Param, ParamType, Rule
 
 
 def check(ctx: Context) -> Iterator[Violation]:
@@ -33,7 +33,7 @@ def check(ctx: Context) -> Iterator[Violation]:
             yield Violation(
                 pointer=view.field_pointer(SECONDS),
                 message=f"{uses}: tolerationSeconds {seconds} overflows the taint manager's "
-                f"int64 nanoseconds and wraps to {_seconds(delay)} s; write at most "
+                f"int64 nanoseconds and wraps to {show_delay(delay)} s; write at most "
                 f"{MAX_EXACT_SECONDS}",
             )
             continue
@@ -51,13 +51,6 @@ def check(ctx: Context) -> Iterator[Violation]:
             message=f"{uses}: {effect}, below the policy floor of {floor} s; a short network "
             "blip or a kubelet restart evicts every such pod on the node",
         )
-
-
-def _seconds(delay: Fraction) -> str:
-    """Exact to the nanosecond the taint manager counts in: 59.999999999, never "60"."""
-    if delay.denominator == 1:
-        return str(delay.numerator)
-    return f"{float(delay):.9f}".rstrip("0")
 
 
 RULE = Rule(
@@ -89,4 +82,5 @@ spec:
 """,
     check=check,
     params=(Param("minSeconds", ParamType.SECONDS, "the lowest tolerationSeconds accepted"),),
+    consequence=Consequence.EVICTION,
 )

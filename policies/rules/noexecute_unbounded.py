@@ -1,4 +1,8 @@
-"""noexecute-unbounded: a pod that stays bound to a dead node forever."""
+"""noexecute-unbounded: a pod that stays bound to a dead node forever.
+
+It owns every unbounded toleration the taint manager uses for not-ready, unreachable or
+out-of-service, a key-less wildcard included (its fix bounds the wildcard for every NoExecute
+taint at once); noexecute-wildcard reports the wildcards no such taint reaches first."""
 
 from __future__ import annotations
 
@@ -6,12 +10,19 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .. import pointer as jp
-from ..eviction import effective_tolerations, eviction_delay, lifecycle_first_matches
+from ..eviction import (
+    Effective,
+    dead_node_first_matches,
+    effective_tolerations,
+    eviction_delay,
+    first_match,
+    show_delay,
+)
 from ..fixes import set_value_ops
 from ..model import JsonPatch, Violation
-from ..taints import EFFECTS, NO_EXECUTE, WELL_KNOWN_TAINTS
+from ..taints import EFFECTS, LIFECYCLE_KEYS, NO_EXECUTE, UNREACHABLE, WELL_KNOWN_TAINTS
 from ..tolerations import FIELDS, SECONDS, Toleration, TolerationView
-from .base import Context, Param, ParamType, Rule
+from .base import Consequence, Context, Param, ParamType, Rule
 
 
 def _with(data: Mapping[str, Any], **changes: Any) -> dict[str, Any]:
@@ -73,25 +84,51 @@ def check(ctx: Context) -> Iterator[Violation]:
         return  # the DaemonSet controller itself adds these tolerations without seconds
     seconds = ctx.params["tolerationSeconds"]
     items = effective_tolerations(ctx.pod, ctx.comparison)
-    for entry, keys in lifecycle_first_matches(items, ctx.comparison):
+    for entry, keys in dead_node_first_matches(items, ctx.comparison):
         view, written = entry.written, entry.toleration.seconds
         if view is None or eviction_delay(written) is not None:
             continue
-        taints = " and ".join(f"{k}:NoExecute" for k in keys)
+        taints = _and([f"{k}:NoExecute" for k in keys])
+        if entry.toleration.key == "":
+            taints += " (having no key, every other NoExecute taint too)"
         how = "with no tolerationSeconds"
         if written is not None:
             how = (
                 f"with tolerationSeconds {written}, which the taint manager's int64 "
                 "nanoseconds cannot hold: it reads as forever"
             )
+        if any(k in LIFECYCLE_KEYS for k in keys):
+            stays = f"the pod stays bound to a dead node{_replacement(ctx)}"
+        else:
+            stays = (
+                "after a non-graceful node shutdown the taint that should move the pod at once "
+                "does not evict it, so it is not force-deleted and its volumes stay attached "
+                f"{_until(ctx, items)}"
+            )
         yield Violation(
             pointer=view.field_pointer(SECONDS),
-            message=f"{ctx.ref.describe()}: {view.describe()} tolerates {taints} {how}: the "
-            f"pod stays bound to a dead node{_replacement(ctx)}; set tolerationSeconds "
-            f"(policy default {seconds})",
+            message=f"{ctx.ref.describe()}: {view.describe()} tolerates {taints} {how}: "
+            f"{stays}; set tolerationSeconds (policy default {seconds})",
             fix=fix(ctx.obj, view, seconds),
             evidence=tuple(keys),  # a reordering can make it first for more taints
         )
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _until(ctx: Context, items: list[Effective]) -> str:
+    """How long the unreachable toleration (a shut-down node stops reporting) keeps it."""
+    taint = {"key": UNREACHABLE, "value": "", "effect": NO_EXECUTE}
+    used = first_match(taint, items, ctx.comparison)
+    delay = eviction_delay(used.toleration.seconds) if used is not None else 0
+    if delay is None:
+        return "forever (its unreachable toleration is unbounded too)"
+    return (
+        f"until its unreachable toleration's {show_delay(delay)} s run out (forever where the node "
+        "lifecycle controller lifts that taint, as it does when every node is NotReady)"
+    )
 
 
 def _replacement(ctx: Context) -> str:
@@ -104,14 +141,20 @@ def _replacement(ctx: Context) -> str:
 
 RULE = Rule(
     id="noexecute-unbounded",
-    summary="Tolerations of the NoExecute not-ready/unreachable taints have "
+    summary="Tolerations of the NoExecute not-ready/unreachable/out-of-service taints have "
     "tolerationSeconds (DaemonSets excepted).",
     why="When a node stops reporting (or reports NotReady), the node lifecycle controller "
     "taints it unreachable (or not-ready) with NoExecute, and the taint manager evicts "
     "each pod once the tolerationSeconds of the first matching toleration have passed. "
     "With none, the pod is never evicted: it stays bound to the dead node, its ReplicaSet "
     "or StatefulSet counts it and starts no replacement, and the service runs short until "
-    "someone deletes it by hand.",
+    "someone deletes it by hand. After a non-graceful shutdown an operator taints the node "
+    "node.kubernetes.io/out-of-service: the taint manager evicts every pod not tolerating "
+    "it, pod GC force-deletes them (the dead kubelet never confirms) and their volumes are "
+    "detached at once, so a StatefulSet can start its pod elsewhere. A pod tolerating that "
+    "taint without tolerationSeconds stays until its unreachable toleration runs out, and "
+    "forever where that taint is gone too (the node lifecycle controller removes it when "
+    "every node is NotReady).",
     remediation="Set tolerationSeconds (300 is the DefaultTolerationSeconds default); with "
     "no effect set, split it into a NoSchedule toleration and a bounded NoExecute one.",
     example="""\
@@ -136,4 +179,5 @@ spec:
     check=check,
     fixable=True,
     params=(Param("tolerationSeconds", ParamType.SECONDS, "what the fix sets"),),
+    consequence=Consequence.EVICTION,
 )

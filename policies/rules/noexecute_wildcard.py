@@ -1,4 +1,9 @@
-"""noexecute-wildcard: a pod no NoExecute taint can ever evict."""
+"""noexecute-wildcard: a pod no NoExecute taint can ever evict.
+
+An unbounded wildcard the taint manager uses for not-ready, unreachable or out-of-service is
+noexecute-unbounded's (one finding per toleration for how it is evicted, and that rule's fix
+bounds it for every taint); this rule reports it only when that rule does not run on the
+object, and otherwise the wildcards that only other NoExecute taints (drains) reach first."""
 
 from __future__ import annotations
 
@@ -9,17 +14,16 @@ from ..eviction import (
     Effective,
     FirstMatchIndex,
     covering_in,
+    dead_node_first_matches,
     effective_tolerations,
     eviction_delay,
     first_match,
 )
 from ..model import Violation
-from ..taints import LIFECYCLE_NOEXECUTE_TAINTS, NO_EXECUTE, OUT_OF_SERVICE
-from .base import Context, Rule
+from ..taints import LIFECYCLE_NOEXECUTE_TAINTS, NO_EXECUTE, OUT_OF_SERVICE_NOEXECUTE_TAINT
+from .base import Consequence, Context, Rule
 
-# The value the out-of-service taint is documented with (`kubectl taint nodes <node>
-# node.kubernetes.io/out-of-service=nodeshutdown:NoExecute`).
-OUT_OF_SERVICE_TAINT = {"key": OUT_OF_SERVICE, "value": "nodeshutdown", "effect": NO_EXECUTE}
+UNBOUNDED = "noexecute-unbounded"
 
 
 def _never_evicted_by(ctx: Context, items: list[Effective], entry: Effective) -> list[str]:
@@ -29,7 +33,7 @@ def _never_evicted_by(ctx: Context, items: list[Effective], entry: Effective) ->
     reasons = []
     if dead:
         reasons.append(f"not from a dead node ({' or '.join(dead)})")
-    if first_for(OUT_OF_SERVICE_TAINT):
+    if first_for(OUT_OF_SERVICE_NOEXECUTE_TAINT):
         reasons.append("not by node.kubernetes.io/out-of-service after a non-graceful shutdown")
     other = "any other NoExecute taint" if reasons else "any NoExecute taint"
     reasons.append(f"not by {other} no earlier toleration matches, such as drain taints")
@@ -43,6 +47,9 @@ def check(ctx: Context) -> Iterator[Violation]:
         # replacement elsewhere to wait for.
         return
     items = effective_tolerations(ctx.pod, ctx.comparison)
+    owned = []  # noexecute-unbounded's findings, where it runs
+    if ctx.runs(UNBOUNDED):
+        owned = [entry for entry, _ in dead_node_first_matches(items, ctx.comparison)]
     index = FirstMatchIndex(ctx.comparison)  # the tolerations before the one looked at
     for entry in items:
         view, t = entry.written, entry.toleration
@@ -52,6 +59,8 @@ def check(ctx: Context) -> Iterator[Violation]:
         index.add(t)
         if view is None or not candidate or shadowed:
             continue  # shadowed: never the first match for a NoExecute taint
+        if any(entry is other for other in owned):
+            continue
         never = _never_evicted_by(ctx, items, entry)
         reasons = ", ".join(never)
         if t.seconds is None:
@@ -73,13 +82,17 @@ def check(ctx: Context) -> Iterator[Violation]:
 RULE = Rule(
     id="noexecute-wildcard",
     summary="No key-less `operator: Exists` toleration that covers NoExecute (effect "
-    "NoExecute or none) without tolerationSeconds, outside DaemonSets.",
+    "NoExecute or none) without tolerationSeconds, outside DaemonSets (one that not-ready, "
+    "unreachable or out-of-service reach first is noexecute-unbounded's).",
     why="A toleration with operator Exists, no key and no effect (or NoExecute) matches every "
     "NoExecute taint, so without tolerationSeconds the taint manager never evicts the pod "
     "for any taint it is the first match for: not from a dead node, not after "
     "node.kubernetes.io/out-of-service marks a non-graceful shutdown (its volumes stay "
     "attached there), not for the NoExecute taints used to drain nodes. It also stops "
-    "DefaultTolerationSeconds from adding its 300 s not-ready and unreachable tolerations.",
+    "DefaultTolerationSeconds from adding its 300 s not-ready and unreachable tolerations. "
+    "Where the wildcard is the toleration used for not-ready, unreachable or out-of-service, "
+    "noexecute-unbounded reports it (with a fix) and this rule does not, unless that rule is "
+    "off or the object is exempted from it.",
     remediation="Tolerate the taints the workload needs by key, or bound the wildcard: "
     "effect NoExecute with tolerationSeconds.",
     example="""\
@@ -96,7 +109,14 @@ spec:
         - name: app
           image: nginx
       tolerations:
-        - operator: Exists   # survives every NoExecute taint, forever
+        - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute,
+           tolerationSeconds: 300}
+        - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute,
+           tolerationSeconds: 300}
+        - {key: node.kubernetes.io/out-of-service, operator: Exists, effect: NoExecute,
+           tolerationSeconds: 30}
+        - operator: Exists   # survives drain taints and every other NoExecute taint, forever
 """,
     check=check,
+    consequence=Consequence.EVICTION,
 )

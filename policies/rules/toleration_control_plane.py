@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from ..eviction import written_tolerations
 from ..model import Violation
 from ..taints import CONTROL_PLANE_EFFECTS, DISTRIBUTION_CONTROL_PLANE_EFFECTS, EQUAL, EXISTS
-from .base import Context, Rule
+from .base import Consequence, Context, Rule
 
 
 def check(ctx: Context) -> Iterator[Violation]:
@@ -63,4 +63,5 @@ spec:
           effect: NoSchedule
 """,
     check=check,
+    consequence=Consequence.SCHEDULING,
 )

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from ..eviction import written_tolerations
 from ..model import Violation
 from ..taints import NO_SCHEDULE, PRESSURE_KEYS
-from .base import Context, Rule
+from .base import Consequence, Context, Rule
 
 
 def check(ctx: Context) -> Iterator[Violation]:
@@ -50,4 +50,5 @@ spec:
       effect: NoSchedule
 """,
     check=check,
+    consequence=Consequence.SCHEDULING,
 )

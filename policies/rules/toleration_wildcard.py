@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from ..eviction import written_tolerations
 from ..model import Violation
 from ..taints import NO_SCHEDULE
-from .base import Context, Rule
+from .base import Consequence, Context, Rule
 
 
 def check(ctx: Context) -> Iterator[Violation]:
@@ -52,4 +52,5 @@ spec:
         - operator: Exists   # every taint: control-plane, pressure, cordoned nodes
 """,
     check=check,
+    consequence=Consequence.SCHEDULING,
 )
