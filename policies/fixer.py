@@ -532,17 +532,19 @@ def cmd_fix(args: argparse.Namespace) -> int:
             if fnmatchcase(rule_id, pattern) and base.mode(rule_id) is Mode.OFF:
                 print(f"evictguard: note: {rule_id} is off in {base.source}", file=sys.stderr)
     fixed_findings = fixed_files = errors = 0
-    from .kustomize import display_name, plan_inputs
+    from .kustomize import display_name, fix_notes, plan_inputs
 
     plan = plan_inputs(args.paths)[0]  # kustomize patches and generator inputs: never fixed
     used = {os.path.realpath(name) for name in plan.not_objects()}
     patches = {os.path.realpath(name): by for name, by in plan.patch_files().items()}
-    for source in _inputs(list(args.paths)):
+    inputs = _inputs(list(args.paths))
+    given = {source.path for source in inputs if source.path is not None}
+    placed = fix_notes(plan, policy, given - used)  # what the built roots need elsewhere
+    for source in inputs:
         if source.path is not None and source.path in patches:
             user = display_name(patches[source.path])
             print(
-                f"{source.name}: left alone: a kustomize patch ({user}); a fix belongs where "
-                "the value is written (`evictguard lint` on the kustomization says where)",
+                f"{source.name}: left alone: a kustomize patch (used by {user})",
                 file=sys.stderr,
             )
         if source.path is not None and source.path in used:
@@ -576,6 +578,8 @@ def cmd_fix(args: argparse.Namespace) -> int:
             _stdout_bytes(source.prefix + result.fixed.encode(source.encoding))
         elif result.changed:
             _write(source.path, source.prefix + result.fixed.encode(source.encoding))
+    for note in placed:
+        print(note, file=sys.stderr)
     verb = "would fix" if args.diff else "fixed"
     summary = f"{verb} {fixed_findings} finding(s) in {fixed_files} file(s)"
     if errors:

@@ -811,3 +811,32 @@ def remaining(
     names = {os.path.abspath(name) for name, _ in kept}
     kept.extend((display_name(f), None) for f in outcome.fallback if f not in names)
     return kept
+
+
+def fix_notes(plan: Plan, policy: Policy, given: set[str], binary: str | None = None) -> list[str]:
+    """For `fix`: the fixable findings of the roots that build which `fix` on the files
+    `given` (real paths) does not settle, and where each belongs: a kustomize patch writes
+    the value (change it there by hand), or the file that writes it was not given."""
+    if not plan.roots:
+        return []
+    builds = build_roots(plan, binary)
+    report = lint_builds(builds, policy)
+    patches = {os.path.realpath(p) for p in plan.patch_files()}
+    kustomizations = {os.path.realpath(k.file) for k in plan.kustomizations.values()}
+    notes = []
+    for finding in report.findings:
+        if finding.fix is None or finding.file is None:
+            continue
+        real = os.path.realpath(finding.file)
+        where = f"{finding.file}:{finding.line}:{finding.column}"
+        if real in patches or real in kustomizations:
+            notes.append(
+                f"{where}: note: {finding.rule} not fixed: a kustomize patch writes this "
+                "(fix never edits a patch); change it there by hand"
+            )
+        elif real not in given:
+            notes.append(
+                f"{where}: note: {finding.rule} not fixed: it belongs in {finding.file}, "
+                f"which was not given: run `evictguard fix {finding.file}`"
+            )
+    return notes

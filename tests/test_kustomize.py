@@ -26,6 +26,8 @@ from tests.conftest import DATA, ROOT, run_cli
 SHOP = DATA / "kustomize" / "shop"
 REL = "tests/data/kustomize/shop"
 
+THIS_TREE = {**os.environ, "PYTHONPATH": str(ROOT)}  # this tree's evictguard, run elsewhere
+
 needs_kubectl = pytest.mark.skipif(
     shutil.which("kubectl") is None and shutil.which("kustomize") is None,
     reason="neither kubectl nor kustomize is installed: nothing to build kustomizations with",
@@ -83,6 +85,24 @@ def test_fix_never_writes_into_a_patch(tmp_path: Path) -> None:
     assert "memory: 32Mi" in (shop / "base/deployment.yaml").read_text().split("log-shipper")[1]
     assert "image-patch.yaml: left alone: a kustomize patch" in proc.stderr
     assert "memory-patch.yaml: left alone: a kustomize patch" in proc.stderr
+    # dev's inline patch deletes the api container's resources: said, not fixed
+    assert (
+        "overlays/dev/kustomization.yaml:19:17: note: memory-limit-missing not fixed: a "
+        "kustomize patch writes this"
+    ) in proc.stderr
+
+
+@needs_kubectl
+def test_fix_on_an_overlay_says_which_base_file_the_fix_belongs_in(tmp_path: Path) -> None:
+    shop = copy_shop(tmp_path)
+    before = {p: p.read_bytes() for p in shop.rglob("*.yaml")}
+    proc = run_cli("fix", "shop/overlays/prod", cwd=tmp_path, env=THIS_TREE)
+    assert proc.returncode == 0, proc.stderr  # nothing among the overlay's files to fix
+    assert all(p.read_bytes() == content for p, content in before.items())
+    assert (
+        "shop/base/deployment.yaml:29:11: note: memory-limit-missing not fixed: it belongs in "
+        "shop/base/deployment.yaml, which was not given"
+    ) in proc.stderr
 
 
 @needs_kubectl
@@ -128,7 +148,7 @@ def test_the_hook_lints_the_roots_a_changed_file_belongs_to(tmp_path: Path) -> N
         "lint", "--skip-non-kubernetes", "--jobs", "1", "--format", "json",
         "deploy/overlays/prod/image-patch.yaml", "deploy/base/config/settings.yaml",
         cwd=repo,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},  # this tree's evictguard, from elsewhere
+        env=THIS_TREE,
     )  # fmt: skip
     report = json.loads(proc.stdout)
     assert proc.returncode == 1, proc.stderr
