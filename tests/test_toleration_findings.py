@@ -330,3 +330,111 @@ def test_a_short_known_key_misspelt_is_caught(tmp_path: Path) -> None:
         "did you mean {key: dedicated, operator: Equal, value: db, effect: NoSchedule}?"
         in (got["toleration-never-matches"][0])
     )
+
+
+# --- issue 13: out-of-service, bounds too long, cordoned nodes ---------------------------------
+
+
+def test_an_unbounded_out_of_service_toleration_says_how_long_the_pod_stays() -> None:
+    """The taint manager uses the out-of-service toleration, so that taint does not evict the
+    pod; it leaves when the unreachable toleration (the taint a shut-down node gets) runs
+    out (getMinTolerationTime: the minimum over the tolerations used)."""
+    text = pod_yaml(
+        "    - {key: node.kubernetes.io/out-of-service, operator: Exists, effect: NoExecute}\n"
+        "    - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute,"
+        " tolerationSeconds: 120}\n"
+    )
+    assert by_rule(text) == {
+        "noexecute-unbounded": [
+            "Pod shop/p: toleration #0 {key: node.kubernetes.io/out-of-service, operator: "
+            "Exists, effect: NoExecute} tolerates node.kubernetes.io/out-of-service:NoExecute "
+            "with no tolerationSeconds: after a non-graceful node shutdown the taint that "
+            "should move the pod at once does not evict it, so it is not force-deleted and its "
+            "volumes stay attached until its unreachable toleration's 120 s run out (forever "
+            "where the node lifecycle controller lifts that taint, as it does when every node "
+            "is NotReady); set tolerationSeconds (policy default 300)"
+        ]
+    }
+    forever = pod_yaml(
+        "    - {key: node.kubernetes.io/out-of-service, operator: Exists, effect: NoExecute}\n"
+        "    - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute}\n"
+    )
+    messages = by_rule(forever)["noexecute-unbounded"]
+    assert len(messages) == 2
+    [out_of_service] = [m for m in messages if "toleration #0 " in m]
+    assert "forever (its unreachable toleration is unbounded too)" in out_of_service
+    fixed = remedy(load_text(forever, "<t>").objects[0].obj, DEFAULT).fixed
+    assert [t["tolerationSeconds"] for t in fixed["spec"]["tolerations"]] == [300, 300]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [(3601, "about 1 hour"), (7200, "2 hours"), (86400, "1 day"), (90000, "about 1 day")],
+)
+def test_a_bound_above_the_ceiling_is_reported(seconds: int, shown: str) -> None:
+    text = pod_yaml(
+        "    - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute,"
+        f" tolerationSeconds: {seconds}}}\n"
+    )
+    assert by_rule(text) == {
+        "noexecute-seconds-too-high": [
+            f"Pod shop/p: toleration #0 {{key: node.kubernetes.io/unreachable, operator: Exists, "
+            f"effect: NoExecute, tolerationSeconds: {seconds}}} is the toleration the taint "
+            "manager uses for node.kubernetes.io/unreachable:NoExecute: tolerationSeconds "
+            f"{seconds} ({shown}) is above the policy ceiling of 3600 s; the pod stays bound to "
+            "a dead node that long before it is replaced; lower it (DefaultTolerationSeconds "
+            "gives 300)"
+        ]
+    }
+
+
+def test_the_ceiling_may_not_be_below_the_fix_or_the_floor(tmp_path: Path) -> None:
+    path = _policy(tmp_path, "  noexecute-seconds-too-high: {maxSeconds: 200}\n")
+    with pytest.raises(ConfigError) as raised:
+        load_policy_file(str(path))
+    assert raised.value.problems == [
+        f"{path}: rules.noexecute-seconds-too-high.maxSeconds: 200 is below "
+        "rules.noexecute-unbounded.tolerationSeconds 300 (noexecute-unbounded's fix would give "
+        "pods a toleration this rule faults; values after layering over the preset)"
+    ]
+    path = _policy(
+        tmp_path,
+        "  noexecute-seconds-too-high: {maxSeconds: 400}\n"
+        "  noexecute-seconds-too-low: {minSeconds: 500}\n"
+        '  noexecute-unbounded: {mode: "off"}\n',
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_policy_file(str(path))
+    assert raised.value.problems == [
+        f"{path}: rules.noexecute-seconds-too-high.maxSeconds: 400 is below "
+        "rules.noexecute-seconds-too-low.minSeconds 500 (every bounded toleration would be "
+        "faulted by one of the two; values after layering over the preset)"
+    ]
+    off = _policy(
+        tmp_path,
+        '  noexecute-seconds-too-high: {mode: "off", maxSeconds: 200}\n',
+    )
+    assert load_policy_file(str(off)).params("noexecute-seconds-too-high")["maxSeconds"] == 200
+
+
+def test_a_cordoned_node_toleration_is_reported_at_its_key() -> None:
+    text = pod_yaml("    - {key: node.kubernetes.io/unschedulable, operator: Exists}\n")
+    assert by_rule(text) == {
+        "toleration-node-unavailable": [
+            "Pod shop/p: toleration #0 {key: node.kubernetes.io/unschedulable, operator: "
+            "Exists} lets the pod be scheduled onto cordoned nodes (kubectl cordon, and kubectl "
+            "drain before it evicts), so it can be placed on a node being drained and lost "
+            "again when the node goes down; remove it"
+        ]
+    }
+
+
+def test_a_misspelt_cordon_toleration_names_the_rule_the_intended_one_meets() -> None:
+    text = pod_yaml(
+        "    - {key: node.kubernetes.io/unschedulabel, operator: Exists, effect: NoSchedule}\n"
+    )
+    [message] = by_rule(text)["toleration-never-matches"]
+    assert message.endswith(
+        "(Tolerating node.kubernetes.io/unschedulable at all is what "
+        "toleration-node-unavailable warns about.)"
+    )

@@ -36,9 +36,12 @@ def check(ctx: Context) -> Iterator[Violation]:
 
 
 def _span(seconds: int) -> str:
-    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
-        if seconds >= 2 * size:
-            return f"about {round(seconds / size)} {unit}"
+    """`86400` -> `1 day`, `90000` -> `about 1 day`: the bound in a unit people read."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = round(seconds / size)
+            about = "" if seconds % size == 0 else "about "
+            return f"{about}{count} {unit}{'s' if count != 1 else ''}"
     return f"{seconds} s"
 
 

@@ -21,6 +21,7 @@ from ..taints import (
     EFFECTS,
     EXISTS,
     GT,
+    HOST_NETWORK_KEYS,
     LIFECYCLE_KEYS,
     LIFECYCLE_NOEXECUTE_TAINTS,
     LT,
@@ -30,6 +31,7 @@ from ..taints import (
     PRESSURE,
     RETIRED_TAINTS,
     ROLE,
+    UNAVAILABLE,
     WELL_KNOWN_TAINTS,
     KnownTaint,
 )
@@ -212,13 +214,17 @@ def _objecting_rule(ctx: Context, taint: KnownTaint) -> str | None:
     """The rule that would fault the intended toleration itself, where it applies."""
     if ctx.pod.daemon:
         return None
-    rule = {PRESSURE: "toleration-node-pressure", ROLE: "toleration-control-plane"}.get(
-        taint.category
-    )
+    rule = {
+        PRESSURE: "toleration-node-pressure",
+        ROLE: "toleration-control-plane",
+        UNAVAILABLE: "toleration-node-unavailable",
+    }.get(taint.category)
     if rule is None or ctx.policy.mode(rule) is Mode.OFF:
         return None
-    if rule == "toleration-control-plane" and ctx.in_system_namespace:
+    if rule != "toleration-node-pressure" and ctx.in_system_namespace:
         return None
+    if rule == "toleration-node-unavailable" and ctx.pod.host_network:
+        return None if taint.key in HOST_NETWORK_KEYS else rule
     return rule
 
 
