@@ -551,12 +551,19 @@ class Placer:
         obj: dict[str, Any],
         annotations: dict[str, Any],
         pointer: str,
+        related: str | None = None,
     ) -> _Place | None:
+        """Where the value at `pointer` is written: the patch applied last that sets or
+        deletes it, else the resource's own file. `related`: a value the verdict also rests
+        on (the limit a request exceeds), whose patch is the place when none writes the
+        value itself."""
         tokens = jp.split(pointer)
-        for patch in self._patches(root, annotations.get(TRANSFORMATIONS), wrapper):
-            place = self._in_patch(patch, obj, tokens)
-            if place is not None:
-                return place
+        patches = self._patches(root, annotations.get(TRANSFORMATIONS), wrapper)
+        for candidate in (tokens, jp.split(related) if related else None):
+            for patch in patches if candidate is not None else ():
+                place = self._in_patch(patch, obj, candidate)
+                if place is not None:
+                    return place
         try:
             origin = yaml.safe_load(annotations.get(ORIGIN) or "")
         except yaml.YAMLError:
@@ -620,6 +627,13 @@ def _in_operations(node: yaml.Node, ops: list[Any], pointer: str) -> tuple[int, 
         if pointer == path or pointer.startswith(path + "/"):
             return _locate(node, [str(index), "path"])
     return None
+
+
+# A value besides the finding's own that its verdict rests on, by rule: a request exceeds a
+# limit that a patch may have lowered.
+RELATED = {
+    "memory-request-exceeds-limit": lambda pointer: pointer.replace("/requests/", "/limits/"),
+}
 
 
 # --- linting roots -------------------------------------------------------------------------
@@ -716,7 +730,12 @@ def lint_builds(
                 continue
             for finding in map(explain, result.findings):
                 place = placer.place(
-                    built.root, built.wrapper, item.obj, annotations, finding.pointer
+                    built.root,
+                    built.wrapper,
+                    item.obj,
+                    annotations,
+                    finding.pointer,
+                    RELATED.get(finding.rule, lambda _: None)(finding.pointer),
                 )
                 if place is None:  # a remote or generated resource: the root says where
                     kustomization = display_name(plan.kustomizations[built.root].file)

@@ -57,10 +57,10 @@ def test_the_built_objects_are_linted_and_placed_on_their_sources() -> None:
     assert where(report) == {
         # the base's container: once, for both overlays
         ("memory-limit-missing", f"{REL}/base/deployment.yaml", 29),
-        # the request is the base's; the limit it exceeds is prod's patch (below)
-        ("memory-request-exceeds-limit", f"{REL}/base/deployment.yaml", 24),
-        # the value a patchesStrategicMerge file sets
+        # the value a patchesStrategicMerge file sets, and the request the base sets is
+        # above it: that patch is where both belong
         ("memory-quantity-suspicious", f"{REL}/overlays/prod/memory-patch.yaml", 12),
+        ("memory-request-exceeds-limit", f"{REL}/overlays/prod/memory-patch.yaml", 12),
         # `$patch: delete` in dev's inline patch removed the limit and the request
         ("memory-limit-missing", f"{REL}/overlays/dev/kustomization.yaml", 19),
         ("memory-request-missing", f"{REL}/overlays/dev/kustomization.yaml", 19),
@@ -208,6 +208,8 @@ def test_the_real_hooks_on_a_kustomize_tree(tmp_path: Path) -> None:
     assert "deploy/overlays/prod/memory-patch.yaml:12:23: error memory-quantity-suspicious" in out
     assert "deploy/overlays/dev/kustomization.yaml:19:17: error memory-limit-missing" in out
     assert "image-patch.yaml" not in out and "args-patch.yaml" not in out
+    # one process builds each root once (require_serial), so each finding is said once
+    assert out.count("deploy/base/deployment.yaml:29:11: error memory-limit-missing") == 1
     fix_run = hook("evictguard-fix")
     assert fix_run.returncode == 1, fix_run.stdout + fix_run.stderr  # the base was fixed
     assert all(p.read_bytes() == before for p, before in patches.items())
