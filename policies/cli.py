@@ -130,7 +130,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     options = LintOptions(skip_non_kubernetes=args.skip_non_kubernetes)
     if args.as_admitted or args.cluster_context:
         sources = list(sources)
-        options, context_errors = _lint_options(args, sources)
+        options, context_errors = _lint_options(args, [*sources, *kustomize.built_sources(builds)])
     progress = sys.stderr if sys.stderr.isatty() and total > PROGRESS_THRESHOLD else None
     report = lint_parallel(sources, policy, options, args.jobs, progress, total)
     kustomize.lint_builds(builds, policy, options.admit, into=report)

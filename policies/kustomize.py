@@ -36,7 +36,7 @@ from .config import Policy
 from .engine import check_object, object_ref
 from .loader import LoadedObject, LoadedSource, load_text
 from .model import Finding, InputError, Report
-from .sources import decode
+from .sources import SourceText, decode
 from .suppress import InlineDirectives, parse_directives
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -646,6 +646,12 @@ class Builds:
     notes: list[str] = field(default_factory=list)  # one per root that did not build
     built: set[str] = field(default_factory=set)  # files (absolute) built roots read
     fallback: list[str] = field(default_factory=list)  # resource files of failed roots
+
+
+def built_sources(builds: Builds) -> list[SourceText]:
+    """The built streams, named by their roots: where --as-admitted finds the LimitRanges
+    and Namespaces a kustomize tree deploys (as kustomize writes them: namespaced)."""
+    return [SourceText(display_name(b.root), b.text) for b in builds.builds if b.text is not None]
 
 
 def _strip(obj: dict[str, Any]) -> dict[str, Any]:

@@ -214,3 +214,25 @@ def test_the_real_hooks_on_a_kustomize_tree(tmp_path: Path) -> None:
     assert fix_run.returncode == 1, fix_run.stdout + fix_run.stderr  # the base was fixed
     assert all(p.read_bytes() == before for p, before in patches.items())
     assert "left alone: a kustomize patch" in fix_run.stdout
+
+
+@needs_kubectl
+def test_as_admitted_reads_the_limit_ranges_a_kustomization_deploys(tmp_path: Path) -> None:
+    shop = copy_shop(tmp_path)
+    (shop / "base/limitrange.yaml").write_text(
+        "apiVersion: v1\nkind: LimitRange\nmetadata:\n  name: memory-defaults\nspec:\n"
+        "  limits:\n    - type: Container\n      default:\n        memory: 512Mi\n"
+    )
+    base = shop / "base/kustomization.yaml"
+    base.write_text(
+        base.read_text().replace("  - service.yaml\n", "  - service.yaml\n  - limitrange.yaml\n")
+    )
+    code, report, stderr = lint("--as-admitted", str(shop))
+    assert code == 1 and report["errors"] == [], stderr
+    # kustomize puts the LimitRange in each overlay's namespace: every container there gets
+    # the default limit, so only values written wrong are left
+    assert {f["rule"] for f in report["findings"]} == {
+        "memory-quantity-suspicious",
+        "memory-request-exceeds-limit",
+        "noexecute-unbounded",
+    }
