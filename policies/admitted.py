@@ -787,7 +787,9 @@ class Admitter:
         self, obj: dict[str, Any], policy: Policy
     ) -> tuple[dict[str, Any], Callable[[Finding], Finding]]:
         pod, problems = extract_pod_spec(obj, policy.extra_kinds)
-        if pod is None or not _decodable(pod, problems):
+        if pod is None or not pod.pod_level or not _decodable(pod, problems):
+            # A container spec (prometheus-operator's kinds): its pods are built by an
+            # operator, from fields that admission defaulting does not see; judged as written.
             return obj, _unchanged
         namespace, _ = _name_of(obj)
         pod_level = policy.feature(POD_LEVEL_GATE)

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from .extract import ExtraKind
+from .extract import ExtraKind, MainContainer
 from .features import gate
 from .model import Mode
 from .policy_checks import layered_problems, validate_document
@@ -188,6 +188,16 @@ def _default_params() -> dict[str, dict[str, Any]]:
     }
 
 
+def _extra_kind(entry: Mapping[str, Any]) -> ExtraKind:
+    main = entry.get("mainContainer")
+    return ExtraKind(
+        entry["kind"],
+        tuple(entry["path"].split(".")),
+        entry.get("apiGroup"),
+        MainContainer(main["name"], tuple(main["resources"].split("."))) if main else None,
+    )
+
+
 def _freeze(data: Mapping[str, Any], source: str) -> Policy:
     rules: dict[str, RuleSettings] = {}
     for rule_id in RULES:
@@ -196,10 +206,7 @@ def _freeze(data: Mapping[str, Any], source: str) -> Policy:
         mode = Mode(settings.pop("mode", "off"))
         mutate = bool(settings.pop("mutate", False))
         rules[rule_id] = RuleSettings(mode, settings, mutate)
-    extra = tuple(
-        ExtraKind(k["kind"], tuple(k["path"].split(".")), k.get("apiGroup"))
-        for k in data.get("podSpecKinds") or ()
-    )
+    extra = tuple(_extra_kind(k) for k in data.get("podSpecKinds") or ())
     exemptions = tuple(
         Exemption(
             frozenset(e["rules"]) if "rules" in e and "*" not in e["rules"] else None,

@@ -29,6 +29,81 @@ POD_SPEC_PATHS: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
     "CronJob": (frozenset({"batch"}), ("spec", "jobTemplate", "spec", "template", "spec")),
 }
 
+
+@dataclass(frozen=True)
+class MainContainer:
+    """A container the kind's controller builds itself from fields of the object (the
+    `prometheus` container prometheus-operator builds from `spec.resources`), where the
+    object lists only extra containers. `spec.containers` entries of the same name are
+    strategic-merge patches of it (prometheus-operator's `k8s.MergePatchContainers`)."""
+
+    name: str
+    resources: tuple[str, ...]  # the path of its `resources` in the object
+    # The memory request the controller sets when the object sets none (the key absent).
+    default_request: str | None = None
+
+
+@dataclass(frozen=True)
+class PodShape:
+    """Where a kind keeps what its pods are made of: a pod spec at `path`, or (with `main`)
+    a container spec: containers, initContainers and tolerations at `path`, beside the
+    controller's own main container."""
+
+    path: tuple[str, ...]
+    main: MainContainer | None = None
+    # Other containers the controller generates, with resources it sets itself (from its
+    # flags or other fields): entries of those names patch containers not seen here.
+    generated: tuple[str, ...] = ()
+    # Its pods are a DaemonSet's (the DaemonSet controller adds its tolerations): always,
+    # or when the field at the path has the value (PrometheusAgent's `spec.mode`).
+    daemon: bool | tuple[tuple[str, ...], str] = False
+
+
+def _template(daemon: bool = False) -> PodShape:
+    return PodShape(TEMPLATE, daemon=daemon)
+
+
+def _operated(name: str, default_request: str | None = None, **more: Any) -> PodShape:
+    main = MainContainer(name, ("spec", "resources"), default_request)
+    return PodShape(("spec",), main, **more)
+
+
+# Well-known custom resources, by (API group, kind): README "Custom resources" gives the
+# types each row was read from. Any version of the group matches.
+RELOADERS = ("config-reloader", "init-config-reloader")  # memory limit from operator flags
+CUSTOM_KINDS: dict[tuple[str, str], PodShape] = {
+    ("argoproj.io", "Rollout"): _template(),  # or workloadRef: a Deployment's template
+    ("apps.kruise.io", "CloneSet"): _template(),
+    ("apps.kruise.io", "StatefulSet"): _template(),  # Advanced StatefulSet
+    # Advanced DaemonSet: its controller makes pods with `daemon/util.CreatePodTemplate`,
+    # which adds the DaemonSet tolerations, as the apps/v1 DaemonSet controller does.
+    ("apps.kruise.io", "DaemonSet"): _template(daemon=True),
+    ("serving.knative.dev", "Service"): _template(),  # RevisionSpec inlines a PodSpec
+    ("serving.knative.dev", "Configuration"): _template(),
+    ("serving.knative.dev", "Revision"): PodShape(("spec",)),
+    ("keda.sh", "ScaledJob"): PodShape(("spec", "jobTargetRef", "template", "spec")),
+    ("monitoring.coreos.com", "Prometheus"): _operated(
+        "prometheus", generated=(*RELOADERS, "thanos-sidecar")
+    ),
+    ("monitoring.coreos.com", "PrometheusAgent"): _operated(
+        "prometheus", generated=RELOADERS, daemon=(("spec", "mode"), "DaemonSet")
+    ),
+    ("monitoring.coreos.com", "Alertmanager"): _operated(
+        "alertmanager", "200Mi", generated=RELOADERS
+    ),
+    ("monitoring.coreos.com", "ThanosRuler"): _operated(
+        "thanos-ruler", "200Mi", generated=RELOADERS
+    ),
+}
+
+# Where an object of a kind none of the tables knows may hold pods: named in the report as
+# not checked (a pod template, a CronJob-like job template, or a container list in spec).
+UNCHECKED_PATHS: tuple[tuple[str, ...], ...] = (
+    TEMPLATE,
+    ("spec", "jobTemplate", "spec", "template", "spec"),
+    ("spec",),
+)
+
 # container list field -> how messages call its entries
 ROLE_OF_FIELD = {
     "containers": "container",
@@ -42,11 +117,17 @@ SIDECAR_ROLE = "sidecar container"  # an init container with restartPolicy: Alwa
 
 @dataclass(frozen=True)
 class ExtraKind:
-    """A pod-spec-bearing kind from the policy (Argo Rollout, OpenShift DeploymentConfig)."""
+    """A pod-spec-bearing kind from the policy (OpenShift DeploymentConfig, your own CRDs);
+    with `main`, a container spec (see PodShape)."""
 
     kind: str
     path: tuple[str, ...]
     api_group: str | None = None  # None: any group
+    main: MainContainer | None = None
+
+    @property
+    def shape(self) -> PodShape:
+        return PodShape(self.path, self.main)
 
 
 @dataclass(frozen=True)
@@ -55,6 +136,10 @@ class ContainerView:
     pointer: str
     index: int
     field: str  # containers | initContainers | ephemeralContainers
+    # A main container (MainContainer): where its resources come from, for messages, and
+    # the `spec.containers` entry of its name that patches them.
+    origin: str | None = None
+    patch: ContainerView | None = None
 
     @property
     def name(self) -> str | None:
@@ -72,6 +157,8 @@ class ContainerView:
 
     def describe(self) -> str:
         label = self.name if self.name is not None else f"#{self.index}"
+        if self.origin is not None:
+            return f'{self.role} "{label}" ({self.origin})'
         return f'{self.role} "{label}"'
 
 
@@ -94,6 +181,9 @@ class PodSpecView:
     metadata_pointer: str  # of the metadata that pods created from it carry
     tolerations: tuple[TolerationView, ...] = ()
     daemon: bool = False  # a DaemonSet's pods: the DaemonSet controller adds tolerations
+    # `spec.resources` is pod-level resources (a pod spec), not a container spec's main
+    # container's resources.
+    pod_level: bool = True
     # What several rules derive from this pod spec (valid and effective tolerations), kept
     # so that each is computed once per check.
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -105,7 +195,7 @@ class PodSpecView:
     @property
     def resources(self) -> Any:
         """Pod-level `spec.resources` (beta, on by default since Kubernetes 1.34)."""
-        return self.spec.get("resources")
+        return self.spec.get("resources") if self.pod_level else None
 
 
 # The only DaemonSet version the API serves (extensions/v1beta1, apps/v1beta1 and
@@ -166,17 +256,81 @@ def api_group(api_version: str) -> str:
     return api_version.rsplit("/", 1)[0] if "/" in api_version else ""
 
 
-def pod_spec_path(
-    api_version: str, kind: str, extra: Iterable[ExtraKind] = ()
-) -> tuple[str, ...] | None:
+def pod_shape(api_version: str, kind: str, extra: Iterable[ExtraKind] = ()) -> PodShape | None:
+    """Where objects of this kind keep their pods: the policy's podSpecKinds first, then
+    the built-in kinds, then the well-known custom resources."""
     group = api_group(api_version)
     for custom in extra:
         if custom.kind == kind and custom.api_group in (None, group):
-            return custom.path
+            return custom.shape
     known = POD_SPEC_PATHS.get(kind)
     if known and group in known[0]:
-        return known[1]
+        return PodShape(known[1])
+    return CUSTOM_KINDS.get((group, kind))
+
+
+def pod_spec_path(
+    api_version: str, kind: str, extra: Iterable[ExtraKind] = ()
+) -> tuple[str, ...] | None:
+    shape = pod_shape(api_version, kind, extra)
+    return None if shape is None else shape.path
+
+
+def may_hold_unknown_pods(api_version: str) -> bool:
+    """Whether an object of this API version may be a custom resource: a group with a dot
+    that Kubernetes does not reserve (`*.k8s.io`). Built-in groups' kinds with pods are
+    all in POD_SPEC_PATHS; a custom resource of a kind no table knows may hold pods."""
+    group = api_group(api_version)
+    return "." in group and not group.endswith(".k8s.io")
+
+
+def unchecked_pod_spec(obj: Mapping[str, Any]) -> str | None:
+    """The pointer of the pod spec or container list of an object whose kind no table
+    knows, when it holds one at a usual place (`spec.template.spec.containers`,
+    `spec.containers`, ...), else None."""
+    for path in UNCHECKED_PATHS:
+        node: Any = obj
+        for token in path:
+            node = node.get(token) if isinstance(node, Mapping) else None
+        if isinstance(node, Mapping) and isinstance(node.get("containers"), list):
+            return jp.join(*path, "containers")
     return None
+
+
+def _at(obj: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    node: Any = obj
+    for token in path:
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(token)
+    return node
+
+
+def _is_daemon_shape(shape: PodShape, obj: Mapping[str, Any]) -> bool:
+    if isinstance(shape.daemon, tuple):
+        path, value = shape.daemon
+        return _at(obj, path) == value
+    return shape.daemon
+
+
+def _main_container(
+    main: MainContainer, obj: Mapping[str, Any], patch: ContainerView | None
+) -> ContainerView:
+    """The controller's main container as it builds it: `resources` from the object (with
+    the controller's default memory request where the object sets none), patched by the
+    `spec.containers` entry of its name (`patch`, see resources.container_memory)."""
+    resources = _at(obj, main.resources)
+    if main.default_request is not None and isinstance(resources, Mapping | None):
+        resources = dict(resources or {})
+        requests = resources.get("requests")
+        if isinstance(requests, Mapping | None) and "memory" not in (requests or {}):
+            resources["requests"] = {**(requests or {}), "memory": main.default_request}
+    data: dict[str, Any] = {"name": main.name}
+    if resources is not None:
+        data["resources"] = resources
+    owner = jp.join(*main.resources[:-1])
+    origin = jp.to_dotted(jp.join(*main.resources))
+    return ContainerView(data, owner, 0, "containers", origin=origin, patch=patch)
 
 
 def extract_pod_spec(
@@ -184,9 +338,10 @@ def extract_pod_spec(
 ) -> tuple[PodSpecView | None, list[StructureProblem]]:
     """The object's pod spec, or None for kinds without one (or partial objects without a
     pod spec, such as kustomize patches); malformed shapes are problems."""
-    path = pod_spec_path(str(obj.get("apiVersion", "")), str(obj.get("kind", "")), extra)
-    if path is None:
+    shape = pod_shape(str(obj.get("apiVersion", "")), str(obj.get("kind", "")), extra)
+    if shape is None:
         return None, []
+    path = shape.path
     node: Any = obj
     for depth, token in enumerate(path):
         if not isinstance(node, Mapping):
@@ -212,6 +367,7 @@ def extract_pod_spec(
     problems: list[StructureProblem] = []
     containers: list[ContainerView] = []
     ephemeral: list[ContainerView] = []
+    main_patch: ContainerView | None = None
     for field_name in (*CONTAINER_FIELDS, EPHEMERAL_FIELD):
         items = node.get(field_name)
         field_pointer = jp.child(spec_pointer, field_name)
@@ -236,7 +392,15 @@ def extract_pod_spec(
                 )
                 continue
             view = ContainerView(item, item_pointer, i, field_name)
+            if shape.main is not None and field_name != EPHEMERAL_FIELD:
+                if view.name in shape.generated:
+                    continue  # patches a container the controller sizes itself
+                if view.name == shape.main.name and field_name == "containers":
+                    main_patch = view  # merged into the main container below
+                    continue
             (ephemeral if field_name == EPHEMERAL_FIELD else containers).append(view)
+    if shape.main is not None:
+        containers.insert(0, _main_container(shape.main, obj, main_patch))
     metadata_pointer = jp.join(*path[:-1], "metadata")
     tolerations, toleration_problems = _tolerations(node, spec_pointer)
     problems += toleration_problems
@@ -248,6 +412,7 @@ def extract_pod_spec(
         ephemeral=tuple(ephemeral),
         metadata_pointer=metadata_pointer,
         tolerations=tolerations,
-        daemon=is_daemon(obj, trust_owner_references),
+        daemon=is_daemon(obj, trust_owner_references) or _is_daemon_shape(shape, obj),
+        pod_level=shape.main is None,
     )
     return view, problems

@@ -15,9 +15,9 @@ from typing import Any
 
 from .config import Policy
 from .engine import check_object, object_ref
-from .extract import pod_spec_path
+from .extract import may_hold_unknown_pods, pod_spec_path, unchecked_pod_spec
 from .loader import LoadedSource, SourceText, load_text
-from .model import Finding, InputError, Report, Severity
+from .model import Finding, InputError, NotChecked, Report, Severity
 from .suppress import parse_directives
 
 # --as-admitted: (object, policy) -> (the object as the cluster would admit it, a function
@@ -51,6 +51,8 @@ def lint_source(
         report.objects += 1
         if item.skimmed:
             continue  # a kind without a pod spec: no rule reads it
+        if _not_checked(item.obj, policy, loaded.name, item, report):
+            continue
         obj, explain = item.obj, (lambda finding: finding)
         try:
             if options.admit is not None:
@@ -85,6 +87,22 @@ def lint_source(
             )
 
 
+def _not_checked(obj: dict[str, Any], policy: Policy, name: str, item: Any, report: Report) -> bool:
+    """Whether the object is of a kind no table knows: then, if it holds pods, it is named
+    in the report as not checked (no rule can judge what it does not know how to read)."""
+    api_version, kind = str(obj.get("apiVersion", "")), str(obj.get("kind", ""))
+    if pod_spec_path(api_version, kind, policy.extra_kinds) is not None:
+        return False
+    where = unchecked_pod_spec(obj)
+    if where is not None:
+        ref = object_ref(obj)
+        line, _ = item.position(where)
+        report.not_checked.append(
+            NotChecked(api_version, kind, ref.namespace, ref.name, name, line, where)
+        )
+    return True
+
+
 def lint_sources(
     sources: Iterable[SourceText], policy: Policy, options: LintOptions = LintOptions()
 ) -> Report:
@@ -101,6 +119,10 @@ def lint_sources(
 
 
 def _read_by_rules(policy: Policy, api_version: str, kind: str) -> bool:
+    """Kinds with a pod spec, and custom resources (a kind no table knows may hold pods:
+    read to say so)."""
+    if may_hold_unknown_pods(api_version):
+        return True
     return pod_spec_path(api_version, kind, policy.extra_kinds) is not None
 
 
@@ -142,6 +164,7 @@ def _merge(into: Report, part: Report) -> None:
     into.files += part.files
     into.documents += part.documents
     into.objects += part.objects
+    into.not_checked.extend(part.not_checked)
 
 
 def lint_parallel(

@@ -98,6 +98,20 @@ class InputError:
     column: int | None = None
 
 
+@dataclass(frozen=True)
+class NotChecked:
+    """An object of a kind that no table knows, holding pods (a pod template or a
+    container list): no rule judged it. Neither an error nor a finding, but said."""
+
+    api_version: str
+    kind: str
+    namespace: str | None
+    name: str | None
+    file: str
+    line: int | None
+    pointer: str  # where its pod spec or containers are
+
+
 @dataclass
 class Report:
     findings: list[Finding] = field(default_factory=list)
@@ -105,3 +119,4 @@ class Report:
     files: int = 0
     documents: int = 0
     objects: int = 0
+    not_checked: list[NotChecked] = field(default_factory=list)

@@ -19,6 +19,7 @@ every rule inherits from here:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -134,13 +135,17 @@ class MemorySettings:
     limit: MemoryValue | None
     request: MemoryValue | None
     shape_problems: tuple[ShapeProblem, ...]
+    # (section, owner pointer) for sections that a patch of a main container sets: their
+    # value lives there, not under `owner_pointer` (see `container_memory`).
+    patched: tuple[tuple[str, str], ...] = ()
 
     @property
     def resources_pointer(self) -> str:
         return jp.child(self.owner_pointer, "resources")
 
     def value_pointer(self, section: str) -> str:
-        return jp.child(self.owner_pointer, "resources", section, MEMORY)
+        owner = dict(self.patched).get(section, self.owner_pointer)
+        return jp.child(owner, "resources", section, MEMORY)
 
 
 def _described(value: Any) -> str:
@@ -198,14 +203,40 @@ def container_memory(container: ContainerView) -> MemorySettings:
     found: MemorySettings | None = memo.get(_MEMORY_MEMO)
     if found is None:
         found = read_memory(container.data, container.pointer, container.describe(), container.name)
+        if container.patch is not None:
+            found = _patched(found, container.patch)
         memo[_MEMORY_MEMO] = found
     return found
+
+
+def _patched(base: MemorySettings, patch: ContainerView) -> MemorySettings:
+    """A main container's memory with the `spec.containers` entry of its name applied as
+    prometheus-operator applies it (`k8s.MergePatchContainers`: a strategic merge patch of
+    the typed container, where `limits` and `requests` are maps merged key by key): a
+    memory value the entry sets (null decodes to 0 and is sent as "0") replaces the one
+    built from `spec.resources`; one it leaves out keeps it."""
+    over = read_memory(patch.data, patch.pointer, base.what, base.container)
+    limit, request, patched = base.limit, base.request, []
+    if over.limit is not None:
+        limit = over.limit
+        patched.append(("limits", patch.pointer))
+    if over.request is not None:
+        request = over.request
+        patched.append(("requests", patch.pointer))
+    return dataclasses.replace(
+        base,
+        limit=limit,
+        request=request,
+        shape_problems=base.shape_problems + over.shape_problems,
+        patched=tuple(patched),
+    )
 
 
 def pod_memory(pod: PodSpecView) -> MemorySettings:
     found: MemorySettings | None = pod.memo.get(_MEMORY_MEMO)
     if found is None:
-        found = read_memory(pod.spec, pod.pointer, "pod-level resources", None)
+        owner = pod.spec if pod.pod_level else {}  # a container spec has no pod level
+        found = read_memory(owner, pod.pointer, "pod-level resources", None)
         pod.memo[_MEMORY_MEMO] = found
     return found
 

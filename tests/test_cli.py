@@ -29,7 +29,7 @@ FINDING_KEYS = {
     "container", "pointer", "message", "fix",
 }  # fmt: skip
 ERROR_KEYS = {"file", "line", "message"}
-SUMMARY_KEYS = {"files", "documents", "objects", "findings", "errors"}
+SUMMARY_KEYS = {"files", "documents", "objects", "findings", "errors", "notChecked"}
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 TEXT_LINE = re.compile(
     r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<severity>error|warning|info) "
@@ -255,6 +255,7 @@ def test_json_matches_the_readme_example() -> None:
         "objects": 12,
         "findings": 14,
         "errors": 0,
+        "notChecked": [],
     }
     cache = [f for f in report["findings"] if f["name"] == "cache"]
     assert cache[0] == {

@@ -180,14 +180,16 @@ def test_lists_replace_instead_of_merging(tmp_path: Path) -> None:
 def test_pod_spec_kinds_from_the_policy(tmp_path: Path) -> None:
     policy_file = tmp_path / "rollout-policy.yaml"
     policy_file.write_text(
-        "podSpecKinds:\n  - {apiGroup: argoproj.io, kind: Rollout, path: spec.template.spec}\n"
+        "podSpecKinds:\n"
+        "  - {apiGroup: apps.openshift.io, kind: DeploymentConfig, path: spec.template.spec}\n"
     )
     rollout = tmp_path / "rollout.yaml"
     rollout.write_text(
-        "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\nspec:\n"
+        "apiVersion: apps.openshift.io/v1\nkind: DeploymentConfig\nmetadata: {name: r}\nspec:\n"
         "  template:\n    spec:\n      containers:\n        - name: app\n          image: x\n"
     )
-    assert lint_paths(rollout).findings == []  # unknown kind: nothing to check
+    unknown = lint_paths(rollout)  # a kind no table knows: not checked, and said
+    assert unknown.findings == [] and [n.kind for n in unknown.not_checked] == ["DeploymentConfig"]
     report = lint_paths(rollout, policy=load_policy_file(str(policy_file)))
     assert {(f.line, f.column, f.rule) for f in report.findings} == {
         (8, 11, "memory-limit-missing"),

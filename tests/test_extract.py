@@ -134,12 +134,13 @@ def test_object_ref_has_no_name_under_generate_name_but_describes_it():
 def test_extra_kinds_from_a_policy_file_are_linted(tmp_path: Path):
     policy_file = tmp_path / "policy.yaml"
     policy_file.write_text(
-        "podSpecKinds:\n  - {apiGroup: argoproj.io, kind: Rollout, path: spec.template.spec}\n"
+        "podSpecKinds:\n"
+        "  - {apiGroup: apps.openshift.io, kind: DeploymentConfig, path: spec.template.spec}\n"
     )
     manifest = tmp_path / "rollout.yaml"
     manifest.write_text(
-        "apiVersion: argoproj.io/v1alpha1\n"
-        "kind: Rollout\n"
+        "apiVersion: apps.openshift.io/v1\n"
+        "kind: DeploymentConfig\n"
         "metadata: {name: canary}\n"
         "spec:\n"
         "  template:\n"
@@ -154,8 +155,9 @@ def test_extra_kinds_from_a_policy_file_are_linted(tmp_path: Path):
         ("memory-limit-missing", 8, 11),
         ("memory-request-missing", 8, 11),
     }
-    # without the policy entry a Rollout is an unknown kind and is not checked
-    assert lint_paths(manifest).findings == []
+    # without the policy entry a DeploymentConfig is an unknown kind: not checked, and said
+    unknown = lint_paths(manifest)
+    assert unknown.findings == [] and [n.kind for n in unknown.not_checked] == ["DeploymentConfig"]
 
 
 def test_an_internal_error_in_a_rule_is_reported_not_raised(default_policy, monkeypatch):

@@ -33,6 +33,7 @@ import pytest
 from policies import pointer as jp
 from policies.config import Policy, load_preset
 from policies.engine import check_object
+from policies.extract import extract_pod_spec
 from policies.loader import load_text
 from policies.model import Finding
 from policies.remedy import remedy
@@ -90,12 +91,9 @@ def _fix(obj: Any, policy: Policy) -> Any:
 
 
 def _tolerations_pointer(obj: Mapping[str, Any]) -> str:
-    kind = obj["kind"]
-    if kind == "Pod":
-        return "/spec/tolerations"
-    if kind == "CronJob":
-        return "/spec/jobTemplate/spec/template/spec/tolerations"
-    return "/spec/template/spec/tolerations"
+    pod, _ = extract_pod_spec(obj)  # the one table of where each kind keeps its pod spec
+    assert pod is not None
+    return jp.child(pod.pointer, "tolerations")
 
 
 def _get(obj: Any, pointer: str) -> Any:

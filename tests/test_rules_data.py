@@ -212,7 +212,11 @@ def test_findings_name_object_container_and_value(case: tuple[str, Path], tmp_pa
             assert finding.ref.describe() in finding.message
             assert pod is not None and finding.pointer.startswith(pod.pointer + "/")
             rest = jp.split(finding.pointer[len(pod.pointer) :])
-            if rest[0] == "resources":
+            if rest[0] == "resources" and not pod.pod_level:
+                main = pod.containers[0]  # a container spec's main container: its resources
+                assert main.origin is not None and finding.container == main.name
+                assert f'"{main.name}" ({main.origin})' in finding.message, finding.message
+            elif rest[0] == "resources":
                 assert finding.container is None
                 assert "pod-level resources" in finding.message
             else:

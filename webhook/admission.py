@@ -21,7 +21,7 @@ import orjson
 from policies import pointer as jp
 from policies.config import Policy
 from policies.engine import EvaluationTimeout, RuleCrash, check_object, where_raised
-from policies.extract import POD_SPEC_PATHS, extract_pod_spec, pod_spec_path
+from policies.extract import CUSTOM_KINDS, POD_SPEC_PATHS, extract_pod_spec, pod_spec_path
 from policies.fixes import diff
 from policies.model import Finding, JsonPatch, Mode, Severity
 from policies.remedy import remedy
@@ -84,7 +84,9 @@ class Decision:
 
 
 def checked_kinds(policy: Policy) -> frozenset[str]:
-    return frozenset(POD_SPEC_PATHS) | {k.kind for k in policy.extra_kinds}
+    """The kinds judged here (and metric labels): the same tables as lint's."""
+    custom = {kind for _, kind in CUSTOM_KINDS}
+    return frozenset(POD_SPEC_PATHS) | custom | {k.kind for k in policy.extra_kinds}
 
 
 def _echo(value: Any) -> str:

@@ -2,7 +2,8 @@
 
 {"findings": [{rule, severity, file, line, column, apiVersion, kind, namespace, name,
 container, pointer, message, fix}], "errors": [{file, line, message}],
-"summary": {files, documents, objects, findings, errors}}
+"summary": {files, documents, objects, findings, errors, notChecked: [{apiVersion, kind,
+namespace, name, file, line, pointer}]}}
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..model import Finding, InputError, Report
+from ..model import Finding, InputError, NotChecked, Report
 
 
 def finding_to_dict(finding: Finding) -> dict[str, Any]:
@@ -35,6 +36,18 @@ def error_to_dict(error: InputError) -> dict[str, Any]:
     return {"file": error.file, "line": error.line, "message": error.message}
 
 
+def not_checked_to_dict(item: NotChecked) -> dict[str, Any]:
+    return {
+        "apiVersion": item.api_version,
+        "kind": item.kind,
+        "namespace": item.namespace,
+        "name": item.name,
+        "file": item.file,
+        "line": item.line,
+        "pointer": item.pointer,
+    }
+
+
 def report_to_dict(report: Report) -> dict[str, Any]:
     return {
         "findings": [finding_to_dict(f) for f in report.findings],
@@ -45,6 +58,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "objects": report.objects,
             "findings": len(report.findings),
             "errors": len(report.errors),
+            "notChecked": [not_checked_to_dict(item) for item in report.not_checked],
         },
     }
 

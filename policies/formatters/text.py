@@ -3,9 +3,11 @@ a terminal, plain when piped; a one-line summary last."""
 
 from __future__ import annotations
 
+from collections import Counter
 from itertools import groupby
 from typing import Any
 
+from ..extract import api_group
 from ..model import Finding, InputError, Report, Severity
 
 COLOURS = {
@@ -54,6 +56,23 @@ def summary_line(report: Report) -> str:
         f"{report.files} file(s), {report.objects} object(s): "
         f"{counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s), "
         f"{counts[Severity.INFO]} info, {len(report.errors)} input error(s)"
+    ) + not_checked_summary(report)
+
+
+def not_checked_summary(report: Report) -> str:
+    """`; 3 object(s) with pods not checked, of kinds evictguard does not know (...):
+    Notebook (kubeflow.org) x2, ...`: objects holding pods that no rule judged (README:
+    Custom resources), by kind and API group; the JSON report lists each."""
+    if not report.not_checked:
+        return ""
+    kinds = Counter((item.kind, api_group(item.api_version)) for item in report.not_checked)
+    named = ", ".join(
+        f"{kind} ({group})" + (f" x{count}" if count > 1 else "")
+        for (kind, group), count in sorted(kinds.items())
+    )
+    return (
+        f"; {len(report.not_checked)} object(s) with pods not checked, of kinds evictguard "
+        f"does not know (add them to podSpecKinds): {named}"
     )
 
 
