@@ -51,7 +51,7 @@ def lint_source(
         report.objects += 1
         if item.skimmed:
             continue  # a kind without a pod spec: no rule reads it
-        if _not_checked(item.obj, policy, loaded.name, item, report):
+        if note_not_checked(item.obj, policy, loaded.name, report, item.position):
             continue
         obj, explain = item.obj, (lambda finding: finding)
         try:
@@ -87,18 +87,25 @@ def lint_source(
             )
 
 
-def _not_checked(obj: dict[str, Any], policy: Policy, name: str, item: Any, report: Report) -> bool:
+def note_not_checked(
+    obj: dict[str, Any],
+    policy: Policy,
+    file: str,
+    report: Report,
+    position: Callable[[str], tuple[int, int]] | None = None,
+) -> bool:
     """Whether the object is of a kind no table knows: then, if it holds pods, it is named
-    in the report as not checked (no rule can judge what it does not know how to read)."""
+    in the report as not checked (no rule can judge what it does not know how to read).
+    `position(pointer)`: its line and column in `file`, where they are known."""
     api_version, kind = str(obj.get("apiVersion", "")), str(obj.get("kind", ""))
     if pod_spec_path(api_version, kind, policy.extra_kinds) is not None:
         return False
     where = unchecked_pod_spec(obj)
     if where is not None:
         ref = object_ref(obj)
-        line, _ = item.position(where)
+        line = position(where)[0] if position is not None else None
         report.not_checked.append(
-            NotChecked(api_version, kind, ref.namespace, ref.name, name, line, where)
+            NotChecked(api_version, kind, ref.namespace, ref.name, file, line, where)
         )
     return True
 

@@ -4,6 +4,8 @@ of kinds no table knows that hold pods are named as not checked, never passed si
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -205,3 +207,27 @@ def test_as_admitted_judges_a_container_spec_as_written(tmp_path: Path) -> None:
     code, report = run_json("--as-admitted", str(RULE_DATA / "custom-prometheus-operator.yaml"))
     assert code == 1 and report["errors"] == []
     assert len([f for f in report["findings"] if f["rule"] == "memory-limit-missing"]) == 7
+
+
+@pytest.mark.skipif(
+    shutil.which("kubectl") is None and shutil.which("kustomize") is None,
+    reason="neither kubectl nor kustomize is installed: nothing to build kustomizations with",
+)
+def test_a_kustomize_build_names_the_kinds_it_cannot_check(tmp_path: Path) -> None:
+    (tmp_path / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+        "resources: [notebook.yaml, rollout.yaml]\n",
+        "utf-8",
+    )
+    unknown = Path(UNKNOWN).read_text("utf-8").split("\n---\n")[0]
+    (tmp_path / "notebook.yaml").write_text(unknown, "utf-8")
+    shutil.copy(RULE_DATA / "custom-argo-rollout.yaml", tmp_path / "rollout.yaml")
+    proc = run_cli("lint", "--format", "json", str(tmp_path))
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 1, proc.stderr
+    assert [(f["rule"], f["kind"]) for f in report["findings"]] == [
+        ("memory-limit-missing", "Rollout")
+    ]
+    assert [(n["kind"], n["name"], n["line"]) for n in report["summary"]["notChecked"]] == [
+        ("Notebook", "jupyter", None)
+    ]
