@@ -232,9 +232,11 @@ class Plan:
         return {p.file: k.file for k in self.kustomizations.values() for p in k.patches if p.file}
 
     def not_objects(self) -> dict[str, str]:
-        """Files used as patches or as generator/transformer input -> the kustomization."""
+        """Files used as patches or as generator/transformer input, and the kustomization
+        files themselves (apiVersion and kind are optional there) -> the kustomization."""
         found: dict[str, str] = {}
         for k in self.kustomizations.values():
+            found.setdefault(k.file, k.file)
             for patch in k.patches:
                 if patch.file:
                     found.setdefault(patch.file, k.file)

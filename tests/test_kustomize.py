@@ -236,3 +236,24 @@ def test_as_admitted_reads_the_limit_ranges_a_kustomization_deploys(tmp_path: Pa
         "memory-request-exceeds-limit",
         "noexecute-unbounded",
     }
+
+
+@needs_kubectl
+def test_a_json_6902_remove_is_where_the_missing_limit_belongs(tmp_path: Path) -> None:
+    """tests/data/kustomize/remove: the base CronJob has a limit; the staging overlay's
+    `patchesJson6902` file removes it. The deployed object has no limit: the finding is on
+    the `remove`, and fix neither edits the patch nor adds a limit to the base."""
+    code, report, stderr = lint("tests/data/kustomize/remove")
+    assert code == 1 and report["errors"] == [], stderr
+    assert where(report) == {
+        ("memory-limit-missing", "tests/data/kustomize/remove/overlays/staging/drop-limits.yaml", 3)
+    }
+    tree = tmp_path / "remove"
+    shutil.copytree(DATA / "kustomize" / "remove", tree)
+    before = {p: p.read_bytes() for p in tree.rglob("*.yaml")}
+    proc = run_cli("fix", str(tree))
+    assert proc.returncode == 0, proc.stderr
+    assert all(p.read_bytes() == content for p, content in before.items())
+    assert "drop-limits.yaml:3:9: note: memory-limit-missing not fixed: a kustomize patch" in (
+        proc.stderr
+    )
