@@ -585,7 +585,14 @@ class Placer:
         )
         if written is None:
             return None
-        translated, _ = _translate(obj, written.obj, tokens)
+        translated, depth = _translate(obj, written.obj, tokens)
+        container = _container_depth(tokens)
+        if container is not None and depth < container:
+            # The container is not in the resource: a patch added it, and defines it.
+            for patch in patches:
+                place = self._in_patch(patch, obj, tokens[:container])
+                if place is not None:
+                    return place
         line, column = written.position(jp.join(*translated))
         document = written.document
         return _Place(
@@ -597,6 +604,17 @@ class Placer:
             document.first_line,
             document.last_line,
         )
+
+
+_CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
+
+
+def _container_depth(tokens: list[str]) -> int | None:
+    """How many tokens lead to the container a pointer is about, if it is about one."""
+    for i, token in enumerate(tokens[:-1]):
+        if token in _CONTAINER_LISTS and tokens[i + 1].isdigit():
+            return i + 2
+    return None
 
 
 def _documents(text: str) -> Iterator[tuple[yaml.Node, Any]]:

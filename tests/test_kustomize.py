@@ -257,3 +257,17 @@ def test_a_json_6902_remove_is_where_the_missing_limit_belongs(tmp_path: Path) -
     assert "drop-limits.yaml:3:9: note: memory-limit-missing not fixed: a kustomize patch" in (
         proc.stderr
     )
+
+
+@needs_kubectl
+def test_a_container_a_patch_adds_is_reported_where_the_patch_defines_it() -> None:
+    """tests/data/kustomize/sidecar: the mesh overlay's strategic-merge patch adds an envoy
+    container with no resources to a base whose only container has its limit."""
+    code, report, stderr = lint("tests/data/kustomize/sidecar")
+    assert code == 1 and report["errors"] == [], stderr
+    patch = "tests/data/kustomize/sidecar/overlays/mesh/proxy-sidecar.yaml"
+    assert where(report) == {
+        ("memory-limit-missing", patch, 9),  # the envoy container's name: line
+        ("memory-request-missing", patch, 9),
+    }
+    assert {f["container"] for f in report["findings"]} == {"envoy"}
