@@ -19,7 +19,13 @@ from typing import TextIO
 from . import kustomize
 from .config import ConfigError, Policy, load_preset, resolve_policy
 from .formatters import FORMATS
-from .lint import PROGRESS_THRESHOLD, LintOptions, count_at_or_above, lint_parallel
+from .lint import (
+    PROGRESS_THRESHOLD,
+    LintOptions,
+    count_at_or_above,
+    lint_parallel,
+    sort_report,
+)
 from .loader import SourceText, load_text
 from .model import InputError, Mode
 from .registry import RULES
@@ -135,6 +141,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     report = lint_parallel(sources, policy, options, args.jobs, progress, total)
     kustomize.lint_builds(builds, policy, options.admit, into=report)
     report.errors.extend(context_errors)
+    sort_report(report)  # one order in every format
     chosen = _format(args)
     out = sys.stdout
     if args.output:
@@ -144,6 +151,14 @@ def cmd_lint(args: argparse.Namespace) -> int:
     out.write(FORMATS[chosen](report, colour=_use_colour(out)))
     out.flush()
     if report.errors:
+        return EXIT_ERROR
+    if report.notices and not report.files and not args.skip_non_kubernetes:
+        # Only Helm charts or templates: nothing was checked, which must not pass as clean.
+        # (The pre-commit hook's mode skips what is not a manifest: it passes with the note.)
+        print(
+            "evictguard: nothing was linted (see the notices): lint the rendered output",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
     return EXIT_FINDINGS if count_at_or_above(report, args.fail_on) else EXIT_OK
 
@@ -186,10 +201,23 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _Version(argparse.Action):
+    """`--version`: the installed distribution's version (looked up only when asked)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from .formatters.sarif import tool_version  # metadata, else the package's own
+
+        print(f"evictguard {tool_version()}")
+        parser.exit(EXIT_OK)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="evictguard",
         description="Keep Kubernetes workloads from being OOM-killed, evicted, or stranded.",
+    )
+    parser.add_argument(
+        "--version", action=_Version, nargs=0, help="print evictguard's version and exit"
     )
     commands = parser.add_subparsers(dest="command", required=True)
 

@@ -46,7 +46,7 @@ from .config import Policy
 from .engine import check_object
 from .fixes import apply_patch, json_equal
 from .loader import LoadedObject, LoadedSource, load_text
-from .model import Finding, InputError, JsonPatch, Mode
+from .model import Finding, InputError, JsonPatch, Mode, Notice
 from .registry import RULES
 from .remedy import remedy
 from .sources import STDIN_NAME, decode, expand_paths
@@ -548,6 +548,9 @@ def cmd_fix(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         if source.path is not None and source.path in used:
+            continue
+        if isinstance(source.error, Notice):  # a Helm chart: not YAML until rendered
+            print(f"{_where(source.error)}: notice {source.error.message}", file=sys.stderr)
             continue
         if source.text is None or source.error is not None:
             assert source.error is not None

@@ -16,8 +16,9 @@ from typing import Any
 from .config import Policy
 from .engine import check_object, object_ref
 from .extract import may_hold_unknown_pods, pod_spec_path, unchecked_pod_spec
+from .helm import SourceComments, bare_action_line, helm_line, template_notice
 from .loader import LoadedSource, SourceText, load_text
-from .model import Finding, InputError, NotChecked, Report, Severity
+from .model import Finding, InputError, NotChecked, Notice, Report, Severity
 from .suppress import parse_directives
 
 # --as-admitted: (object, policy) -> (the object as the cluster would admit it, a function
@@ -34,6 +35,7 @@ class LintOptions:
 
 
 NOT_AN_OBJECT = "not a Kubernetes object"  # the loader's words for such a document
+INVALID_YAML = "invalid YAML"  # and for a syntax error
 
 
 def lint_source(
@@ -47,6 +49,7 @@ def lint_source(
     if options.skip_non_kubernetes:
         errors = [e for e in errors if NOT_AN_OBJECT not in e.message]
     report.errors.extend(errors)
+    sources: SourceComments | None = None  # `# Source:` comments, read for findings only
     for item in loaded.objects:
         report.objects += 1
         if item.skimmed:
@@ -82,8 +85,15 @@ def lint_source(
                 finding.rule, line, document.first_line, document.last_line
             ):
                 continue
+            if sources is None:
+                sources = SourceComments(loaded.text)
+            template = None
+            if sources.lines:
+                template = sources.template(document.first_line, item.position("")[0])
             report.findings.append(
-                dataclasses.replace(finding, file=loaded.name, line=line, column=column)
+                dataclasses.replace(
+                    finding, file=loaded.name, line=line, column=column, template=template
+                )
             )
 
 
@@ -115,12 +125,25 @@ def lint_sources(
 ) -> Report:
     report = Report()
     for source in sources:
-        report.files += source.is_file
+        if isinstance(source.error, Notice):
+            report.notices.append(source.error)
+            continue
         if source.error is not None:
+            report.files += source.is_file
             report.errors.append(source.error)
             continue
         assert source.text is not None
+        line = helm_line(source.text)
+        if line is not None:  # a chart template: one notice instead of parser errors
+            report.notices.append(template_notice(source.name, line, source.is_file))
+            continue
         loaded = load_text(source.text, source.name, partial(_read_by_rules, policy))
+        if loaded.errors and any(e.message.startswith(INVALID_YAML) for e in loaded.errors):
+            line = bare_action_line(source.text)
+            if line is not None:  # not broken YAML: a Go template
+                report.notices.append(template_notice(source.name, line, source.is_file))
+                continue
+        report.files += source.is_file
         lint_source(loaded, policy, report, options)
     return report
 
@@ -143,6 +166,17 @@ def count_at_or_above(report: Report, threshold: str) -> int:
         return 0
     rank = Severity(threshold).rank
     return sum(1 for f in report.findings if f.severity.rank >= rank)
+
+
+def sort_report(report: Report) -> None:
+    """Findings by (file, line, column, rule) and errors by (file, line, column): the order
+    every output format lists them in, whatever the order of the paths or the jobs. Notices
+    are sorted too, and said once each."""
+    report.findings.sort(key=lambda f: (f.file or "", f.line or 0, f.column or 0, f.rule))
+    report.errors.sort(key=lambda e: (e.file, e.line or 0, e.column or 0))
+    # One notice per chart, however many of its templates were named.
+    notices = {(n.file, n.line, n.message): n for n in report.notices}
+    report.notices[:] = sorted(notices.values(), key=lambda n: (n.file, n.line or 0))
 
 
 PROGRESS_THRESHOLD = 300  # files; fewer finish before a progress line would help
@@ -168,6 +202,7 @@ def _lint_batch(batch: list[SourceText]) -> list[Report]:
 def _merge(into: Report, part: Report) -> None:
     into.findings.extend(part.findings)
     into.errors.extend(part.errors)
+    into.notices.extend(part.notices)
     into.files += part.files
     into.documents += part.documents
     into.objects += part.objects

@@ -86,6 +86,9 @@ class Finding:
     file: str | None = None
     line: int | None = None
     column: int | None = None
+    # The chart template the object was rendered from: the `# Source:` comment `helm
+    # template` writes before each document (`shop/templates/deployment.yaml`).
+    template: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,12 @@ class InputError:
     line: int | None
     message: str
     column: int | None = None
+
+
+@dataclass(frozen=True)
+class Notice(InputError):
+    """Input not linted for a reason that is no error (a Helm chart: not YAML until
+    rendered), with how to lint it; it does not fail a run by itself."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +125,7 @@ class NotChecked:
 class Report:
     findings: list[Finding] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
+    notices: list[InputError] = field(default_factory=list)
     files: int = 0
     documents: int = 0
     objects: int = 0

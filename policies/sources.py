@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from .helm import CHART_FILE, CRDS, chart_notice
 from .model import InputError
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -92,6 +93,13 @@ def expand_paths(paths: Iterable[str]) -> Iterator[tuple[str, InputError | None]
             found = False
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not _is_hidden(d))
+                if CHART_FILE in files:
+                    # A Helm chart: templates/ (and subcharts) are not YAML until rendered,
+                    # values files are no manifests; crds/ is plain YAML, installed as is.
+                    found = True
+                    yield root, chart_notice(root)
+                    dirs[:] = [d for d in dirs if d == CRDS]
+                    continue
                 for name in sorted(files):
                     if _is_hidden(name) or not name.lower().endswith(MANIFEST_SUFFIXES):
                         continue

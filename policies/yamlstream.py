@@ -95,12 +95,31 @@ def _reader_error(
     return InputError(source, line, message, column=column)
 
 
+def _end_of_text(text: str | None, mark: Any) -> tuple[int, int] | None:
+    """When `mark` is at the end of `text` (libyaml puts it on the line after the last, even
+    with no final line break): the 0-based line and column just after the last character
+    of the last line with content, where a text cut short was cut. Else None."""
+    if text is None or mark is None:
+        return None
+    lines = text.splitlines()
+    if mark.line < len(lines) and not (
+        mark.line == len(lines) - 1 and mark.column >= len(lines[-1])
+    ):
+        return None
+    for number in range(len(lines) - 1, -1, -1):
+        content = lines[number].rstrip()
+        if content:
+            return number, len(content)
+    return None
+
+
 def _mark_error(
     source: str, exc: yaml.YAMLError, line_offset: int, text: str | None = None
 ) -> InputError:
     if isinstance(exc, yaml.reader.ReaderError) and text is not None:
         return _reader_error(source, exc, text, line_offset)
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    cut = _end_of_text(text, mark)
     text = getattr(exc, "problem", None) or str(exc)
     if text.startswith(_UNKNOWN_TAG):
         # `!!python/object...` and friends: say what happened in words a user can act on.
@@ -109,13 +128,20 @@ def _mark_error(
     context = getattr(exc, "context", None)
     context_mark = getattr(exc, "context_mark", None)
     if context and context_mark is not None and context_mark is not mark:
-        text += f" ({context} started at line {context_mark.line + 1 + line_offset})"
+        started = context_mark.line
+        if cut is not None and started > cut[0]:
+            started = cut[0]  # started where the text ends: on its last line
+        text += f" ({context} started at line {started + 1 + line_offset})"
     elif context:
         text += f" ({context})"
+    if cut is not None:
+        # A file cut short (a truncated download, a JSON file missing its closing `}`): said
+        # at its last line, not on a line past the end.
+        text += ": the document ends before it is complete"
     if mark is None:
         return InputError(source, None, f"invalid YAML: {text}")
-    line = mark.line + 1 + line_offset
-    return InputError(source, line, f"invalid YAML: {text}", column=mark.column + 1)
+    line, column = cut if cut is not None else (mark.line, mark.column)
+    return InputError(source, line + 1 + line_offset, f"invalid YAML: {text}", column=column + 1)
 
 
 def _parse_stream(

@@ -26,7 +26,7 @@ REPORT_SCHEMA = json.loads((CLI / "report.schema.json").read_text())
 
 FINDING_KEYS = {
     "rule", "severity", "file", "line", "column", "apiVersion", "kind", "namespace", "name",
-    "container", "pointer", "message", "fix",
+    "container", "pointer", "message", "fix", "template",
 }  # fmt: skip
 ERROR_KEYS = {"file", "line", "message"}
 SUMMARY_KEYS = {"files", "documents", "objects", "findings", "errors", "notChecked"}
@@ -238,7 +238,7 @@ def test_report_schema_is_valid() -> None:
 def test_json_output_validates_against_the_report_schema(args: list[str]) -> None:
     _, report = run_json(*args)
     jsonschema.Draft202012Validator(REPORT_SCHEMA).validate(report)
-    assert set(report) == {"findings", "errors", "summary"}
+    assert set(report) == {"findings", "errors", "notices", "summary"}
     assert all(set(f) == FINDING_KEYS for f in report["findings"])
     assert all(set(e) == ERROR_KEYS for e in report["errors"])
     assert set(report["summary"]) == SUMMARY_KEYS
@@ -279,6 +279,7 @@ def test_json_matches_the_readme_example() -> None:
                 "value": {"limits": {"memory": "512Mi"}, "requests": {"memory": "256Mi"}},
             }
         ],
+        "template": None,
     }
 
 

@@ -425,7 +425,7 @@ CASES = [
                 "apiVersion: v1\nkind: Pod\nmetadata:\n  name: [unclosed\n---\n" + no_limit("ok")
             ),
             2,
-            [("hostile.yaml", 5, "invalid YAML: did not find expected ',' or ']'")],
+            [("hostile.yaml", 4, "invalid YAML: did not find expected ',' or ']'")],
             missing(12),
         ),
         id="syntax-error-then-a-good-document",

@@ -8,11 +8,12 @@ last, as the text format ends. Values are escaped as the runner unescapes them
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from ..model import Finding, InputError, Report, Severity
 from .sarif import has_file, relative_path
-from .text import summary_line
+from .text import from_template, summary_line
 
 COMMAND_OF_SEVERITY = {
     Severity.ERROR: "error",
@@ -63,7 +64,8 @@ def finding_command(finding: Finding) -> str:
         **_location(finding.file, finding.line, finding.column),
         "title": finding.rule,
     }
-    return command(COMMAND_OF_SEVERITY[finding.severity], properties, finding.message)
+    message = finding.message + from_template(finding)
+    return command(COMMAND_OF_SEVERITY[finding.severity], properties, message)
 
 
 def error_command(error: InputError) -> str:
@@ -72,8 +74,16 @@ def error_command(error: InputError) -> str:
     return command("error", properties, message)
 
 
+def notice_command(notice: InputError) -> str:
+    if os.path.isfile(notice.file):
+        properties = {**_location(notice.file, notice.line, notice.column), "title": "not-linted"}
+        return command("notice", properties, notice.message)
+    return command("notice", {"title": "not-linted"}, f"{notice.file}: {notice.message}")
+
+
 def render(report: Report, **_: Any) -> str:
     lines = [error_command(e) for e in report.errors]
+    lines.extend(notice_command(n) for n in report.notices)
     lines.extend(finding_command(f) for f in report.findings)
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"

@@ -1,7 +1,8 @@
 """The JSON report: a stable contract other tools parse (documented in README.md).
 
 {"findings": [{rule, severity, file, line, column, apiVersion, kind, namespace, name,
-container, pointer, message, fix}], "errors": [{file, line, message}],
+container, pointer, message, fix, template}], "errors": [{file, line, message}],
+"notices": [{file, line, message}],
 "summary": {files, documents, objects, findings, errors, notChecked: [{apiVersion, kind,
 namespace, name, file, line, pointer}]}}
 """
@@ -29,6 +30,7 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
         "pointer": finding.pointer,
         "message": finding.message,
         "fix": finding.fix,
+        "template": finding.template,
     }
 
 
@@ -52,6 +54,8 @@ def report_to_dict(report: Report) -> dict[str, Any]:
     return {
         "findings": [finding_to_dict(f) for f in report.findings],
         "errors": [error_to_dict(e) for e in report.errors],
+        # What was not linted and why (a Helm chart), with how to lint it: no error.
+        "notices": [error_to_dict(n) for n in report.notices],
         "summary": {
             "files": report.files,
             "documents": report.documents,

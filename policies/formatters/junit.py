@@ -18,7 +18,7 @@ from typing import Any
 
 from ..model import Finding, InputError, ObjectRef, Report, Severity
 from .sarif import object_path
-from .text import location, summary_line
+from .text import from_template, location, summary_line
 
 SUITE = "evictguard"
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -34,7 +34,8 @@ def xml_safe(value: str) -> str:
 
 
 def _finding_line(finding: Finding) -> str:
-    return f"{location(finding.file, finding.line, finding.column)} {finding.message}"
+    where = location(finding.file, finding.line, finding.column)
+    return f"{where} {finding.message}{from_template(finding)}"
 
 
 def _element(tag: str, attrs: dict[str, Any], text: str | None = None) -> ET.Element:
@@ -61,7 +62,7 @@ def _findings_case(findings: list[Finding]) -> tuple[ET.Element, bool]:
     failing = [f for f in findings if f.severity in FAILING]
     passing = [f for f in findings if f.severity not in FAILING]
     if failing:
-        message = failing[0].message
+        message = failing[0].message + from_template(failing[0])
         if len(failing) > 1:
             message = f"{len(failing)} findings; the first: {message}"
         body = "\n".join(_finding_line(f) for f in failing)
@@ -86,6 +87,20 @@ def _error_case(error: InputError) -> ET.Element:
     return case
 
 
+def _notice_case(notice: InputError) -> ET.Element:
+    """Not linted (a Helm chart): a skipped test case, which CI shows without failing."""
+    case = _element(
+        "testcase",
+        {
+            "classname": notice.file,
+            "name": "not-linted",
+            **_location_attrs(notice.file, notice.line),
+        },
+    )
+    case.append(_element("skipped", {"message": notice.message}))
+    return case
+
+
 def _group(findings: list[Finding]) -> list[list[Finding]]:
     """Findings by (file, object, rule), in the order each group first appears."""
     groups: dict[tuple[str | None, ObjectRef, str], list[Finding]] = {}
@@ -106,9 +121,10 @@ def report_to_xml(report: Report) -> ET.Element:
         case.append(_element("system-out", {}, summary_line(report)))
         cases.append(case)
     cases.extend(_error_case(e) for e in report.errors)
+    cases.extend(_notice_case(n) for n in report.notices)
     counts = {"tests": len(cases), "failures": failures, "errors": len(report.errors)}
     root = _element("testsuites", {"name": SUITE, **counts})
-    suite = _element("testsuite", {"name": SUITE, **counts, "skipped": 0})
+    suite = _element("testsuite", {"name": SUITE, **counts, "skipped": len(report.notices)})
     properties = ET.SubElement(suite, "properties")
     for name in ("files", "documents", "objects"):
         properties.append(_element("property", {"name": name, "value": getattr(report, name)}))

@@ -214,16 +214,20 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
             },
         }
     )
+    if finding.template:  # the chart template of a `helm template` document
+        result["properties"]["template"] = finding.template
     return result
 
 
-def _notification(error: InputError) -> dict[str, Any]:
+def _notification(error: InputError, notice: bool = False) -> dict[str, Any]:
     notification: dict[str, Any] = {
-        "level": "error",
+        "level": "note" if notice else "error",
         "message": {"text": error.message},
-        "descriptor": {"id": "input-error"},
+        "descriptor": {"id": "not-linted" if notice else "input-error"},
     }
-    if has_file(error.file):
+    if notice and not os.path.isfile(error.file):  # a chart folder: no artifact to point at
+        notification["message"] = {"text": f"{error.file}: {error.message}"}
+    elif has_file(error.file):
         physical = _physical_location(error.file, error.line, error.column)
         notification["locations"] = [{"physicalLocation": physical}]
     return notification
@@ -235,8 +239,10 @@ def report_to_sarif(report: Report) -> dict[str, Any]:
     default = load_preset("default")
     rule_index = {rule_id: index for index, rule_id in enumerate(RULES)}
     invocation: dict[str, Any] = {"executionSuccessful": not report.errors}
-    if report.errors:
-        invocation["toolExecutionNotifications"] = [_notification(e) for e in report.errors]
+    notifications = [_notification(e) for e in report.errors]
+    notifications += [_notification(n, notice=True) for n in report.notices]
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
     run = {
         "tool": {
             "driver": {

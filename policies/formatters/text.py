@@ -15,6 +15,7 @@ COLOURS = {
     Severity.WARNING: "\033[33m",
     Severity.INFO: "\033[36m",
     "error-input": "\033[35m",
+    "notice": "\033[36m",
 }
 BOLD, DIM, RESET = "\033[1m", "\033[2m", "\033[0m"
 
@@ -29,19 +30,31 @@ def location(file: str | None, line: int | None, column: int | None) -> str:
     return ":".join(parts)
 
 
+def from_template(finding: Finding) -> str:
+    """` (from CHART/templates/X.yaml)` for a finding in `helm template` output, else ""."""
+    return f" (from {finding.template})" if finding.template else ""
+
+
 def _finding_line(finding: Finding, colour: bool) -> str:
     where = location(finding.file, finding.line, finding.column)
     severity = finding.severity.value
+    message = finding.message + from_template(finding)
     if colour:
         severity = f"{COLOURS[finding.severity]}{severity}{RESET}"
-        return f"{DIM}{where}:{RESET} {severity} {BOLD}{finding.rule}{RESET} {finding.message}"
-    return f"{where}: {severity} {finding.rule} {finding.message}"
+        return f"{DIM}{where}:{RESET} {severity} {BOLD}{finding.rule}{RESET} {message}"
+    return f"{where}: {severity} {finding.rule} {message}"
 
 
 def _error_line(error: InputError, colour: bool) -> str:
     where = location(error.file, error.line, error.column)
     label = f"{COLOURS['error-input']}input-error{RESET}" if colour else "input-error"
     return f"{where}: {label} {error.message}"
+
+
+def _notice_line(notice: InputError, colour: bool) -> str:
+    where = location(notice.file, notice.line, notice.column)
+    label = f"{COLOURS['notice']}notice{RESET}" if colour else "notice"
+    return f"{where}: {label} {notice.message}"
 
 
 def _sort_key(item: tuple[str, int, int, int, str]) -> tuple[str, int, int, int]:
@@ -56,6 +69,7 @@ def summary_line(report: Report) -> str:
         f"{report.files} file(s), {report.objects} object(s): "
         f"{counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s), "
         f"{counts[Severity.INFO]} info, {len(report.errors)} input error(s)"
+        + (f", {len(report.notices)} not linted (see the notices)" if report.notices else "")
     ) + not_checked_summary(report)
 
 
@@ -80,6 +94,8 @@ def render(report: Report, colour: bool = False, **_: Any) -> str:
     rows: list[tuple[str, int, int, int, str]] = []
     for error in report.errors:
         rows.append((error.file, error.line or 0, error.column or 0, 0, _error_line(error, colour)))
+    for notice in report.notices:
+        rows.append((notice.file, notice.line or 0, 0, 0, _notice_line(notice, colour)))
     for finding in report.findings:
         key = (finding.file or "", finding.line or 0, finding.column or 0, 1)
         rows.append((*key, _finding_line(finding, colour)))
