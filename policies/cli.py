@@ -29,6 +29,7 @@ from .lint import (
 from .loader import SourceText, load_text
 from .model import InputError, Mode
 from .registry import RULES
+from .rules.base import fix_availability, fix_sentence
 from .sources import expand_paths, read_expanded
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -167,8 +168,9 @@ def cmd_rules(args: argparse.Namespace) -> int:
     policy = resolve_policy(args.config)
     width = max(len(rule_id) for rule_id in RULES)
     for rule_id, rule in RULES.items():
-        fix = " (fix)" if rule.fixable else ""
-        print(f"{rule_id:<{width}}  {policy.mode(rule_id).value:<7}  {rule.summary}{fix}")
+        # Its fix: safe (`fix` applies it), unsafe (only `fix --unsafe-fixes`), or none.
+        fix = fix_availability(rule).replace(" or ", "/")
+        print(f"{rule_id:<{width}}  {policy.mode(rule_id).value:<7}  {fix:<6}  {rule.summary}")
     return EXIT_OK
 
 
@@ -183,11 +185,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if rule is None:
         raise UsageError(f"unknown rule {args.rule!r} (see `evictguard rules`)")
     mode = load_preset("default").mode(rule.id).value
-    fix = (
-        "yes: each finding carries a safe JSON Patch (`fix` in JSON output)"
-        if rule.fixable
-        else "no"
-    )
+    fix = fix_sentence(rule)
     example = textwrap.indent(rule.example.rstrip(), "    ")
     sections = [
         rule.id,
@@ -296,7 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     importlib.import_module("policies.fixer").configure(fix)
 
-    rules = commands.add_parser("rules", help="list every rule with its mode")
+    rules = commands.add_parser(
+        "rules", help="list every rule with its mode and its fix (safe, unsafe or none)"
+    )
     rules.add_argument(
         "--config", metavar="FILE", help="show modes from this policy (default: as lint finds it)"
     )

@@ -118,6 +118,7 @@ def check_object(
                     message=violation.message,
                     container=violation.container,
                     fix=violation.fix,
+                    applicability=violation.applicability,
                     evidence=violation.evidence,
                 )
             )

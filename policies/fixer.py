@@ -1,8 +1,10 @@
 """`evictguard fix`: apply the safe fixes to manifest files in place, keeping their layout.
 
 The fixes are the mutating webhook's operations (`remedy`): every finding that offers a
-`fix`, among the rules the policy and --select/--ignore leave on, applied one at a time and
-re-checked until none is left, so a second `fix` changes nothing. Inline
+safe `fix` (with --unsafe-fixes, any `fix`: see `Applicability`), among the rules the policy
+and --select/--ignore leave on, applied one at a time and re-checked until none is left, so
+a second `fix` changes nothing. The findings whose unsafe fixes were left are counted in the
+summary, which says how to apply them. Inline
 `# evictguard: disable=...` comments are honoured as lint honours them: what lint would not
 report is not fixed, and neither is a fix that would move a finding silenced on its own line
 off that line (adding `resources` to a container moves a missing-limit finding from the
@@ -18,7 +20,8 @@ are fixed too, re-dumped at their own indentation through the same line merge.
 Output: the fixed text on stdout for `-` (stdin), a unified diff (`--- a/FILE`,
 `+++ b/FILE`) with --diff, nothing otherwise; on stderr one `FILE:LINE:COL: fixed RULE` per
 finding lint reported that the fixes settle (one fix may settle two: a limit and a request
-set together), then `fixed N finding(s) in M file(s)` (`would fix` with --diff).
+set together), then `fixed N finding(s) in M file(s)` (`would fix` with --diff), and
+`; K more with unsafe fixes (...): apply them with --unsafe-fixes` when some were left.
 
 Exit codes: 0 nothing to fix; 1 files fixed (with --diff: files to fix), so a CI step or
 pre-commit hook running `fix` fails when it changed something; 2 usage, policy or input
@@ -46,7 +49,7 @@ from .config import Policy
 from .engine import check_object
 from .fixes import apply_patch, json_equal
 from .loader import LoadedObject, LoadedSource, load_text
-from .model import Finding, InputError, JsonPatch, Mode, Notice
+from .model import Applicability, Finding, InputError, JsonPatch, Mode, Notice
 from .registry import RULES
 from .remedy import remedy
 from .sources import STDIN_NAME, decode, expand_paths
@@ -62,14 +65,21 @@ NOT_AN_OBJECT = "not a Kubernetes object"  # the loader's words (as lint's --ski
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Apply the safe fixes (the mutating webhook's) to manifest files in place, keeping "
-        "comments, key order, quoting and indentation. Exit codes: 0 nothing to fix, 1 fixes "
-        "applied (or, with --diff, to apply), 2 errors."
+        "comments, key order, quoting and indentation; --unsafe-fixes applies the unsafe ones "
+        "(guessed sizes, limits copied from requests) too. Exit codes: 0 nothing to fix, 1 "
+        "fixes applied (or, with --diff, to apply), 2 errors."
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="file, folder, or - for stdin")
     parser.add_argument(
         "--diff",
         action="store_true",
         help="print a unified diff of the fixes instead of changing any file",
+    )
+    parser.add_argument(
+        "--unsafe-fixes",
+        action="store_true",
+        help="apply the unsafe fixes too: the policy's default memory sizes (a guess) and "
+        "memory limits copied from requests (see `evictguard rules`: which fix is which)",
     )
     parser.add_argument(
         "--config",
@@ -110,6 +120,8 @@ class FixResult:
     errors: list[InputError] = field(default_factory=list)  # the text could not be read
     failures: list[InputError] = field(default_factory=list)  # it could not be edited safely
     notes: list[str] = field(default_factory=list)
+    # Findings lint reports that only an unsafe fix (not applied: no --unsafe-fixes) settles.
+    unsafe_left: int = 0
 
     @property
     def changed(self) -> bool:
@@ -158,8 +170,11 @@ def _acceptor(
     directives: InlineDirectives | None,
     protected: list[_Seen],
     blocked: dict[tuple[str, str], _Seen],
+    unsafe: bool = False,
 ) -> Callable[[Finding], bool]:
     def accept(finding: Finding) -> bool:
+        if finding.applicability is not Applicability.SAFE and not unsafe:
+            return False  # a guess, or a change of behaviour: only with --unsafe-fixes
         if directives is not None and _seen(item, [finding], directives)[0].silenced:
             return False
         for keep in protected:
@@ -320,8 +335,15 @@ def _changed_lines(before: list[str], after: list[str]) -> int:
     )
 
 
-def fix_text(text: str, name: str, policy: Policy, skip_non_kubernetes: bool = False) -> FixResult:
-    """Fix every object in a text; the text as it was when anything stands in the way."""
+def fix_text(
+    text: str,
+    name: str,
+    policy: Policy,
+    skip_non_kubernetes: bool = False,
+    unsafe: bool = False,
+) -> FixResult:
+    """Fix every object in a text (the safe fixes; with `unsafe`, all); the text as it was
+    when anything stands in the way."""
     from . import roundtrip as rt
 
     result = FixResult(name, text, text)
@@ -337,7 +359,7 @@ def fix_text(text: str, name: str, policy: Policy, skip_non_kubernetes: bool = F
         before = _seen(item, check_object(item.obj, policy).findings, directives)
         protected = [s for s in before if s.on_its_line]
         blocked: dict[tuple[str, str], _Seen] = {}
-        outcome = remedy(item.obj, policy, _acceptor(item, directives, protected, blocked))
+        outcome = remedy(item.obj, policy, _acceptor(item, directives, protected, blocked, unsafe))
         reported = {(s.finding.rule, s.finding.pointer) for s in before if not s.silenced}
         for (rule, pointer), keep in blocked.items():
             if (rule, pointer) not in reported:
@@ -347,13 +369,23 @@ def fix_text(text: str, name: str, policy: Policy, skip_non_kubernetes: bool = F
                 f"{name}:{line}:{column}: note: {rule} not fixed: its fix would move the "
                 f"{keep.finding.rule} finding silenced on line {keep.line} off that line"
             )
+        after = check_object(outcome.fixed, policy).findings if outcome.applied else None
+        if not unsafe:
+            left = before if after is None else _seen(item, after, directives)
+            result.unsafe_left += sum(
+                1
+                for seen in left
+                if not seen.silenced
+                and seen.finding.fix is not None
+                and seen.finding.applicability is not Applicability.SAFE
+            )
         if not outcome.applied:
             continue
         fixed[index] = outcome.fixed
         patches[index] = outcome.patch
         # What lint reported and no longer will: one fix may settle several findings (a
         # limit and a request set together), so remedy's rounds are not the count.
-        remaining = {(f.rule, f.pointer) for f in check_object(outcome.fixed, policy).findings}
+        remaining = {(f.rule, f.pointer) for f in after or ()}
         for seen in before:
             finding = seen.finding
             if not seen.silenced and (finding.rule, finding.pointer) not in remaining:
@@ -531,7 +563,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
         for rule_id in RULES:
             if fnmatchcase(rule_id, pattern) and base.mode(rule_id) is Mode.OFF:
                 print(f"evictguard: note: {rule_id} is off in {base.source}", file=sys.stderr)
-    fixed_findings = fixed_files = errors = 0
+    fixed_findings = fixed_files = errors = unsafe_left = 0
     from .kustomize import display_name, fix_notes, plan_inputs
 
     plan = plan_inputs(args.paths)[0]  # kustomize patches and generator inputs: never fixed
@@ -539,7 +571,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
     patches = {os.path.realpath(name): by for name, by in plan.patch_files().items()}
     inputs = _inputs(list(args.paths))
     given = {source.path for source in inputs if source.path is not None}
-    placed = fix_notes(plan, policy, given - used)  # what the built roots need elsewhere
+    placed = fix_notes(plan, policy, given - used, unsafe=args.unsafe_fixes)  # elsewhere
     for source in inputs:
         if source.path is not None and source.path in patches:
             user = display_name(patches[source.path])
@@ -557,7 +589,10 @@ def cmd_fix(args: argparse.Namespace) -> int:
             print(f"{_where(source.error)}: input-error {source.error.message}", file=sys.stderr)
             errors += 1
             continue
-        result = fix_text(source.text, source.name, policy, args.skip_non_kubernetes)
+        result = fix_text(
+            source.text, source.name, policy, args.skip_non_kubernetes, args.unsafe_fixes
+        )
+        unsafe_left += result.unsafe_left
         for error in result.errors:
             print(f"{_where(error)}: input-error {error.message}", file=sys.stderr)
         for failure in result.failures:
@@ -585,6 +620,11 @@ def cmd_fix(args: argparse.Namespace) -> int:
         print(note, file=sys.stderr)
     verb = "would fix" if args.diff else "fixed"
     summary = f"{verb} {fixed_findings} finding(s) in {fixed_files} file(s)"
+    if unsafe_left:
+        summary += (
+            f"; {unsafe_left} more with unsafe fixes (guessed sizes, limits copied from "
+            "requests: review them): apply them with --unsafe-fixes"
+        )
     if errors:
         summary += f"; {errors} error(s) (files with errors are left unchanged)"
     print(summary, file=sys.stderr)

@@ -1,4 +1,4 @@
-"""Building, applying and diffing RFC 6902 patches: the form every safe fix takes.
+"""Building, applying and diffing RFC 6902 patches: the form every fix takes.
 
 Each finding carries its fix as operations against the object as linted; `remedy` applies
 them one after another and `diff` turns the result back into one patch (Polaris' way:
@@ -231,3 +231,76 @@ def apply_patch(doc: Any, patch: JsonPatch) -> Any:
                 raise
             raise PatchError(f"cannot apply {kind} at {op['path']}: {exc}") from exc
     return result
+
+
+_ABSENT = object()
+
+
+def _lookup(doc: Any, tokens: list[str]) -> Any:
+    node = doc
+    for token in tokens:
+        if isinstance(node, Mapping) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return _ABSENT
+    return node
+
+
+def _overlaps(a: str, b: str) -> bool:
+    return a == b or a.startswith(b + "/") or b.startswith(a + "/")
+
+
+def compose(obj: Any, fixes: list[JsonPatch | None]) -> list[JsonPatch | None]:
+    """The fixes of one object, each rewritten so that applying them in order works and none
+    undoes another (as RFC 6902 `add` of an existing member replaces it, two fixes that both
+    create `resources` would otherwise leave only the second's). Each operation is re-aimed
+    at the object with the earlier ones applied: one that would replace a mapping an earlier
+    fix created or changed adds its members one by one instead. Fixes that touch no path
+    another touches are returned as they are; a fix that cannot be re-aimed is too."""
+    written: list[str] = []
+    for fix in fixes:
+        paths = [op["path"] for op in fix or ()]
+        if any(_overlaps(p, q) for p in paths for q in written):
+            break
+        written.extend(paths)
+    else:
+        return list(fixes)
+    current = json_copy(obj)
+    out: list[JsonPatch | None] = []
+    for fix in fixes:
+        if fix is None:
+            out.append(None)
+            continue
+        state, rebased = current, []
+        try:
+            for op in fix:
+                ops = _rebase(op, obj, state)
+                state = apply_patch(state, ops)
+                rebased.extend(ops)
+        except PatchError:
+            out.append(fix)
+            continue
+        current = state
+        out.append(rebased)
+    return out
+
+
+def _rebase(op: dict[str, Any], original: Any, current: Any) -> JsonPatch:
+    if op["op"] not in ("add", "replace"):
+        return [op]
+    tokens = jp.split(op["path"])
+    parent = _lookup(current, tokens[:-1]) if tokens else _ABSENT
+    if not isinstance(parent, Mapping) or tokens[-1] not in parent:
+        return [op]  # a new member, or an item inserted into a list (never merged into one)
+    now, before = parent[tokens[-1]], _lookup(original, tokens)
+    if before is not _ABSENT and json_equal(now, before):
+        return [op]  # no earlier fix changed it: replacing it is this fix's own doing
+    if isinstance(now, Mapping) and isinstance(op["value"], Mapping):
+        ops: JsonPatch = []
+        for key, value in op["value"].items():
+            member = {"op": "add", "path": jp.child(op["path"], key), "value": value}
+            ops.extend(_rebase(member, original, current))
+        return ops
+    return [op]

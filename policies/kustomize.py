@@ -36,7 +36,7 @@ from .config import Policy
 from .engine import check_object, object_ref
 from .lint import note_not_checked
 from .loader import LoadedObject, LoadedSource, load_text
-from .model import Finding, InputError, Report
+from .model import Applicability, Finding, InputError, Report
 from .sources import SourceText, decode
 from .suppress import InlineDirectives, parse_directives
 
@@ -861,10 +861,13 @@ def remaining(
     return kept
 
 
-def fix_notes(plan: Plan, policy: Policy, given: set[str], binary: str | None = None) -> list[str]:
+def fix_notes(
+    plan: Plan, policy: Policy, given: set[str], binary: str | None = None, unsafe: bool = True
+) -> list[str]:
     """For `fix`: the fixable findings of the roots that build which `fix` on the files
     `given` (real paths) does not settle, and where each belongs: a kustomize patch writes
-    the value (change it there by hand), or the file that writes it was not given."""
+    the value (change it there by hand), or the file that writes it was not given (the
+    command named asks for --unsafe-fixes where the fix is unsafe and `unsafe` is off)."""
     if not plan.roots:
         return []
     builds = build_roots(plan, binary)
@@ -875,6 +878,7 @@ def fix_notes(plan: Plan, policy: Policy, given: set[str], binary: str | None = 
     for finding in report.findings:
         if finding.fix is None or finding.file is None:
             continue
+        flag = "" if unsafe or finding.applicability is Applicability.SAFE else " --unsafe-fixes"
         real = os.path.realpath(finding.file)
         where = f"{finding.file}:{finding.line}:{finding.column}"
         if real in patches or real in kustomizations:
@@ -885,6 +889,6 @@ def fix_notes(plan: Plan, policy: Policy, given: set[str], binary: str | None = 
         elif real not in given:
             notes.append(
                 f"{where}: note: {finding.rule} not fixed: it belongs in {finding.file}, "
-                f"which was not given: run `evictguard fix {finding.file}`"
+                f"which was not given: run `evictguard fix{flag} {finding.file}`"
             )
     return notes

@@ -16,6 +16,7 @@ from typing import Any
 from .config import Policy
 from .engine import check_object, object_ref
 from .extract import may_hold_unknown_pods, pod_spec_path, unchecked_pod_spec
+from .fixes import compose
 from .helm import SourceComments, bare_action_line, helm_line, template_notice
 from .loader import LoadedSource, SourceText, load_text
 from .model import Finding, InputError, NotChecked, Notice, Report, Severity
@@ -78,6 +79,7 @@ def lint_source(
             report.errors.append(
                 InputError(loaded.name, line, f"{result.ref.describe()}: {problem.message}", column)
             )
+        located: list[Finding] = []
         for finding in map(explain, result.findings):  # pointers back in the file's terms
             line, column = item.position(finding.pointer)
             document = item.document
@@ -90,11 +92,25 @@ def lint_source(
             template = None
             if sources.lines:
                 template = sources.template(document.first_line, item.position("")[0])
-            report.findings.append(
+            located.append(
                 dataclasses.replace(
                     finding, file=loaded.name, line=line, column=column, template=template
                 )
             )
+        report.findings.extend(_composed(item.obj, located))
+
+
+def _composed(obj: Any, findings: list[Finding]) -> list[Finding]:
+    """One object's findings in report order (sort_report's, which is stable), their fixes
+    rewritten to apply one after another to the object as written (`fixes.compose`)."""
+    if sum(f.fix is not None for f in findings) < 2:
+        return findings
+    findings.sort(key=lambda f: (f.line or 0, f.column or 0, f.rule))
+    fixes = compose(obj, [f.fix for f in findings])
+    return [
+        f if fix is f.fix else dataclasses.replace(f, fix=fix)
+        for f, fix in zip(findings, fixes, strict=True)
+    ]
 
 
 def note_not_checked(

@@ -31,6 +31,20 @@ class Severity(str, enum.Enum):
         return _SEVERITY_RANK[self]
 
 
+class Applicability(str, enum.Enum):
+    """Whether a fix may be applied unattended, as ruff labels its fixes.
+
+    SAFE: the value comes from Kubernetes itself and keeps what the manifest means (300 s,
+    DefaultTolerationSeconds' bound for a toleration that has none); `evictguard fix` and
+    the `evictguard-fix` hook apply it. UNSAFE: the value is a guess (the policy's default
+    sizes) or changes how the workload runs (a limit copied from the request caps memory the
+    container may use today); applied only with `fix --unsafe-fixes`. The mutating webhook
+    applies what its policy lets it mutate, whichever it is."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
 _SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
 
 SEVERITY_OF_MODE = {
@@ -46,13 +60,15 @@ class Violation:
 
     `pointer` is an RFC 6901 pointer into the object (for a missing field: where it
     belongs); `fix` is a list of RFC 6902 operations against the object as it was checked,
-    safe to apply unattended, or None. To apply several, see `remedy`.
+    or None; `applicability` says whether it is safe to apply unattended (a fix is unsafe
+    unless its rule says otherwise, per violation). To apply several, see `remedy`.
     """
 
     pointer: str
     message: str
     container: str | None = None
     fix: JsonPatch | None = None
+    applicability: Applicability = Applicability.UNSAFE
     # Values the verdict rests on besides the one at `pointer` (the limit a request
     # exceeds): on UPDATE a finding is pre-existing only if all of them are unchanged.
     evidence: tuple[Any, ...] = ()
@@ -89,6 +105,12 @@ class Finding:
     # The chart template the object was rendered from: the `# Source:` comment `helm
     # template` writes before each document (`shop/templates/deployment.yaml`).
     template: str | None = None
+    applicability: Applicability = Applicability.UNSAFE  # of `fix` (see Violation)
+
+    @property
+    def fix_applicability(self) -> Applicability | None:
+        """`applicability` when the finding offers a fix, else None."""
+        return self.applicability if self.fix is not None else None
 
 
 @dataclass(frozen=True)

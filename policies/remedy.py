@@ -1,4 +1,6 @@
-"""Every safe fix an object's findings offer, applied together as one patch.
+"""Every fix an object's findings offer (those the caller accepts: `fix` takes the safe ones
+unless --unsafe-fixes, the mutating webhook its policy's `mutate: true` rules), applied
+together as one patch.
 
 Each finding's fix is written against the object as checked, so two fixes that both create
 `resources` cannot be concatenated: the second `add` would replace what the first made.

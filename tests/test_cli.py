@@ -26,7 +26,7 @@ REPORT_SCHEMA = json.loads((CLI / "report.schema.json").read_text())
 
 FINDING_KEYS = {
     "rule", "severity", "file", "line", "column", "apiVersion", "kind", "namespace", "name",
-    "container", "pointer", "message", "fix", "template",
+    "container", "pointer", "message", "fix", "fixApplicability", "template",
 }  # fmt: skip
 ERROR_KEYS = {"file", "line", "message"}
 SUMMARY_KEYS = {"files", "documents", "objects", "findings", "errors", "notChecked"}
@@ -279,6 +279,7 @@ def test_json_matches_the_readme_example() -> None:
                 "value": {"limits": {"memory": "512Mi"}, "requests": {"memory": "256Mi"}},
             }
         ],
+        "fixApplicability": "unsafe",  # the policy's default sizes: a guess
         "template": None,
     }
 
@@ -338,8 +339,15 @@ def test_rules_lists_every_rule_with_its_default_mode() -> None:
         ("toleration-shadowed", "warn"),
     ]
     assert [r[0] for r in rows] == list(RULES)
-    for row in rows:
-        assert row[2] == RULES[row[0]].summary + (" (fix)" if RULES[row[0]].fixable else "")
+    fixes = {r[0]: r[2] for r in (line.split(None, 3) for line in proc.stdout.splitlines())}
+    assert {rule_id: fix for rule_id, fix in fixes.items() if fix != "none"} == {
+        "memory-limit-missing": "unsafe",
+        "memory-request-missing": "unsafe",
+        "noexecute-unbounded": "safe",
+    }
+    for line in proc.stdout.splitlines():
+        rule_id, _, _, summary = line.split(None, 3)
+        assert summary == RULES[rule_id].summary
 
 
 def test_explain_has_what_why_example_and_fix() -> None:
@@ -488,3 +496,21 @@ def test_a_progress_line_counts_files_done() -> None:
     report = lint_parallel(sources, load_preset("default"), jobs=1, progress=progress)
     assert report.files == len(sources)
     assert progress.getvalue().endswith(f"\revictguard: {len(sources)}/{len(sources)} files\n")
+
+
+def test_explain_says_whether_the_fix_is_safe_and_why() -> None:
+    def fix_section(rule_id: str) -> str:
+        proc = run_cli("explain", rule_id)
+        assert proc.returncode == 0
+        return " ".join(proc.stdout.split("\nFix\n")[1].split("\nDefault mode")[0].split())
+
+    unbounded = fix_section("noexecute-unbounded")
+    assert "Automatic fix: safe: `evictguard fix` and the evictguard-fix hook apply it" in (
+        unbounded
+    )
+    assert "DefaultTolerationSeconds" in unbounded
+    limit = fix_section("memory-limit-missing")
+    assert "Automatic fix: unsafe: only `evictguard fix --unsafe-fixes` applies it" in limit
+    assert "OOM-killed" in limit and "Guaranteed-like" in limit  # the copy, argued
+    assert "Automatic fix: unsafe" in fix_section("memory-request-missing")
+    assert "Automatic fix: no" in fix_section("toleration-invalid")

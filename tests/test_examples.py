@@ -82,8 +82,9 @@ def test_bad_examples_fail_with_exactly_the_expected_findings() -> None:
 
 
 def test_every_offered_fix_silences_its_finding(default_policy) -> None:
-    """Apply each fix to the object it was computed for: the rule must not fire again for
-    that container, and no new finding may appear."""
+    """Apply each fix to the object it was computed for, after the fixes the report lists
+    before it for that object (they compose in report order): the rule must not fire again
+    for that container, and no new finding may appear."""
     report = lint_paths(ROOT / "examples" / "bad", policy=default_policy)
     fixed = [f for f in report.findings if f.fix is not None]
     assert {(f.rule, f.container) for f in fixed} == {
@@ -101,9 +102,11 @@ def test_every_offered_fix_silences_its_finding(default_policy) -> None:
         loaded = load_text((ROOT / finding.file).read_text(), finding.file)
         obj = next(o.obj for o in loaded.objects if o.obj["metadata"]["name"] == finding.ref.name)
         before = {(f.rule, f.container) for f in check_object(obj, default_policy).findings}
+        same = [f for f in fixed if (f.file, f.ref) == (finding.file, finding.ref)]
+        ops = [op for f in same[: same.index(finding) + 1] for op in f.fix or []]
         after = {
             (f.rule, f.container)
-            for f in check_object(apply_patch(obj, finding.fix or []), default_policy).findings
+            for f in check_object(apply_patch(obj, ops), default_policy).findings
         }
         assert (finding.rule, finding.container) not in after
         assert after <= before

@@ -52,6 +52,12 @@ def copy_inputs(tmp_path: Path, *names: str) -> Path:
 
 
 def fix(*args: str | Path, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """`fix --unsafe-fixes`: these tests are about editing files, with every fix applied
+    (the golden files hold the default sizes); `safe_fix` is plain `fix`."""
+    return run_cli("fix", "--unsafe-fixes", *(str(a) for a in args), **kwargs)
+
+
+def safe_fix(*args: str | Path, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     return run_cli("fix", *(str(a) for a in args), **kwargs)
 
 
@@ -549,7 +555,7 @@ def test_an_explicit_null_resources_is_replaced_keeping_its_comment(tmp_path: Pa
         "    - name: c\n      image: x\n      resources: null   # nothing yet\n"
     )
     proc = subprocess.run(
-        [sys.executable, "-m", "policies", "fix", str(path)],
+        [sys.executable, "-m", "policies", "fix", "--unsafe-fixes", str(path)],
         capture_output=True,
         text=True,
         check=False,
@@ -560,3 +566,153 @@ def test_an_explicit_null_resources_is_replaced_keeping_its_comment(tmp_path: Pa
         "    - name: c\n      image: x\n      resources:        # nothing yet\n"
         "        limits:\n          memory: 512Mi\n        requests:\n          memory: 256Mi\n"
     )
+
+
+# --- safe and unsafe fixes ----------------------------------------------------------------
+
+SAFETY = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  selector:
+    matchLabels: {app: api}
+  template:
+    metadata:
+      labels: {app: api}
+    spec:
+      containers:
+        - name: api
+          image: example/api:1.0
+        - name: cache
+          image: redis:7
+          resources:
+            requests:
+              memory: 300Mi
+      tolerations:
+        - key: node.kubernetes.io/unreachable
+          operator: Exists
+          effect: NoExecute
+"""
+
+
+def test_fix_applies_safe_fixes_only_and_unsafe_ones_with_the_flag(tmp_path: Path) -> None:
+    path = tmp_path / "api.yaml"
+    path.write_text(SAFETY)
+    proc = safe_fix(path)
+    assert proc.returncode == 1, proc.stderr
+    text = path.read_text()
+    # The safe fix: Kubernetes' own 300 s bound.
+    assert text == SAFETY + "          tolerationSeconds: 300\n"
+    # Left: the guessed sizes (api has no resources) and the limit copied from the request.
+    assert "512Mi" not in text and "256Mi" not in text and "limits" not in text
+    assert f"{path}:21:11: fixed noexecute-unbounded" in proc.stderr
+    assert "fixed memory-" not in proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("fixed 1 finding(s) in 1 file(s); 3 more with unsafe fixes")
+    assert last.endswith("apply them with --unsafe-fixes")
+    again = safe_fix(path)  # nothing safe is left: no change, exit 0, the unsafe ones said
+    assert again.returncode == 0 and path.read_text() == text
+    assert "fixed 0 finding(s) in 0 file(s); 3 more with unsafe fixes" in again.stderr
+
+    proc = fix(path)  # --unsafe-fixes
+    assert proc.returncode == 1, proc.stderr
+    text = path.read_text()
+    api, cache = text.split("- name: cache")
+    assert "limits: {memory: 512Mi}" in api or "memory: 512Mi" in api  # the policy default
+    assert "memory: 256Mi" in api
+    assert "limits:\n              memory: 300Mi" in cache  # the request, copied
+    assert "unsafe fixes" not in proc.stderr
+    assert [f for f in lint_json(path)["findings"] if f["fix"]] == []
+
+
+def test_fix_diff_without_the_flag_shows_only_the_safe_fix() -> None:
+    proc = safe_fix("--diff", "-", stdin=SAFETY)
+    assert proc.returncode == 1, proc.stderr
+    added = [line for line in proc.stdout.splitlines() if line.startswith("+ ")]
+    assert added == ["+          tolerationSeconds: 300"]
+    assert "would fix 1 finding(s) in 1 file(s); 3 more with unsafe fixes" in proc.stderr
+
+
+def test_json_says_which_fixes_are_safe(tmp_path: Path) -> None:
+    path = tmp_path / "api.yaml"
+    path.write_text(SAFETY)
+    findings = lint_json(path)["findings"]
+    assert {(f["rule"], f["container"], f["fixApplicability"]) for f in findings} == {
+        ("memory-limit-missing", "api", "unsafe"),
+        ("memory-request-missing", "api", "unsafe"),
+        ("memory-limit-missing", "cache", "unsafe"),
+        ("noexecute-unbounded", None, "safe"),
+    }
+
+
+def _objects_by_ref(path: Path) -> dict[tuple[Any, ...], Any]:
+    """The objects of a file by (apiVersion, kind, namespace, name), the ones named once."""
+    seen: dict[tuple[Any, ...], list[Any]] = {}
+    for item in load_text(path.read_text(), str(path)).objects:
+        meta = item.obj.get("metadata") or {}
+        key = (item.obj.get("apiVersion"), item.obj.get("kind"), meta.get("namespace"))
+        seen.setdefault((*key, meta.get("name")), []).append(item.obj)
+    return {key: objs[0] for key, objs in seen.items() if len(objs) == 1}
+
+
+COMPOSE = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: bare
+spec:
+  containers:
+    - name: a
+      image: x
+    - name: b
+      image: x
+      resources: null
+  initContainers:
+    - name: init
+      image: x
+      resources: {}
+  tolerations:
+    - key: node.kubernetes.io/unreachable
+      operator: Exists
+    - key: node.kubernetes.io/not-ready
+      operator: Exists
+"""
+
+
+def test_the_json_fixes_of_one_object_compose_in_report_order(tmp_path: Path) -> None:
+    """Each object's fixes, applied in the order the report lists them with the `jsonpatch`
+    library, all apply and none undoes another: every finding that offered a fix is gone
+    (two fixes that both create `resources` used to leave only the second's request)."""
+    import jsonpatch
+
+    from policies.engine import check_object
+
+    (tmp_path / "compose.yaml").write_text(COMPOSE)
+    files = [tmp_path / "compose.yaml", *(INPUT / name for name in CASES)]
+    report = lint_json(*files)
+    policy = load_preset("default")
+    by_object: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for finding in report["findings"]:
+        ref = (finding["apiVersion"], finding["kind"], finding["namespace"], finding["name"])
+        by_object.setdefault((finding["file"], *ref), []).append(finding)
+    objects = {(str(f), *ref): obj for f in files for ref, obj in _objects_by_ref(f).items()}
+    composed = 0
+    for key, findings in by_object.items():
+        fixes = [f for f in findings if f["fix"]]
+        if key not in objects or len(fixes) < 2:
+            continue
+        obj = objects[key]
+        for finding in fixes:
+            obj = jsonpatch.apply_patch(obj, finding["fix"])
+        left = {(f.rule, f.pointer) for f in check_object(obj, policy).findings}
+        assert not left & {(f["rule"], f["pointer"]) for f in fixes}, key
+        composed += 1
+    assert composed >= 5  # the bare Pod, and the examples' objects with several fixes
+    bare = by_object[(str(tmp_path / "compose.yaml"), "v1", "Pod", None, "bare")]
+    first, second = (f for f in bare if f["container"] == "a")
+    assert (first["rule"], second["rule"]) == ("memory-limit-missing", "memory-request-missing")
+    assert second["fix"] == [
+        {"op": "add", "path": "/spec/containers/0/resources/requests/memory", "value": "256Mi"}
+    ]

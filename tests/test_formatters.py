@@ -210,6 +210,9 @@ def test_sarif_rules_describe_every_registered_rule(sarif_log: dict[str, Any]) -
         assert "```yaml\n" in descriptor["help"]["markdown"]
         assert "kubernetes" in descriptor["properties"]["tags"]
         assert ("fixable" in descriptor["properties"]["tags"]) == rule.fixable
+        safety = {"noexecute-unbounded": "safe", "memory-limit-missing": "unsafe"}
+        safety["memory-request-missing"] = "unsafe"  # the policy's default size: a guess
+        assert descriptor["properties"]["fixApplicability"] == safety.get(rule.id, "none")
     assert sarif.camel_case("noexecute-seconds-too-low") == "NoexecuteSecondsTooLow"
 
 
@@ -237,7 +240,8 @@ def test_sarif_results_follow_the_findings(sarif_log: dict[str, Any]) -> None:
         assert logical["name"] == finding["name"]
         assert logical["fullyQualifiedName"].startswith(finding["kind"] + "/")
         assert result["properties"] == {
-            key: finding[key] for key in ("kind", "namespace", "name", "pointer", "container")
+            key: finding[key]
+            for key in ("kind", "namespace", "name", "pointer", "container", "fixApplicability")
         }
     fingerprints = [r["partialFingerprints"]["evictguard/v1"] for r in results]
     assert len(set(fingerprints)) == len(fingerprints)

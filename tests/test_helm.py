@@ -112,7 +112,7 @@ def test_broken_yaml_with_braces_in_a_string_stays_an_error(tmp_path: Path) -> N
 def test_fix_skips_a_chart_with_the_notice(tmp_path: Path) -> None:
     shutil.copytree(DATA / "helm" / "shop", tmp_path / "shop")
     before = (tmp_path / "shop" / "templates" / "deployment.yaml").read_text()
-    proc = run_cli("fix", "--diff", str(tmp_path / "shop"))
+    proc = run_cli("fix", "--unsafe-fixes", "--diff", str(tmp_path / "shop"))
     assert "input-error" not in proc.stderr, proc.stderr
     assert "notice a Helm chart" in proc.stderr
     assert proc.returncode == 1  # the Pod in crds/ is fixable; the templates are untouched

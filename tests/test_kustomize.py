@@ -78,7 +78,7 @@ def test_the_built_objects_are_linted_and_placed_on_their_sources() -> None:
 def test_fix_never_writes_into_a_patch(tmp_path: Path) -> None:
     shop = copy_shop(tmp_path)
     before = {p: p.read_bytes() for p in shop.rglob("*.yaml")}
-    proc = run_cli("fix", str(shop))
+    proc = run_cli("fix", "--unsafe-fixes", str(shop))
     assert proc.returncode == 1, proc.stderr
     changed = {p.relative_to(shop).as_posix() for p in before if p.read_bytes() != before[p]}
     assert changed == {"base/deployment.yaml"}  # the base, where log-shipper is defined
@@ -101,7 +101,8 @@ def test_fix_on_an_overlay_says_which_base_file_the_fix_belongs_in(tmp_path: Pat
     assert all(p.read_bytes() == content for p, content in before.items())
     assert (
         "shop/base/deployment.yaml:29:11: note: memory-limit-missing not fixed: it belongs in "
-        "shop/base/deployment.yaml, which was not given"
+        "shop/base/deployment.yaml, which was not given: run `evictguard fix --unsafe-fixes "
+        "shop/base/deployment.yaml`"  # the fix is unsafe: plain `fix` would not apply it
     ) in proc.stderr
 
 
@@ -183,12 +184,21 @@ def test_the_root_for_every_file_a_build_reads() -> None:
 @pytest.mark.skipif(shutil.which("pre-commit") is None, reason="pre-commit missing")
 def test_the_real_hooks_on_a_kustomize_tree(tmp_path: Path) -> None:
     """`pre-commit try-repo` with both hooks: the lint hook reports what the overlays deploy,
-    placed on the patch that writes it, and the fix hook never edits a patch."""
+    placed on the patch that writes it, and the fix hook never edits a patch and applies
+    the safe fixes only."""
     from tests.test_precommit import git
 
     repo = tmp_path / "repo"
     repo.mkdir()
     shutil.copytree(SHOP, repo / "deploy")
+    base = repo / "deploy/base/deployment.yaml"
+    unbounded = (
+        "      tolerations:\n"
+        "        - key: node.kubernetes.io/not-ready\n"
+        "          operator: Exists\n"
+        "          effect: NoExecute\n"
+    )
+    base.write_text(base.read_text() + unbounded)  # a safe fix for the fix hook
     git(repo, "init", "-q")
     git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", ".")
     git(repo, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "init")
@@ -214,6 +224,11 @@ def test_the_real_hooks_on_a_kustomize_tree(tmp_path: Path) -> None:
     assert fix_run.returncode == 1, fix_run.stdout + fix_run.stderr  # the base was fixed
     assert all(p.read_bytes() == before for p, before in patches.items())
     assert "left alone: a kustomize patch" in fix_run.stdout
+    fixed = base.read_text()
+    assert fixed.endswith("          effect: NoExecute\n          tolerationSeconds: 300\n")
+    # log-shipper's missing limit has an unsafe fix only: the hook leaves it, and says how
+    assert "limits" not in fixed.split("log-shipper")[1]
+    assert "apply them with --unsafe-fixes" in fix_run.stdout
 
 
 @needs_kubectl

@@ -1,6 +1,8 @@
 """The pre-commit hook, with the real `pre-commit` tool: `pre-commit try-repo` against a
 temporary git repository holding a bad manifest, a good one and YAML that is not Kubernetes.
-The hook fails, `evictguard fix` repairs the manifest, and the hook then passes."""
+The hook fails; the `evictguard-fix` hook applies the safe fix only (the toleration's bound,
+not the limit copied from the request); `evictguard fix --unsafe-fixes` repairs the rest,
+and the hook then passes."""
 
 from __future__ import annotations
 
@@ -71,11 +73,11 @@ def git(cwd: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
 
-def try_repo(cwd: Path) -> subprocess.CompletedProcess[str]:
+def try_repo(cwd: Path, hook: str = "evictguard") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PRE_COMMIT_HOME": str(cwd.parent / "pre-commit-home")}
     env.pop("GITHUB_ACTIONS", None)
     return subprocess.run(
-        ["pre-commit", "try-repo", str(ROOT), "evictguard", "--all-files", "--color", "never"],
+        ["pre-commit", "try-repo", str(ROOT), hook, "--all-files", "--color", "never"],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -90,6 +92,9 @@ def test_the_hook_definition() -> None:
     hook = hooks["evictguard"]
     assert hook["language"] == "python" and hook["types_or"] == ["yaml", "json"]
     assert hook["entry"].startswith("evictguard lint --skip-non-kubernetes")
+    fixer = hooks["evictguard-fix"]
+    assert fixer["entry"].startswith("evictguard fix ")
+    assert "--unsafe-fixes" not in fixer["entry"]  # unattended: the safe fixes only
 
 
 def test_the_hook_fails_then_passes_after_fix(tmp_path: Path) -> None:
@@ -109,8 +114,20 @@ def test_the_hook_fails_then_passes_after_fix(tmp_path: Path) -> None:
     assert "noexecute-unbounded" in first.stdout
     assert "ci.yaml" not in first.stdout  # other YAML: skipped quietly
 
+    hook_fix = try_repo(repo, "evictguard-fix")  # the safe fixes only
+    assert hook_fix.returncode == 1, hook_fix.stdout + hook_fix.stderr  # it changed a file
+    text = (repo / "deploy" / "api.yaml").read_text()
+    assert text.endswith("          effect: NoExecute\n          tolerationSeconds: 300\n")
+    assert "limits" not in text  # the limit copied from the request is an unsafe fix
+    assert "1 more with unsafe fixes" in hook_fix.stdout
+    assert "apply them with --unsafe-fixes" in hook_fix.stdout
+    between = try_repo(repo)
+    assert between.returncode == 1, between.stdout + between.stderr
+    assert "deploy/api.yaml:18:11: error memory-limit-missing" in between.stdout
+    assert "noexecute-unbounded" not in between.stdout
+
     fixed = subprocess.run(
-        [sys.executable, "-m", "policies", "fix", "deploy/api.yaml"],
+        [sys.executable, "-m", "policies", "fix", "--unsafe-fixes", "deploy/api.yaml"],
         cwd=repo,
         capture_output=True,
         text=True,
@@ -118,6 +135,7 @@ def test_the_hook_fails_then_passes_after_fix(tmp_path: Path) -> None:
     )
     assert fixed.returncode in (0, 1), fixed.stderr
     text = (repo / "deploy" / "api.yaml").read_text()
+    assert "memory: 256Mi" in text.split("limits:")[1]  # the request, copied
     assert "# no limit" in text and "# A Deployment with what" in text  # comments kept
     second = try_repo(repo)
     assert second.returncode == 0, second.stdout + second.stderr

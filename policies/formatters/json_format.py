@@ -1,7 +1,7 @@
 """The JSON report: a stable contract other tools parse (documented in README.md).
 
 {"findings": [{rule, severity, file, line, column, apiVersion, kind, namespace, name,
-container, pointer, message, fix, template}], "errors": [{file, line, message}],
+container, pointer, message, fix, fixApplicability, template}], "errors": [{file, line, message}],
 "notices": [{file, line, message}],
 "summary": {files, documents, objects, findings, errors, notChecked: [{apiVersion, kind,
 namespace, name, file, line, pointer}]}}
@@ -30,6 +30,11 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
         "pointer": finding.pointer,
         "message": finding.message,
         "fix": finding.fix,
+        # "safe" (`evictguard fix` applies it), "unsafe" (only with --unsafe-fixes), or
+        # null when there is no fix
+        "fixApplicability": (
+            finding.fix_applicability.value if finding.fix_applicability is not None else None
+        ),
         "template": finding.template,
     }
 

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from ..model import Finding, InputError, Mode, ObjectRef, Report, Severity
 from ..registry import RULES
-from ..rules.base import Rule
+from ..rules.base import Rule, fix_availability, fix_sentence
 from ..sources import STDIN_NAME
 
 SCHEMA_URI = (
@@ -103,19 +103,13 @@ def camel_case(rule_id: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in rule_id.split("-"))
 
 
-def _fix_sentence(rule: Rule) -> str:
-    if rule.fixable:
-        return "yes: each finding carries a safe JSON Patch (`fix` in JSON output)"
-    return "no"
-
-
 def help_text(rule: Rule, mode: Mode) -> str:
     """The `evictguard explain` sections, as plain text."""
     sections = [
         "What it checks\n" + rule.summary,
         "Why it matters\n" + rule.why,
         "Example (fails)\n" + textwrap.indent(rule.example.rstrip(), "    "),
-        "Fix\n" + rule.remediation + "\nAutomatic fix: " + _fix_sentence(rule),
+        "Fix\n" + rule.remediation + "\nAutomatic fix: " + fix_sentence(rule),
         f"Default mode: {mode.value}",
     ]
     return "\n\n".join(sections)
@@ -132,7 +126,7 @@ def help_markdown(rule: Rule, mode: Mode) -> str:
         "```yaml\n" + rule.example.rstrip() + "\n```",
         "### Fix",
         rule.remediation,
-        "Automatic fix: " + _fix_sentence(rule) + ".",
+        "Automatic fix: " + fix_sentence(rule) + ".",
         f"Default mode: `{mode.value}`.",
     ]
     return "\n\n".join(sections)
@@ -153,7 +147,8 @@ def rule_descriptor(rule: Rule, mode: Mode) -> dict[str, Any]:
         "fullDescription": {"text": rule.why},
         "help": {"text": help_text(rule, mode), "markdown": help_markdown(rule, mode)},
         "defaultConfiguration": {"level": LEVEL_OF_MODE[mode]},
-        "properties": {"tags": _tags(rule)},
+        # safe, unsafe, "safe or unsafe" (per finding) or none: which `fix` applies
+        "properties": {"tags": _tags(rule), "fixApplicability": fix_availability(rule)},
     }
 
 
@@ -211,12 +206,19 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
                 "name": finding.ref.name,
                 "pointer": finding.pointer,
                 "container": finding.container,
+                # safe: `evictguard fix` applies it; unsafe: only with --unsafe-fixes
+                "fixApplicability": _applicability(finding),
             },
         }
     )
     if finding.template:  # the chart template of a `helm template` document
         result["properties"]["template"] = finding.template
     return result
+
+
+def _applicability(finding: Finding) -> str | None:
+    applicability = finding.fix_applicability
+    return applicability.value if applicability is not None else None
 
 
 def _notification(error: InputError, notice: bool = False) -> dict[str, Any]:

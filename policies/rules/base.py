@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..extract import PodSpecView
 from ..features import COMPARISON_GATE, POD_LEVEL_GATE
-from ..model import Mode, ObjectRef, Violation
+from ..model import Applicability, Mode, ObjectRef, Violation
 from ..resources import MemorySettings, pod_memory
 
 if TYPE_CHECKING:
@@ -98,6 +98,33 @@ class Rule:
     remediation: str  # one line: what to change
     example: str  # a failing manifest snippet
     check: CheckFunction
-    fixable: bool = False  # offers a safe fix (the mutating webhook and `fix` apply it)
+    fixable: bool = False  # offers fixes (the mutating webhook and `fix` apply them)
+    # Which applicabilities its fixes may have (each violation says which it has), and why:
+    # `rules`, `explain` and SARIF show them.
+    fix_applicability: tuple[Applicability, ...] = ()
+    fix_safety: str = ""
     params: tuple[Param, ...] = ()  # what it reads from ctx.params, checked by type
     consequence: Consequence | None = None  # for toleration rules: what their findings are about
+
+
+def fix_availability(rule: Rule) -> str:
+    """`safe`, `unsafe`, `safe or unsafe` (decided per finding) or `none`."""
+    if not rule.fixable:
+        return "none"
+    return " or ".join(a.value for a in Applicability if a in rule.fix_applicability)
+
+
+def fix_sentence(rule: Rule) -> str:
+    """What `explain` and SARIF say after "Automatic fix: "."""
+    if not rule.fixable:
+        return "no"
+    who = {
+        "safe": "`evictguard fix` and the evictguard-fix hook apply it",
+        "unsafe": "only `evictguard fix --unsafe-fixes` applies it, not plain `fix` nor the "
+        "evictguard-fix hook",
+    }.get(fix_availability(rule), "`evictguard fix` applies the safe ones, --unsafe-fixes all")
+    sentence = (
+        f"{fix_availability(rule)}: {who} (each finding carries a JSON Patch: `fix` in JSON "
+        "output, `fixApplicability` saying which)"
+    )
+    return f"{sentence}. {rule.fix_safety}" if rule.fix_safety else sentence

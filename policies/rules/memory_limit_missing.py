@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..fixes import merge_ops, set_value_ops
-from ..model import Violation
+from ..model import Applicability, Violation
 from ..resources import MemorySettings, MemoryValue, container_memory
 from .base import Context, Param, ParamType, Rule
 from .memory_quantity_suspicious import RULE as SUSPICIOUS
@@ -71,8 +71,24 @@ def check(ctx: Context) -> Iterator[Violation]:
             message=f"{ctx.ref.describe()}: {memory.what} {problem}; {remedy}",
             container=container.name,
             fix=_fix(ctx, memory),
+            # Unsafe either way: the policy's default sizes are a guess, and a limit copied
+            # from the request turns a floor into a ceiling the kernel enforces (FIX_SAFETY).
+            applicability=Applicability.UNSAFE,
         )
 
+
+FIX_SAFETY = (
+    "Unsafe in both cases. Without a request, the limit (and request) written are the "
+    "policy's default sizes: a guess. With a request, the limit is set to the request as "
+    "written: the value is the manifest's own, but its meaning is not. A request is a floor "
+    "the scheduler reserves, not a ceiling: a Burstable container may use memory above it "
+    "while the node has some free (only under node memory pressure does the kubelet evict "
+    "the pods above their requests first). A limit is a ceiling the kernel enforces: the "
+    "container's cgroup is OOM-killed as soon as it passes it, however much the node has "
+    "free. The copy makes the container Guaranteed-like for memory, so one that runs above "
+    "its request today (a JVM heap, a warm cache) would be OOM-killed and restarted in a "
+    "loop. Review the value: raise the limit where the container bursts."
+)
 
 RULE = Rule(
     id="memory-limit-missing",
@@ -100,6 +116,8 @@ spec:
 """,
     check=check,
     fixable=True,
+    fix_applicability=(Applicability.UNSAFE,),
+    fix_safety=FIX_SAFETY,
     params=(
         Param("defaultLimit", ParamType.MEMORY_SIZE, "the limit its fix sets without a request"),
         Param("defaultRequest", ParamType.MEMORY_SIZE, "the request its fix sets beside it"),

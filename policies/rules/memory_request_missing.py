@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..fixes import set_value_ops
-from ..model import Violation
+from ..model import Applicability, Violation
 from ..resources import MemoryValue, container_memory
 from .base import Context, Param, ParamType, Rule
 
@@ -56,6 +56,7 @@ def check(ctx: Context) -> Iterator[Violation]:
             f"set resources.requests.memory (policy default {default})",
             container=container.name,
             fix=fix,
+            applicability=Applicability.UNSAFE,  # the policy's default size: a guess
         )
 
 
@@ -86,5 +87,9 @@ spec:
 """,
     check=check,
     fixable=True,
+    fix_applicability=(Applicability.UNSAFE,),
+    fix_safety="The request written is the policy's default size, a guess "
+    "at what the container needs: too high keeps pods Pending, too low still reserves too "
+    "little. The mutating webhook sets it by policy where `mutate: true` lets it, unchanged.",
     params=(Param("defaultRequest", ParamType.MEMORY_SIZE, "the request its fix sets"),),
 )

@@ -19,7 +19,7 @@ from ..eviction import (
     show_delay,
 )
 from ..fixes import set_value_ops
-from ..model import JsonPatch, Violation
+from ..model import Applicability, JsonPatch, Violation
 from ..taints import EFFECTS, LIFECYCLE_KEYS, NO_EXECUTE, UNREACHABLE, WELL_KNOWN_TAINTS
 from ..tolerations import FIELDS, SECONDS, Toleration, TolerationView
 from .base import Consequence, Context, Param, ParamType, Rule
@@ -110,6 +110,7 @@ def check(ctx: Context) -> Iterator[Violation]:
             message=f"{ctx.ref.describe()}: {view.describe()} tolerates {taints} {how}: "
             f"{stays}; set tolerationSeconds (policy default {seconds})",
             fix=fix(ctx.obj, view, seconds),
+            applicability=Applicability.SAFE,  # Kubernetes' own bound (FIX_SAFETY)
             evidence=tuple(keys),  # a reordering can make it first for more taints
         )
 
@@ -178,6 +179,13 @@ spec:
 """,
     check=check,
     fixable=True,
+    fix_applicability=(Applicability.SAFE,),
+    fix_safety="300 s (the "
+    "policy's default) is the bound DefaultTolerationSeconds gives every pod that does not "
+    "tolerate these taints itself: the fix gives the pod the bound Kubernetes gives by "
+    "default, nothing guessed about the workload; splitting an empty-effect toleration keeps "
+    "what it tolerated for the other effects. (A policy that sets another tolerationSeconds "
+    "has chosen that bound for its cluster: the fix writes it.)",
     params=(Param("tolerationSeconds", ParamType.SECONDS, "what the fix sets"),),
     consequence=Consequence.EVICTION,
 )
