@@ -31,6 +31,10 @@ MAX_EXTENDS_DEPTH = 8
 DEFAULT_SYSTEM_NAMESPACES = ("kube-system", "kube-node-lease", "kube-public")
 # Mutate Pods, not their templates: GitOps tools would see a patched Deployment as drift.
 DEFAULT_MUTATE_KINDS = ("Pod",)
+# The namespaces the shipped webhook configurations (manifests/base) leave out: the cluster's
+# own components and evictguard's, so both can always restart. Lint does not check them
+# either, so that lint and admission agree (tests/test_manifests.py holds them equal).
+DEFAULT_IGNORED_NAMESPACES = ("kube-system", "evictguard")
 
 
 class ConfigError(Exception):
@@ -66,6 +70,9 @@ class Policy:
     system_namespaces: tuple[str, ...] = DEFAULT_SYSTEM_NAMESPACES
     feature_gates: Mapping[str, bool] = field(default_factory=dict)
     mutate_kinds: tuple[str, ...] = DEFAULT_MUTATE_KINDS
+    # Namespaces admission never sees (exact names: a namespaceSelector has no globs);
+    # lint names their objects as not checked.
+    ignored_namespaces: tuple[str, ...] = DEFAULT_IGNORED_NAMESPACES
     # Objects kube-controller-manager makes from a template are judged on the template
     # (warn, not deny); off: judged on their own, sidecars injected at admission included.
     controller_objects_on_template: bool = True
@@ -87,6 +94,11 @@ class Policy:
         return namespace is not None and any(
             fnmatchcase(namespace, pattern) for pattern in self.system_namespaces
         )
+
+    def is_ignored_namespace(self, namespace: str | None) -> bool:
+        """Whether objects in this namespace are left out of admission, and so of lint
+        (`admission.ignoredNamespaces`). An object with no namespace is in none."""
+        return namespace is not None and namespace in self.ignored_namespaces
 
     def mode(self, rule_id: str) -> Mode:
         if rule_id in self.disabled:
@@ -226,6 +238,7 @@ def _freeze(data: Mapping[str, Any], source: str) -> Policy:
         system_namespaces=DEFAULT_SYSTEM_NAMESPACES if system is None else tuple(system),
         feature_gates=dict(data.get("featureGates") or {}),
         mutate_kinds=tuple(admission.get("mutateKinds", DEFAULT_MUTATE_KINDS)),
+        ignored_namespaces=tuple(admission.get("ignoredNamespaces", DEFAULT_IGNORED_NAMESPACES)),
         controller_objects_on_template=admission.get("controllerObjectsOnTemplate", True),
         annotation_exemptions=data.get("annotationExemptions", True),
         on_internal_error=admission.get("onInternalError", "allow"),

@@ -19,7 +19,16 @@ from .extract import may_hold_unknown_pods, pod_spec_path, unchecked_pod_spec
 from .fixes import compose
 from .helm import SourceComments, bare_action_line, helm_line, template_notice
 from .loader import LoadedSource, SourceText, load_text
-from .model import Finding, InputError, NotChecked, Notice, Report, Severity
+from .model import (
+    KIND_NOT_KNOWN,
+    NAMESPACE_IGNORED,
+    Finding,
+    InputError,
+    NotChecked,
+    Notice,
+    Report,
+    Severity,
+)
 from .suppress import parse_directives
 
 # --as-admitted: (object, policy) -> (the object as the cluster would admit it, a function
@@ -37,6 +46,7 @@ class LintOptions:
 
 NOT_AN_OBJECT = "not a Kubernetes object"  # the loader's words for such a document
 INVALID_YAML = "invalid YAML"  # and for a syntax error
+NAMESPACE_POINTER = "/metadata/namespace"  # where an object left out by namespace says so
 
 
 def lint_source(
@@ -120,20 +130,41 @@ def note_not_checked(
     report: Report,
     position: Callable[[str], tuple[int, int]] | None = None,
 ) -> bool:
-    """Whether the object is of a kind no table knows: then, if it holds pods, it is named
-    in the report as not checked (no rule can judge what it does not know how to read).
-    `position(pointer)`: its line and column in `file`, where they are known."""
+    """Whether no rule is to judge the object: it is in a namespace admission leaves out
+    (`admission.ignoredNamespaces`), or of a kind no table knows. If it holds pods, it is
+    named in the report as not checked, with the reason (the namespace first: knowing the
+    kind would change nothing). `position(pointer)`: its line and column in `file`, where
+    they are known."""
     api_version, kind = str(obj.get("apiVersion", "")), str(obj.get("kind", ""))
-    if pod_spec_path(api_version, kind, policy.extra_kinds) is not None:
-        return False
-    where = unchecked_pod_spec(obj)
-    if where is not None:
-        ref = object_ref(obj)
-        line = position(where)[0] if position is not None else None
-        report.not_checked.append(
-            NotChecked(api_version, kind, ref.namespace, ref.name, file, line, where)
-        )
+    path = pod_spec_path(api_version, kind, policy.extra_kinds)
+    ref = object_ref(obj)
+    ignored = policy.is_ignored_namespace(ref.namespace)
+    if path is not None:
+        if not ignored:
+            return False
+        if not isinstance(_at(obj, path), dict):
+            return True  # no pod spec (a kustomize patch): nothing to name, as elsewhere
+        where = NAMESPACE_POINTER
+    else:
+        found = unchecked_pod_spec(obj)
+        if found is None:
+            return True
+        where = found
+    reason = KIND_NOT_KNOWN
+    if ignored:
+        reason, where = NAMESPACE_IGNORED, NAMESPACE_POINTER
+    line = position(where)[0] if position is not None else None
+    report.not_checked.append(
+        NotChecked(api_version, kind, ref.namespace, ref.name, file, line, where, reason)
+    )
     return True
+
+
+def _at(obj: dict[str, Any], path: tuple[str, ...]) -> Any:
+    node: Any = obj
+    for token in path:
+        node = node.get(token) if isinstance(node, dict) else None
+    return node
 
 
 def lint_sources(

@@ -129,10 +129,16 @@ class Notice(InputError):
     rendered), with how to lint it; it does not fail a run by itself."""
 
 
+# Why an object holding pods was not checked (the JSON report's `notChecked[].reason`).
+KIND_NOT_KNOWN = "kind not known"
+NAMESPACE_IGNORED = "namespace left out of admission"
+
+
 @dataclass(frozen=True)
 class NotChecked:
-    """An object of a kind that no table knows, holding pods (a pod template or a
-    container list): no rule judged it. Neither an error nor a finding, but said."""
+    """An object holding pods (a pod template or a container list) that no rule judged:
+    of a kind no table knows, or in a namespace admission leaves out (the policy's
+    `admission.ignoredNamespaces`). Neither an error nor a finding, but said."""
 
     api_version: str
     kind: str
@@ -140,7 +146,8 @@ class NotChecked:
     name: str | None
     file: str
     line: int | None
-    pointer: str  # where its pod spec or containers are
+    pointer: str  # where its pod spec or containers are; for a namespace, /metadata/namespace
+    reason: str = KIND_NOT_KNOWN
 
 
 @dataclass

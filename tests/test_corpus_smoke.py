@@ -95,3 +95,19 @@ def test_toleration_findings_on_real_manifests(corpus_report):
     for finding in by_rule["noexecute-seconds-too-low"]:
         lines = Path(finding["file"]).read_text("utf-8").splitlines()
         assert "tolerationSeconds: 5" in lines[finding["line"] - 1], finding
+
+
+def test_kube_system_node_agents_are_named_not_failed(corpus_report):
+    """The default policy leaves kube-system out, as the shipped webhook configurations do
+    (admission.ignoredNamespaces): its node agents (calico, kube-router) and add-ons are
+    counted as not checked, with the reason, and have no finding; other namespaces and the
+    kinds nobody knows are reported as before."""
+    assert not [f for f in corpus_report["findings"] if f["namespace"] == "kube-system"]
+    not_checked = corpus_report["summary"]["notChecked"]
+    left_out = [n for n in not_checked if n["reason"] == "namespace left out of admission"]
+    assert {n["namespace"] for n in left_out} == {"kube-system"}
+    assert {"calico-node", "calico-kube-controllers", "kube-router"} <= {
+        n["name"] for n in left_out
+    }
+    assert len(left_out) == 14
+    assert len([n for n in not_checked if n["reason"] == "kind not known"]) == 18

@@ -47,6 +47,7 @@ def test_unknown_kinds_with_pods_are_listed_in_the_json_summary() -> None:
             "file": UNKNOWN,
             "line": 12,
             "pointer": "/spec/template/spec/containers",
+            "reason": "kind not known",
         },
         {
             "apiVersion": "serving.kserve.io/v1alpha1",
@@ -56,6 +57,7 @@ def test_unknown_kinds_with_pods_are_listed_in_the_json_summary() -> None:
             "file": UNKNOWN,
             "line": 26,
             "pointer": "/spec/containers",
+            "reason": "kind not known",
         },
         {
             "apiVersion": "postgresql.cnpg.io/v1",
@@ -65,6 +67,7 @@ def test_unknown_kinds_with_pods_are_listed_in_the_json_summary() -> None:
             "file": UNKNOWN,
             "line": 48,
             "pointer": "/spec/template/spec/containers",
+            "reason": "kind not known",
         },
     ]
 

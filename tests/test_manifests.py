@@ -477,7 +477,10 @@ def test_kustomize_build(folder):
 # --- evictguard on its own manifests ----------------------------------------------------------
 
 
-def _assert_lints_clean(*config: str) -> None:
+def _assert_lints_clean(*config: str, checked: bool = False) -> None:
+    """`checked`: the policy lints evictguard's own namespace (the strict preset); else, as
+    admission leaves it out (admission.ignoredNamespaces), its Deployment is named as not
+    checked, and the strict run is what holds the manifests to the rules."""
     status, report = run_json("--fail-on", "warning", *config, str(MANIFESTS))
     assert report["findings"] == []
     assert report["errors"] == []
@@ -485,6 +488,13 @@ def _assert_lints_clean(*config: str) -> None:
     # What gets deployed is linted: the root (cert-manager, built on the base) as kustomize
     # builds it, every object once; the kustomization files and patches are not objects.
     assert report["summary"]["objects"] == len(_kustomize(CERT_MANAGER))
+    not_checked = [
+        (n["kind"], n["namespace"], n["reason"]) for n in report["summary"]["notChecked"]
+    ]
+    if checked:
+        assert not_checked == []
+    else:
+        assert not_checked == [("Deployment", NAMESPACE, "namespace left out of admission")]
 
 
 def test_manifests_pass_evictguard_lint():
@@ -494,7 +504,7 @@ def test_manifests_pass_evictguard_lint():
 def test_manifests_pass_evictguard_lint_strict(tmp_path):
     strict = tmp_path / "strict.yaml"
     strict.write_text("apiVersion: evictguard.io/v1alpha1\nkind: Policy\nextends: strict\n")
-    _assert_lints_clean("--config", str(strict))
+    _assert_lints_clean("--config", str(strict), checked=True)
 
 
 @pytest.fixture
@@ -560,6 +570,22 @@ def test_webhook_common_properties(kind):
     names = [c["name"] for c in hook["matchConditions"]]
     assert len(names) == len(set(names))
     assert all(c["expression"].strip() for c in hook["matchConditions"])
+
+
+@pytest.mark.parametrize("kind", [VALIDATING, MUTATING])
+def test_webhook_configurations_leave_out_the_default_policys_namespaces(kind, tmp_path):
+    """One source of truth: the namespaces the shipped configurations never send are the
+    default policy's admission.ignoredNamespaces, which lint leaves out too (named as not
+    checked); the evictguard namespace among them is the one manifests/ deploy into."""
+    ignored = list(load_preset("default").ignored_namespaces)
+    assert _excluded_namespaces(find(kind)) == [ignored]
+    (kustomization,) = documents(BASE / "kustomization.yaml")
+    assert kustomization["namespace"] in ignored
+    assert find("Namespace")["metadata"]["name"] in ignored
+    # The policy the webhook is shipped with (the ConfigMap's) keeps that list.
+    shipped = tmp_path / "policy.yaml"
+    shipped.write_text(find("ConfigMap")["data"]["policy.yaml"], encoding="utf-8")
+    assert list(load_policy_file(str(shipped)).ignored_namespaces) == ignored
 
 
 @pytest.mark.parametrize("kind", [VALIDATING, MUTATING])

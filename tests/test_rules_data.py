@@ -115,7 +115,9 @@ def policy_for(rule_id: str, tmp_path: Path) -> Policy:
         return ratio_policy(tmp_path)
     own = RULES_DATA / rule_id / "policy.yaml"
     base = load_policy_file(str(own)) if own.is_file() else load_preset("default")
-    return forced_on(base, rule_id)
+    # Rules are judged in every namespace here, kube-system's system pods included; which
+    # namespaces lint leaves out is tests/test_ignored_namespaces.py's.
+    return forced_on(dataclasses.replace(base, ignored_namespaces=()), rule_id)
 
 
 def lint_for_rule(rule_id: str, path: Path, tmp_path: Path) -> tuple[Report, list[Finding]]:

@@ -167,6 +167,14 @@ def _checked_object(review: Review, policy: Policy) -> tuple[Mapping[str, Any] |
     if pod_spec_path(api_version, str(obj.get("kind", "")), policy.extra_kinds) is None:
         return None, f"{obj.get('kind')} has no pod spec"
     metadata = obj.get("metadata")
+    # The request's namespace is the API server's word (it refuses an object whose own
+    # differs): the object's is read only when the request names none.
+    written = metadata.get("namespace") if isinstance(metadata, Mapping) else None
+    namespace = review.namespace or (written if isinstance(written, str) else None)
+    if policy.is_ignored_namespace(namespace):
+        # The shipped configurations never send these (namespaceSelector); lint does not
+        # check them either. Said, so a configuration that does send them is no surprise.
+        return None, f"namespace {namespace} is left out of admission (ignoredNamespaces)"
     if review.namespace and not (isinstance(metadata, Mapping) and metadata.get("namespace")):
         # A shallow copy: nothing downstream writes into the object (fixes copy first).
         meta = metadata if isinstance(metadata, Mapping) else {}

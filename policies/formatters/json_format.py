@@ -4,7 +4,7 @@
 container, pointer, message, fix, fixApplicability, template}], "errors": [{file, line, message}],
 "notices": [{file, line, message}],
 "summary": {files, documents, objects, findings, errors, notChecked: [{apiVersion, kind,
-namespace, name, file, line, pointer}]}}
+namespace, name, file, line, pointer, reason}]}}
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ def not_checked_to_dict(item: NotChecked) -> dict[str, Any]:
         "file": item.file,
         "line": item.line,
         "pointer": item.pointer,
+        "reason": item.reason,  # "kind not known" or "namespace left out of admission"
     }
 
 

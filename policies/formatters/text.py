@@ -8,7 +8,7 @@ from itertools import groupby
 from typing import Any
 
 from ..extract import api_group
-from ..model import Finding, InputError, Report, Severity
+from ..model import KIND_NOT_KNOWN, NAMESPACE_IGNORED, Finding, InputError, Report, Severity
 
 COLOURS = {
     Severity.ERROR: "\033[31m",
@@ -75,19 +75,34 @@ def summary_line(report: Report) -> str:
 
 def not_checked_summary(report: Report) -> str:
     """`; 3 object(s) with pods not checked, of kinds evictguard does not know (...):
-    Notebook (kubeflow.org) x2, ...`: objects holding pods that no rule judged (README:
-    Custom resources), by kind and API group; the JSON report lists each."""
-    if not report.not_checked:
-        return ""
-    kinds = Counter((item.kind, api_group(item.api_version)) for item in report.not_checked)
-    named = ", ".join(
-        f"{kind} ({group})" + (f" x{count}" if count > 1 else "")
-        for (kind, group), count in sorted(kinds.items())
-    )
-    return (
-        f"; {len(report.not_checked)} object(s) with pods not checked, of kinds evictguard "
-        f"does not know (add them to podSpecKinds): {named}"
-    )
+    Notebook (kubeflow.org) x2, ...` and `; 5 object(s) with pods not checked, in namespaces
+    admission leaves out (admission.ignoredNamespaces): kube-system x5`: objects holding pods
+    that no rule judged (README: Custom resources, Policy), by kind and API group or by
+    namespace; the JSON report lists each."""
+    unknown = [item for item in report.not_checked if item.reason == KIND_NOT_KNOWN]
+    ignored = [item for item in report.not_checked if item.reason == NAMESPACE_IGNORED]
+    text = ""
+    if unknown:
+        kinds = Counter((item.kind, api_group(item.api_version)) for item in unknown)
+        named = ", ".join(
+            f"{kind} ({group})" + (f" x{count}" if count > 1 else "")
+            for (kind, group), count in sorted(kinds.items())
+        )
+        text += (
+            f"; {len(unknown)} object(s) with pods not checked, of kinds evictguard "
+            f"does not know (add them to podSpecKinds): {named}"
+        )
+    if ignored:
+        namespaces = Counter(item.namespace or "" for item in ignored)
+        named = ", ".join(
+            namespace + (f" x{count}" if count > 1 else "")
+            for namespace, count in sorted(namespaces.items())
+        )
+        text += (
+            f"; {len(ignored)} object(s) with pods not checked, in namespaces admission "
+            f"leaves out (admission.ignoredNamespaces): {named}"
+        )
+    return text
 
 
 def render(report: Report, colour: bool = False, **_: Any) -> str:
