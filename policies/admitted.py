@@ -86,7 +86,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -109,8 +108,9 @@ from .quantity import (
 )
 from .resources import UnreadableResources, aggregate_memory_requests
 from .taints import EXISTS, LIFECYCLE_KEYS, MEMORY_PRESSURE, NO_SCHEDULE, default_toleration
-from .tolerations import SECONDS, Toleration, describe, is_superset
-from .values import go_json_kind, type_name
+from .toleration_annotation import V1_TOLERATION, decode
+from .tolerations import Toleration, describe, is_superset
+from .values import type_name
 
 NS_DEFAULT_TOLERATIONS = "scheduler.alpha.kubernetes.io/defaultTolerations"
 LIMIT_RANGER_ANNOTATION = "kubernetes.io/limit-ranger"
@@ -360,87 +360,13 @@ def _validate_limit_item(
             )
 
 
-class _Float(str):
-    """A JSON number with a fraction or an exponent: Go cannot decode it into an int64."""
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"invalid character in JSON: {name}")
-
-
-def _object(pairs: list[tuple[str, Any]]) -> _Pairs:
-    return _Pairs(pairs)
-
-
-class _Pairs(list):  # type: ignore[type-arg]
-    """A JSON object with its keys in order (Go's decoder lets the last duplicate win)."""
-
-
-_TOLERATION_FIELDS = {name.upper(): name for name in ("key", "operator", "value", "effect")}
-_TOLERATION_FIELDS[SECONDS.upper()] = SECONDS
-
-
 def decode_tolerations_annotation(text: str) -> tuple[Mapping[str, Any], ...]:
-    """`extractNSTolerations`: `json.Unmarshal` into `[]v1.Toleration`. Empty text is an
-    empty list; field names match case-insensitively and unknown ones are ignored (Go's
-    encoding/json); `null` leaves a field unset. Raises ValueError with Go's words."""
+    """`extractNSTolerations`: `json.Unmarshal` into `[]v1.Toleration`, as the pods'
+    deprecated annotation is decoded (`toleration_annotation.decode`); empty text is an
+    empty list. Raises ValueError with Go's words."""
     if text == "":
         return ()
-    data = json.loads(
-        text, parse_float=_Float, parse_constant=_reject_constant, object_pairs_hook=_object
-    )
-    if data is None:
-        return ()
-    if not isinstance(data, list) or isinstance(data, _Pairs):
-        kind = "object" if isinstance(data, _Pairs) else _json_kind(data)
-        raise ValueError(f"json: cannot unmarshal {kind} into Go value of type []v1.Toleration")
-    out: list[Mapping[str, Any]] = []
-    for item in data:
-        if item is None:
-            out.append({})
-            continue
-        if not isinstance(item, _Pairs):
-            raise ValueError(
-                f"json: cannot unmarshal {_json_kind(item)} into Go value of type v1.Toleration"
-            )
-        values: dict[str, Any] = {}
-        for raw_name, value in item:
-            # encoding/json folds names rune by rune, ToUpper(ToLower(r)): "ſ" is "S".
-            name = _TOLERATION_FIELDS.get(raw_name.lower().upper())
-            if name is None:
-                continue
-            if value is None:  # a nil *int64; a string field keeps what it had
-                if name == SECONDS:
-                    values.pop(name, None)
-                continue
-            where = f"Go struct field Toleration.{name}"
-            if name == SECONDS:
-                if isinstance(value, bool) or not isinstance(value, int):
-                    shown = f" {value}" if isinstance(value, (_Float, int)) else ""
-                    raise ValueError(
-                        f"json: cannot unmarshal {_json_kind(value)}{shown} into {where} of "
-                        "type int64"
-                    )
-                if not -(2**63) <= value < 2**63:
-                    raise ValueError(
-                        f"json: cannot unmarshal number {value} into {where} of type int64"
-                    )
-            elif not isinstance(value, str) or isinstance(value, _Float):
-                raise ValueError(
-                    f"json: cannot unmarshal {_json_kind(value)} into {where} of type string"
-                )
-            values[name] = value
-        out.append(Toleration.of(values).as_dict())
-    return tuple(out)
-
-
-def _json_kind(value: Any) -> str:
-    """`go_json_kind`, knowing this decoder's own shapes (objects as pairs, floats as text)."""
-    if isinstance(value, _Float):
-        return "number"
-    if isinstance(value, _Pairs):
-        return "object"
-    return go_json_kind(value)
+    return tuple(toleration.as_dict() for _, toleration in decode(text, V1_TOLERATION))
 
 
 def read_namespace(obj: Mapping[str, Any], where: _Where) -> NamespaceDefaults:

@@ -67,17 +67,50 @@ from .tolerations import Toleration, describe
 from .values import go_json_kind, type_name
 
 TOLERATIONS_ANNOTATION = "scheduler.alpha.kubernetes.io/tolerations"
-# The internal core.Toleration: Go field name -> (our name, the Go type Go's errors print).
-_FIELDS = {
-    "Key": ("key", "string"),
-    "Operator": ("operator", "core.TolerationOperator"),
-    "Value": ("value", "string"),
-    "Effect": ("effect", "core.TaintEffect"),
-    "TolerationSeconds": ("seconds", "int64"),
-}
-_FOLDED = {name.upper(): name for name in _FIELDS}
-SLICE_TYPE = "[]core.Toleration"
-ELEMENT_TYPE = "core.Toleration"
+
+
+@dataclass(frozen=True)
+class GoTolerationType:
+    """A Go Toleration type as `encoding/json` names it in its errors: the internal
+    `core.Toleration` (no json tags: Go field names) or `v1.Toleration` (json tags)."""
+
+    package: str
+    fields: Mapping[str, tuple[str, str]]  # name Go prints -> (our name, Go type)
+
+    @property
+    def slice_type(self) -> str:
+        return f"[]{self.package}.Toleration"
+
+    @property
+    def element_type(self) -> str:
+        return f"{self.package}.Toleration"
+
+    def field(self, key: str) -> str | None:
+        """The field a JSON key sets: names match case-insensitively (`foldName`)."""
+        folded = _fold(key)
+        return next((name for name in self.fields if name.upper() == folded), None)
+
+
+CORE_TOLERATION = GoTolerationType(
+    "core",
+    {
+        "Key": ("key", "string"),
+        "Operator": ("operator", "core.TolerationOperator"),
+        "Value": ("value", "string"),
+        "Effect": ("effect", "core.TaintEffect"),
+        "TolerationSeconds": ("seconds", "int64"),
+    },
+)
+V1_TOLERATION = GoTolerationType(
+    "v1",
+    {
+        "key": ("key", "string"),
+        "operator": ("operator", "v1.TolerationOperator"),
+        "value": ("value", "string"),
+        "effect": ("effect", "v1.TaintEffect"),
+        "tolerationSeconds": ("seconds", "int64"),
+    },
+)
 # What the annotation is, for messages about it.
 NO_EFFECT = (
     "the scheduler, the taint manager and DefaultTolerationSeconds have read only "
@@ -150,8 +183,8 @@ def _kind(value: Any) -> str:
 
 
 def _type_error(value: Any, go_type: str, field: str | None = None) -> str:
-    """UnmarshalTypeError's text; with `field`, inside the Toleration struct (Go names the
-    field by its Go name, core.Toleration having no json tags)."""
+    """UnmarshalTypeError's text; with `field`, inside the Toleration struct (named as the
+    type names it: its Go name for core.Toleration, its json tag for v1.Toleration)."""
     kind = _kind(value)
     if isinstance(value, Number) and go_type == "int64":
         kind += f" {value}"  # literalStore: "number " + the literal, for integer kinds only
@@ -171,14 +204,16 @@ def _int64(text: Number) -> int | None:
     return number if INT64_MIN <= number <= INT64_MAX else None
 
 
-def _decode_item(members: Members, first_error: list[str]) -> tuple[dict[str, Any], Toleration]:
-    """One `core.Toleration` from a JSON object: the fields set, in Go's order of work."""
+def _decode_item(
+    members: Members, first_error: list[str], go: GoTolerationType
+) -> tuple[dict[str, Any], Toleration]:
+    """One Toleration from a JSON object: the fields set, in Go's order of work."""
     values: dict[str, Any] = {}
     for key, value in members:
-        go_name = _FOLDED.get(_fold(key))
+        go_name = go.field(key)
         if go_name is None:
-            continue  # not a field of core.Toleration: Go skips it
-        name, go_type = _FIELDS[go_name]
+            continue  # not a field of the Toleration: Go skips it
+        name, go_type = go.fields[go_name]
         if value is None:  # a nil *int64; a string field keeps what it had
             if name == "seconds":
                 values.pop(name, None)
@@ -208,9 +243,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def decode(text: str) -> list[tuple[dict[str, Any], Toleration]]:
-    """`json.Unmarshal` into `[]core.Toleration`: the items (as written, as decoded), or
-    ValueError with Go's message."""
+def decode(
+    text: str, go: GoTolerationType = CORE_TOLERATION
+) -> list[tuple[dict[str, Any], Toleration]]:
+    """`json.Unmarshal` into `[]core.Toleration` (or `go`'s type): the items (as written,
+    as decoded), or ValueError with Go's message."""
     try:
         data = parse(text)
     except GoJSONError as exc:
@@ -218,16 +255,16 @@ def decode(text: str) -> list[tuple[dict[str, Any], Toleration]]:
     if data is None:
         return []
     if not isinstance(data, list) or isinstance(data, Members):
-        raise ValueError(_type_error(data, SLICE_TYPE))
+        raise ValueError(_type_error(data, go.slice_type))
     first_error: list[str] = []  # decodeState.savedError
     items: list[tuple[dict[str, Any], Toleration]] = []
     for item in data:
         if item is None:  # null into a struct: no effect, the zero toleration
             items.append(({}, Toleration()))
         elif isinstance(item, Members):
-            items.append(_decode_item(item, first_error))
+            items.append(_decode_item(item, first_error, go))
         elif not first_error:
-            first_error.append(_type_error(item, ELEMENT_TYPE))
+            first_error.append(_type_error(item, go.element_type))
     if first_error:
         raise ValueError(first_error[0])
     return items
