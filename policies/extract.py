@@ -115,6 +115,18 @@ EPHEMERAL_FIELD = "ephemeralContainers"  # may not (the API forbids it)
 SIDECAR_ROLE = "sidecar container"  # an init container with restartPolicy: Always
 
 
+_CONTAINER_LISTS = frozenset((*CONTAINER_FIELDS, EPHEMERAL_FIELD))
+
+
+def container_depth(tokens: list[str]) -> int | None:
+    """How many of a pointer's tokens lead to the container it is about (`containers`, its
+    index), or None when it lies in no container."""
+    for i, token in enumerate(tokens[:-1]):
+        if token in _CONTAINER_LISTS and tokens[i + 1].isdigit():
+            return i + 2
+    return None
+
+
 @dataclass(frozen=True)
 class ExtraKind:
     """A pod-spec-bearing kind from the policy (OpenShift DeploymentConfig, your own CRDs);

@@ -34,11 +34,14 @@ import yaml
 from . import pointer as jp
 from .config import Policy
 from .engine import check_object, object_ref
+from .extract import container_depth
 from .lint import note_not_checked
 from .loader import LoadedObject, LoadedSource, load_text
 from .model import Applicability, Finding, InputError, Report
+from .positions import locate
 from .sources import SourceText, decode
 from .suppress import InlineDirectives, parse_directives
+from .yamlsafety import bounded_documents, bounded_load
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 ORIGIN = "config.kubernetes.io/origin"
@@ -108,8 +111,7 @@ def parse_kustomization(directory: str) -> Kustomization | None:
             text, problem = decode(handle.read(), path)
         if text is None:
             raise ValueError(problem.message if problem else "cannot decode")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = next(bounded_documents(text), (None, None))
     except (OSError, ValueError, yaml.YAMLError) as exc:
         found.error = f"cannot read {path}: {exc}"
         return found
@@ -482,7 +484,7 @@ class Placer:
         by_file = {k.file: k for k in closure}
         order: list[str] = []
         try:
-            entries = yaml.safe_load(transformations) if isinstance(transformations, str) else None
+            entries = bounded_load(transformations) if isinstance(transformations, str) else None
         except yaml.YAMLError:
             entries = None
         if isinstance(entries, list):
@@ -536,9 +538,9 @@ class Placer:
                 written, depth = _translate(obj, data, tokens)
                 deleted = _deleting(data, written)
                 if deleted is not None:
-                    where = _locate(node, written[:deleted])
+                    where = locate(node, written[:deleted])
                 elif depth == len(tokens):
-                    where = _locate(node, written)
+                    where = locate(node, written)
             if where is not None:
                 line = where[0] + offset[0]
                 column = where[1] + col_offset
@@ -568,7 +570,7 @@ class Placer:
                 if place is not None:
                     return place
         try:
-            origin = yaml.safe_load(annotations.get(ORIGIN) or "")
+            origin = bounded_load(annotations.get(ORIGIN) or "")
         except yaml.YAMLError:
             origin = None
         if not isinstance(origin, dict) or not isinstance(origin.get("path"), str):
@@ -586,7 +588,7 @@ class Placer:
         if written is None:
             return None
         translated, depth = _translate(obj, written.obj, tokens)
-        container = _container_depth(tokens)
+        container = container_depth(tokens)
         if container is not None and depth < container:
             # The container is not in the resource: a patch added it, and defines it.
             for patch in patches:
@@ -606,31 +608,11 @@ class Placer:
         )
 
 
-_CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
-
-
-def _container_depth(tokens: list[str]) -> int | None:
-    """How many tokens lead to the container a pointer is about, if it is about one."""
-    for i, token in enumerate(tokens[:-1]):
-        if token in _CONTAINER_LISTS and tokens[i + 1].isdigit():
-            return i + 2
-    return None
-
-
 def _documents(text: str) -> Iterator[tuple[yaml.Node, Any]]:
     try:
-        for node in yaml.compose_all(text, Loader=yaml.SafeLoader):
-            if node is not None:
-                yield node, yaml.SafeLoader("").construct_document(node)
+        yield from bounded_documents(text)
     except yaml.YAMLError:
         return
-
-
-def _locate(node: yaml.Node, tokens: list[str]) -> tuple[int, int]:
-    from .positions import locate
-
-    line, column = locate(node, tokens)
-    return line, column
 
 
 _SETTING = ("add", "replace", "remove", "copy", "move")
@@ -646,7 +628,7 @@ def _in_operations(node: yaml.Node, ops: list[Any], pointer: str) -> tuple[int, 
         if not isinstance(path, str):
             continue
         if pointer == path or pointer.startswith(path + "/"):
-            return _locate(node, [str(index), "path"])
+            return locate(node, [str(index), "path"])
     return None
 
 

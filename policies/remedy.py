@@ -22,6 +22,7 @@ from typing import Any
 from . import pointer as jp
 from .config import Policy
 from .engine import RuleCrash, check_object
+from .extract import container_depth
 from .fixes import apply_patch, diff
 from .model import Finding, JsonPatch
 
@@ -63,16 +64,11 @@ def remedy(
     return Remedy(current, diff(obj, current), applied, crashed)
 
 
-_CONTAINER_LISTS = frozenset(("containers", "initContainers", "ephemeralContainers"))
-
-
 def _container_of(path: str) -> tuple[str, ...] | None:
-    """The container a JSON Pointer lies in (its pointer's tokens), or None."""
+    """The container a JSON Pointer lies strictly inside (its pointer's tokens), or None."""
     tokens = jp.split(path)
-    for i in range(len(tokens) - 2):
-        if tokens[i] in _CONTAINER_LISTS and tokens[i + 1].isdigit():
-            return tuple(tokens[: i + 2])
-    return None
+    depth = container_depth(tokens)
+    return tuple(tokens[:depth]) if depth is not None and depth < len(tokens) else None
 
 
 def _one_round(candidates: list[Finding]) -> list[Finding]:

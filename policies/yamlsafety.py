@@ -4,6 +4,8 @@ exhaust a parser. Each is refused as an input error before anything walks the do
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import Any
 
 import yaml
 
@@ -131,3 +133,25 @@ def too_deep(text: str) -> int | None:
             return int(mark.line)  # a libyaml whose own limit is below MAX_DEPTH
         return None  # the composer reports the syntax error, with its place
     return None
+
+
+def bounded_documents(text: str) -> Iterator[tuple[yaml.Node, Any]]:
+    """(node, data) for each non-empty document of `text`, read with the safe loader and
+    the same bounds as linted files: nesting past MAX_DEPTH or an alias bomb is a
+    yaml.YAMLError, so side files (kustomizations, patches, annotations holding YAML) cannot
+    hang or crash the run that reads them."""
+    line = too_deep(text)
+    if line is not None:
+        raise yaml.YAMLError(f"line {line + 1}: {TOO_DEEP}")
+    for node in yaml.compose_all(text, Loader=SafeLoader):
+        if node is None:
+            continue
+        problem = alias_problem(node)
+        if problem is not None:
+            raise yaml.YAMLError(problem)
+        yield node, SafeLoader("").construct_document(node)
+
+
+def bounded_load(text: str) -> Any:
+    """The first document of `text` as data (None when empty), bounded as above."""
+    return next((data for _, data in bounded_documents(text)), None)

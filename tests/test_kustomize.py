@@ -286,3 +286,21 @@ def test_a_container_a_patch_adds_is_reported_where_the_patch_defines_it() -> No
         ("memory-request-missing", patch, 9),
     }
     assert {f["container"] for f in report["findings"]} == {"envoy"}
+
+
+def test_a_kustomization_nested_too_deeply_is_no_crash(tmp_path: Path) -> None:
+    """Kustomization files and patches are read with the same bounds as linted files: a
+    kustomization nested 5,000 deep crashed the run with a RecursionError traceback."""
+    (tmp_path / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+        "resources:\n- pod.yaml\ncommonLabels: " + "[" * 5000 + "]" * 5000 + "\n"
+    )
+    (tmp_path / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+        "spec:\n  containers: [{name: a, image: x}]\n"
+    )
+    proc = run_cli("lint", "--format", "json", str(tmp_path))
+    assert "Traceback" not in proc.stderr
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads(proc.stdout)
+    assert {f["rule"] for f in report["findings"]} >= {"memory-limit-missing"}
