@@ -109,9 +109,12 @@ class SourceComments:
         self.paths: list[str] = []
         if "# Source: " not in text:
             return
+        line, counted = 1, 0  # lines counted as we go: one pass over the stream
         for match in _SOURCE.finditer(text):
+            line += text.count("\n", counted, match.start())
+            counted = match.start()
             if match[1]:
-                self.lines.append(_line_of(text, match.start()))
+                self.lines.append(line)
                 self.paths.append(match[1])
 
     def template(self, first_line: int, content_line: int) -> str | None:
