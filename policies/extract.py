@@ -309,7 +309,8 @@ def unchecked_pod_spec(obj: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _at(obj: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+def value_at(obj: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    """The value at `path` (mapping keys), or None where the path does not lead."""
     node: Any = obj
     for token in path:
         if not isinstance(node, Mapping):
@@ -321,7 +322,7 @@ def _at(obj: Mapping[str, Any], path: tuple[str, ...]) -> Any:
 def _is_daemon_shape(shape: PodShape, obj: Mapping[str, Any]) -> bool:
     if isinstance(shape.daemon, tuple):
         path, value = shape.daemon
-        return _at(obj, path) == value
+        return value_at(obj, path) == value
     return shape.daemon
 
 
@@ -331,7 +332,7 @@ def _main_container(
     """The controller's main container as it builds it: `resources` from the object (with
     the controller's default memory request where the object sets none), patched by the
     `spec.containers` entry of its name (`patch`, see resources.container_memory)."""
-    resources = _at(obj, main.resources)
+    resources = value_at(obj, main.resources)
     if main.default_request is not None and isinstance(resources, Mapping | None):
         resources = dict(resources or {})
         requests = resources.get("requests")

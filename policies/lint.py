@@ -15,7 +15,7 @@ from typing import Any
 
 from .config import Policy
 from .engine import check_object, object_ref
-from .extract import may_hold_unknown_pods, pod_spec_path, unchecked_pod_spec
+from .extract import may_hold_unknown_pods, pod_spec_path, unchecked_pod_spec, value_at
 from .fixes import compose
 from .helm import SourceComments, bare_action_line, helm_line, template_notice
 from .loader import LoadedSource, SourceText, load_text
@@ -142,7 +142,7 @@ def note_not_checked(
     if path is not None:
         if not ignored:
             return False
-        if not isinstance(_at(obj, path), dict):
+        if not isinstance(value_at(obj, path), dict):
             return True  # no pod spec (a kustomize patch): nothing to name, as elsewhere
         where = NAMESPACE_POINTER
     else:
@@ -158,13 +158,6 @@ def note_not_checked(
         NotChecked(api_version, kind, ref.namespace, ref.name, file, line, where, reason)
     )
     return True
-
-
-def _at(obj: dict[str, Any], path: tuple[str, ...]) -> Any:
-    node: Any = obj
-    for token in path:
-        node = node.get(token) if isinstance(node, dict) else None
-    return node
 
 
 def lint_sources(
