@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .features import COMPARISON_GATE, gate
 from .labels import label_value_errors, qualified_name_errors
 from .model import Mode
-from .quantity import MAX_INT64, QuantityError, parse_manifest_quantity
+from .quantity import BINARY_SI, MAX_INT64, QuantityError, parse_manifest_quantity
 from .registry import RULES
 from .rules.base import ParamType
 from .toleration_validation import validate_toleration
@@ -122,8 +122,9 @@ def _memory_size_problems(value: Any, where: str, comparison: bool) -> list[str]
     quantity = parse_manifest_quantity(value)
     if quantity.value < 1 or not quantity.is_integer():
         return [f"{where}: {value!r} is not a whole number of bytes of at least 1"]
-    if quantity.value >= MAX_INT64:
-        return [f"{where}: {value!r} is 2^63 bytes or more, which no node reads as a limit"]
+    capped = quantity.format == BINARY_SI and quantity.value == MAX_INT64  # 8Ei and up
+    if quantity.value > MAX_INT64 or capped:
+        return [f"{where}: {value!r} is 2^63 bytes or more, which no node reads as a size"]
     return []
 
 

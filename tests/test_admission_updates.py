@@ -216,12 +216,13 @@ def test_the_daemonset_controllers_pods_are_daemon_pods(server: Server) -> None:
     )
     response = server.review("/validate", review).response
     assert response["allowed"] is True and "warnings" not in response
-    # A version the API no longer serves names no DaemonSet: no controller made this Pod.
+    # A version the API no longer serves names no DaemonSet: no controller made this Pod,
+    # so it is denied (test_the_controller_exemption_covers_only_...).
     review = admission_review(
         daemon_pod("apps/v1beta2"), namespace="shop", username=DAEMONSET_CONTROLLER
     )
     response = server.review("/validate", review).response
-    assert any("[noexecute-unbounded]" in w for w in response["warnings"])
+    assert response["allowed"] is False
 
 
 @pytest.mark.parametrize(
@@ -258,3 +259,30 @@ def test_a_reordering_that_widens_a_wildcard_is_a_new_violation(server: Server) 
     same = copy.deepcopy(old)
     same["spec"]["activeDeadlineSeconds"] = 600
     assert update(server, old, same)["allowed"] is True
+
+
+def test_the_controller_exemption_covers_only_what_it_makes_from_a_served_template(
+    server: Server,
+) -> None:
+    """Found by a black-box review: a resize sent as kube-controller-manager, or a Pod whose
+    owner names a DaemonSet version the API no longer serves, was only warned about."""
+    owned = copy.deepcopy(RUNNING)
+    owned["metadata"]["ownerReferences"] = [
+        {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "name": "web-1",
+            "uid": "u",
+            "controller": True,
+        }
+    ]
+    manager = "system:kube-controller-manager"
+    resized = resize(owned, "0", "256Mi")
+    assert "memory-limit-missing" in denied_rules(
+        update(server, owned, resized, sub_resource="resize", username=manager)
+    )
+    stale = daemon_pod("apps/v1beta2")
+    review = admission_review(stale, namespace="shop", username=DAEMONSET_CONTROLLER)
+    assert denied_rules(server.review("/validate", review).response) == {"noexecute-unbounded"}
+    served = admission_review(daemon_pod("apps/v1"), namespace="shop", username=manager)
+    assert server.review("/validate", served).response["allowed"] is True

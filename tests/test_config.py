@@ -448,8 +448,10 @@ def test_parameters_are_checked_by_their_declared_type_not_their_name(
     [
         ("0", "'0' is not a whole number of bytes of at least 1"),
         ("512m", "'512m' is not a whole number of bytes of at least 1"),
-        ("10E", "'10E' is 2^63 bytes or more, which no node reads as a limit"),
-        ("8Ei", "'8Ei' is 2^63 bytes or more, which no node reads as a limit"),
+        ("10E", "'10E' is 2^63 bytes or more, which no node reads as a size"),
+        ("8Ei", "'8Ei' is 2^63 bytes or more, which no node reads as a size"),
+        # 2^63-1 itself is a size Value() returns: only the ceiling refuses it
+        ("9223372036854775807", "'9223372036854775807' is outside rules.memory-quantity-"),
         (
             "2Ti",
             "'2Ti' is outside rules.memory-quantity-suspicious's floor '4Mi' and ceiling '1Ti'",

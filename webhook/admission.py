@@ -326,6 +326,9 @@ def _denial(findings: list[Finding]) -> str:
 
 
 CONTROLLER_MANAGER = "system:kube-controller-manager"
+# The versions the API serves of the kinds kube-controller-manager makes objects from: an
+# owner reference naming another (apps/v1beta2, extensions/v1beta1) points at nothing.
+SERVED_TEMPLATE_OWNERS = frozenset({"v1", "apps/v1", "batch/v1"})
 # The kube-controller-manager controllers that create objects from a pod template, under
 # their own service accounts (--use-service-account-credentials, the default in kubeadm).
 TEMPLATE_CONTROLLERS = frozenset(
@@ -349,8 +352,8 @@ def controller_owner(review: Review, obj: Mapping[str, Any], policy: Policy) -> 
     change introducing them was denied; denying its Pods again would only stall rollouts
     and scale-ups of workloads that predate the policy. The requester must be a controller
     of kube-controller-manager, so an ownerReference written by hand changes nothing."""
-    if not policy.controller_objects_on_template:
-        return None
+    if not policy.controller_objects_on_template or review.sub_resource:
+        return None  # a resize is never made from a template
     trusted = review.username == CONTROLLER_MANAGER or review.username in TEMPLATE_CONTROLLERS
     metadata = obj.get("metadata")
     owners = metadata.get("ownerReferences") if trusted and isinstance(metadata, Mapping) else None
@@ -358,7 +361,7 @@ def controller_owner(review: Review, obj: Mapping[str, Any], policy: Policy) -> 
         if not (isinstance(owner, Mapping) and owner.get("controller") is True):
             continue
         kind, api_version = str(owner.get("kind", "")), str(owner.get("apiVersion", ""))
-        if pod_spec_path(api_version, kind, policy.extra_kinds) is not None:
+        if api_version in SERVED_TEMPLATE_OWNERS and pod_spec_path(api_version, kind) is not None:
             return kind
     return None
 
