@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import pointer as jp
 from .config import Policy
-from .extract import StructureProblem, extract_pod_spec
+from .extract import StructureProblem, container_depth, extract_pod_spec
 from .model import SEVERITY_OF_MODE, Finding, ObjectRef
 from .registry import RULES
 from .rules.base import Context
@@ -38,6 +39,34 @@ class ObjectResult:
     problems: list[StructureProblem] = field(default_factory=list)
     exempted: frozenset[str] = frozenset()  # rule ids (or `*`) skipped by an exemption
     crashed: list[RuleCrash] = field(default_factory=list)
+    # (kept, left out): findings another one on the same container already says (see
+    # `Rule.supersedes`). Their fixes stay available (`remedy`: the mutating webhook may
+    # apply a rule's fix whose finding is not reported), and one stands in again when the
+    # finding that said it is silenced where it is reported (`placed`).
+    superseded: list[tuple[Finding, Finding]] = field(default_factory=list)
+
+    def placed(self, place: Callable[[Finding], Finding | None]) -> list[Finding]:
+        """The findings as `place` reports them (None: silenced there, by an inline comment
+        on its line); a finding left out for a silenced one is placed in its stead, so
+        silencing one rule never silences another."""
+        left_out_for = self.left_out_for()
+        out: list[Finding] = []
+        for finding in self.findings:
+            located = place(finding)
+            if located is not None:
+                out.append(located)
+                continue
+            for left_out in left_out_for.get(id(finding), ()):
+                if (instead := place(left_out)) is not None:
+                    out.append(instead)
+        return out
+
+    def left_out_for(self) -> dict[int, list[Finding]]:
+        """The findings left out, by the id() of the finding they were left out for."""
+        by_kept: dict[int, list[Finding]] = {}
+        for kept, left_out in self.superseded:
+            by_kept.setdefault(id(kept), []).append(left_out)
+        return by_kept
 
 
 def object_ref(obj: Mapping[str, Any]) -> ObjectRef:
@@ -122,4 +151,47 @@ def check_object(
                     evidence=violation.evidence,
                 )
             )
+    _leave_out_superseded(result)
     return result
+
+
+def _container(finding: Finding) -> tuple[str, ...] | None:
+    """Which container a finding is about: its name (unique in a pod the API server accepts;
+    a prometheus-operator main container's `spec.resources` and its same-name
+    `spec.containers` entry are one container), else its place in a container list (an
+    unnamed container), else None (pod-level)."""
+    if finding.container is not None:
+        return ("name", finding.container)
+    tokens = jp.split(finding.pointer)
+    depth = container_depth(tokens)
+    return tuple(tokens[:depth]) if depth is not None else None
+
+
+def _leave_out_superseded(result: ObjectResult) -> None:
+    """One problem, one finding: a finding is left out when one of a rule that supersedes
+    its rule is on the same container and at least as severe. Linear in the findings: a Pod
+    of 10,000 bare containers has 20,000 (an admission request must stay in budget)."""
+    by_container: dict[tuple[str, ...], list[Finding]] = {}
+    for finding in result.findings:
+        if RULES[finding.rule].supersedes and (where := _container(finding)) is not None:
+            by_container.setdefault(where, []).append(finding)
+    if not by_container:
+        return
+    kept: list[Finding] = []
+    for finding in result.findings:
+        by = None
+        if (where := _container(finding)) is not None:
+            by = next(
+                (
+                    other
+                    for other in by_container.get(where, ())
+                    if finding.rule in RULES[other.rule].supersedes
+                    and other.severity.rank >= finding.severity.rank
+                ),
+                None,
+            )
+        if by is None:
+            kept.append(finding)
+        else:
+            result.superseded.append((by, finding))
+    result.findings = kept

@@ -46,7 +46,7 @@ from typing import Any
 
 from . import pointer as jp
 from .config import Policy
-from .engine import check_object
+from .engine import ObjectResult, check_object
 from .fixes import apply_patch, json_equal
 from .loader import LoadedObject, LoadedSource, load_text
 from .model import Applicability, Finding, InputError, JsonPatch, Mode, Notice
@@ -160,6 +160,18 @@ def _seen(
     return seen
 
 
+def _reported(
+    item: LoadedObject, result: ObjectResult, directives: InlineDirectives | None
+) -> list[_Seen]:
+    """The findings as lint sees them: each with whether a comment silences it, and in the
+    stead of a silenced one, the findings left out for it (`ObjectResult.placed`)."""
+    seen = _seen(item, result.findings, directives)
+    left_out_for = result.left_out_for()
+    for silenced in [s for s in seen if s.silenced]:
+        seen += _seen(item, left_out_for.get(id(silenced.finding), []), directives)
+    return seen
+
+
 def _on_path(path: str, pointer: str) -> bool:
     """Whether an operation at `path` writes `pointer` or a parent of it."""
     return pointer == path or pointer.startswith(path + "/") or path == ""
@@ -214,7 +226,7 @@ def _visible_counts(loaded: LoadedSource, policy: Policy) -> tuple[Counter[Any],
     reported: Counter[Any] = Counter()
     silenced: Counter[Any] = Counter()
     for index, item in enumerate(loaded.objects):
-        for seen in _seen(item, check_object(item.obj, policy).findings, directives):
+        for seen in _reported(item, check_object(item.obj, policy), directives):
             (silenced if seen.silenced else reported)[index, seen.finding.rule] += 1
     return reported, silenced
 
@@ -356,7 +368,7 @@ def fix_text(
     fixed: dict[int, Any] = {}
     patches: dict[int, JsonPatch] = {}
     for index, item in enumerate(loaded.objects):
-        before = _seen(item, check_object(item.obj, policy).findings, directives)
+        before = _reported(item, check_object(item.obj, policy), directives)
         protected = [s for s in before if s.on_its_line]
         blocked: dict[tuple[str, str], _Seen] = {}
         outcome = remedy(item.obj, policy, _acceptor(item, directives, protected, blocked, unsafe))
@@ -369,9 +381,13 @@ def fix_text(
                 f"{name}:{line}:{column}: note: {rule} not fixed: its fix would move the "
                 f"{keep.finding.rule} finding silenced on line {keep.line} off that line"
             )
-        after = check_object(outcome.fixed, policy).findings if outcome.applied else None
+        after = (
+            _reported(item, check_object(outcome.fixed, policy), directives)
+            if outcome.applied
+            else None
+        )
         if not unsafe:
-            left = before if after is None else _seen(item, after, directives)
+            left = before if after is None else after
             result.unsafe_left += sum(
                 1
                 for seen in left
@@ -385,7 +401,7 @@ def fix_text(
         patches[index] = outcome.patch
         # What lint reported and no longer will: one fix may settle several findings (a
         # limit and a request set together), so remedy's rounds are not the count.
-        remaining = {(f.rule, f.pointer) for f in after or ()}
+        remaining = {(s.finding.rule, s.finding.pointer) for s in after or () if not s.silenced}
         for seen in before:
             finding = seen.finding
             if not seen.silenced and (finding.rule, finding.pointer) not in remaining:

@@ -739,7 +739,15 @@ def lint_builds(
                     )
                 )
                 continue
-            for finding in map(explain, result.findings):
+
+            def located_at_source(
+                finding: Finding,
+                built: Any = built,
+                item: Any = item,
+                annotations: Any = annotations,
+                explain: Any = explain,
+            ) -> Finding | None:
+                finding = explain(finding)
                 place = placer.place(
                     built.root,
                     built.wrapper,
@@ -750,15 +758,16 @@ def lint_builds(
                 )
                 if place is None:  # a remote or generated resource: the root says where
                     kustomization = display_name(plan.kustomizations[built.root].file)
-                    located = dataclasses.replace(finding, file=kustomization, line=1, column=1)
-                else:
-                    if place.directives and place.directives.silences(
-                        finding.rule, place.line, place.first_line, place.last_line
-                    ):
-                        continue
-                    located = dataclasses.replace(
-                        finding, file=place.name, line=place.line, column=place.column
-                    )
+                    return dataclasses.replace(finding, file=kustomization, line=1, column=1)
+                if place.directives and place.directives.silences(
+                    finding.rule, place.line, place.first_line, place.last_line
+                ):
+                    return None
+                return dataclasses.replace(
+                    finding, file=place.name, line=place.line, column=place.column
+                )
+
+            for located in result.placed(located_at_source):
                 key = (located.rule, located.file, located.line, located.column)
                 if key in merged:
                     if root_name not in merged[key][1]:

@@ -89,24 +89,26 @@ def lint_source(
             report.errors.append(
                 InputError(loaded.name, line, f"{result.ref.describe()}: {problem.message}", column)
             )
-        located: list[Finding] = []
-        for finding in map(explain, result.findings):  # pointers back in the file's terms
+
+        def place(finding: Finding, item: Any = item, explain: Any = explain) -> Finding | None:
+            nonlocal sources
+            finding = explain(finding)  # pointers back in the file's terms
             line, column = item.position(finding.pointer)
             document = item.document
             if directives and directives.silences(
                 finding.rule, line, document.first_line, document.last_line
             ):
-                continue
+                return None
             if sources is None:
                 sources = SourceComments(loaded.text)
             template = None
             if sources.lines:
                 template = sources.template(document.first_line, item.position("")[0])
-            located.append(
-                dataclasses.replace(
-                    finding, file=loaded.name, line=line, column=column, template=template
-                )
+            return dataclasses.replace(
+                finding, file=loaded.name, line=line, column=column, template=template
             )
+
+        located = result.placed(place)
         report.findings.extend(_composed(item.obj, located))
 
 

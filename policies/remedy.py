@@ -52,7 +52,9 @@ def remedy(
         checked = check_object(current, policy, deadline)
         crashed += [c for c in checked.crashed if c not in crashed]
         candidates = [
-            f for f in checked.findings if f.fix and accept(f) and (f.rule, f.pointer) not in seen
+            f
+            for f in _offered(checked.findings, checked.superseded, accept)
+            if (f.rule, f.pointer) not in seen
         ]
         if not candidates:
             break
@@ -62,6 +64,25 @@ def remedy(
         current = apply_patch(current, [op for f in round_ for op in f.fix or ()])
         applied.extend(round_)
     return Remedy(current, diff(obj, current), applied, crashed)
+
+
+def _offered(
+    findings: list[Finding],
+    superseded: list[tuple[Finding, Finding]],
+    accept: Callable[[Finding], bool],
+) -> list[Finding]:
+    """The accepted fixes, and those of findings left out for another one whose fix is not
+    accepted: the mutating webhook applies memory-request-missing's fix (`mutate: true`)
+    though memory-limit-missing reports the container (`mutate: false`), and `fix` the
+    request rule's where a comment silences the limit rule (then lint reports it)."""
+    taken = [f for f in findings if f.fix and accept(f)]
+    taken_ids = {id(f) for f in taken}
+    stand_ins = [
+        left_out
+        for kept, left_out in superseded
+        if id(kept) not in taken_ids and left_out.fix and accept(left_out)
+    ]
+    return taken + stand_ins
 
 
 def _container_of(path: str) -> tuple[str, ...] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -11,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from policies.config import Policy, load_preset
+from policies.config import Policy, RuleSettings, load_preset
 from policies.lint import lint_sources
 from policies.loader import read_sources
-from policies.model import Report
+from policies.model import Mode, Report
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -23,6 +24,21 @@ DATA = Path(__file__).resolve().parent / "data"
 @pytest.fixture(scope="session")
 def default_policy() -> Policy:
     return load_preset("default")
+
+
+def limits_not_required(policy: Policy) -> Policy:
+    """`policy` with memory-limit-missing off: where memory-request-missing reports on its
+    own (with the limit rule on, a container with neither value gets that rule's one
+    finding, which covers the request)."""
+    rules = dict(policy.rules)
+    rules["memory-limit-missing"] = RuleSettings(Mode.OFF, policy.params("memory-limit-missing"))
+    return dataclasses.replace(policy, rules=rules)
+
+
+@pytest.fixture(scope="session")
+def no_limit_policy(default_policy: Policy) -> Policy:
+    """The default policy, memory limits not required."""
+    return limits_not_required(default_policy)
 
 
 def lint_paths(*paths: str | Path, policy: Policy | None = None) -> Report:

@@ -109,12 +109,14 @@ LIMIT, REQUEST, INVALID = (
     "memory-quantity-invalid",
 )
 SELECTIONS: list[tuple[tuple[str, ...], set[str]]] = [
-    ((), {LIMIT, REQUEST, INVALID}),
+    # `bare` has neither memory value: one finding, the limit rule's, while that rule runs.
+    ((), {LIMIT, INVALID}),
     (("--select", LIMIT), {LIMIT}),
     (("--select", "memory-quantity-*"), {INVALID}),
     (("--select", f"{LIMIT},{INVALID}"), {LIMIT, INVALID}),
     (("--select", f" {LIMIT} , {INVALID} "), {LIMIT, INVALID}),
-    (("--select", LIMIT, "--select", "memory-request-*"), {LIMIT, REQUEST}),
+    (("--select", LIMIT, "--select", "memory-request-*"), {LIMIT}),
+    (("--select", INVALID, "--select", "memory-request-*"), {INVALID, REQUEST}),
     (("--ignore", REQUEST), {LIMIT, INVALID}),
     (("--ignore", "*-missing"), {INVALID}),
     (("--select", "memory-*", "--ignore", "memory-limit-*"), {REQUEST, INVALID}),
@@ -181,32 +183,32 @@ def test_text_output_lines_and_summary_when_piped() -> None:
         (m["file"], int(m["line"]), int(m["col"]), m["severity"], m["rule"]) for m in parsed if m
     ] == [
         (MIXED, 8, 7, "error", "memory-limit-missing"),
-        (MIXED, 8, 7, "warning", "memory-request-missing"),
         (MIXED, 14, 26, "error", "memory-quantity-invalid"),
     ]
     assert parsed[0] and parsed[0]["message"] == (
-        'Pod ci/mixed: container "bare" has no memory limit; set resources.limits.memory '
-        "(policy default 512Mi)"
+        'Pod ci/mixed: container "bare" has no memory limit and no memory request; set '
+        "resources.limits.memory and resources.requests.memory (policy defaults 512Mi and 256Mi)"
     )
     assert SUMMARY_LINE.match(lines[-1])
-    assert lines[-1] == "2 file(s), 1 object(s): 2 error(s), 1 warning(s), 0 info, 1 input error(s)"
+    assert lines[-1] == "2 file(s), 1 object(s): 2 error(s), 0 warning(s), 0 info, 1 input error(s)"
 
 
 def test_text_output_is_sorted_by_file_then_line() -> None:
     proc = run_cli("lint", "examples/bad", env=plain_env())
     rows = [TEXT_LINE.match(line) for line in proc.stdout.splitlines()[:-1]]
     keys = [(m["file"], int(m["line"]), int(m["col"])) for m in rows if m]
-    assert len(keys) == len(rows) == 14  # the findings of examples/bad (tests/test_examples.py)
+    assert len(keys) == len(rows) == 12  # the findings of examples/bad (tests/test_examples.py)
     assert keys == sorted(keys)
 
 
 def test_force_color_colours_and_no_color_wins() -> None:
-    coloured = run_cli("lint", MIXED, env=plain_env(FORCE_COLOR="1")).stdout
+    # Without the limit rule, `bare` gets the request rule's warning.
+    coloured = run_cli("lint", "--ignore", LIMIT, MIXED, env=plain_env(FORCE_COLOR="1")).stdout
     assert "\x1b[31merror\x1b[0m" in coloured
     assert "\x1b[33mwarning\x1b[0m" in coloured
     assert "\x1b[1mtests/data/cli/mixed.yaml\x1b[0m" in coloured.splitlines()[0]
     # Without the escapes it is the plain output plus a file header and a blank line.
-    plain = run_cli("lint", MIXED, env=plain_env()).stdout
+    plain = run_cli("lint", "--ignore", LIMIT, MIXED, env=plain_env()).stdout
     stripped = ANSI.sub("", coloured).splitlines()
     assert [line for line in stripped if line and line != MIXED] == plain.splitlines()
     for env in (plain_env(NO_COLOR="1"), plain_env(NO_COLOR="1", FORCE_COLOR="1")):
@@ -253,7 +255,7 @@ def test_json_matches_the_readme_example() -> None:
         "files": 10,
         "documents": 12,
         "objects": 12,
-        "findings": 14,
+        "findings": 12,
         "errors": 0,
         "notChecked": [],
     }
@@ -270,8 +272,9 @@ def test_json_matches_the_readme_example() -> None:
         "name": "cache",
         "container": "redis",
         "pointer": "/spec/template/spec/containers/0/resources/limits/memory",
-        "message": 'StatefulSet data/cache: container "redis" has no memory limit; '
-        "set resources.limits.memory (policy default 512Mi)",
+        "message": 'StatefulSet data/cache: container "redis" has no memory limit and no memory '
+        "request; set resources.limits.memory and resources.requests.memory (policy defaults "
+        "512Mi and 256Mi)",
         "fix": [
             {
                 "op": "add",
@@ -288,8 +291,7 @@ def test_json_nulls_and_severities() -> None:
     _, report = run_json("--config", "tests/data/cli/warn-policy.yaml", MIXED, BROKEN)
     severities = {(f["rule"], f["severity"]) for f in report["findings"]}
     assert severities == {
-        ("memory-limit-missing", "warning"),
-        ("memory-request-missing", "warning"),
+        ("memory-limit-missing", "warning"),  # as severe as the request rule's: one finding
         ("memory-quantity-invalid", "info"),
     }
     invalid = next(f for f in report["findings"] if f["rule"] == "memory-quantity-invalid")
@@ -476,7 +478,7 @@ def test_output_writes_the_report_and_the_terminal_gets_text(tmp_path: Path) -> 
     )
     assert proc.returncode == 1
     assert "error memory-limit-missing" in proc.stdout  # text on the terminal
-    assert json.loads(report.read_text())["summary"]["findings"] == 14
+    assert json.loads(report.read_text())["summary"]["findings"] == 12
 
 
 def test_github_format_is_the_default_inside_github_actions() -> None:

@@ -33,10 +33,8 @@ WORKLOAD = CONFIG / "workload.yaml"
 # (line, column, rule) -> severity for workload.yaml, by policy. Counted by hand:
 # 12:26 the ratio container's limit value (1Gi, 8x its 128Mi request), 13:7 the `name:` of
 # the container without resources, 18:26 the small container's 8Mi limit.
-DEFAULT_VERDICTS = {
-    (13, 7, "memory-limit-missing"): "error",
-    (13, 7, "memory-request-missing"): "warning",
-}
+# The container has neither memory value: one finding, which covers the request too.
+DEFAULT_VERDICTS = {(13, 7, "memory-limit-missing"): "error"}
 
 
 def verdicts(report: dict) -> dict[tuple[int, int, str], str]:
@@ -111,12 +109,10 @@ def test_a_file_changing_one_rule_keeps_the_other_defaults() -> None:
 def test_extends_strict() -> None:
     code, report = run_json("--config", str(CONFIG / "extends-strict.yaml"), str(WORKLOAD))
     assert code == 1
-    # strict enforces memory-request-missing; this file raises the ratio's max to 16, so
-    # the 8x container passes although strict enforces the ratio.
-    assert verdicts(report) == {
-        (13, 7, "memory-limit-missing"): "error",
-        (13, 7, "memory-request-missing"): "error",
-    }
+    # strict enforces memory-request-missing, which a container with neither value leaves to
+    # the limit rule's one finding; this file raises the ratio's max to 16, so the 8x
+    # container passes although strict enforces the ratio.
+    assert verdicts(report) == {(13, 7, "memory-limit-missing"): "error"}
     policy = load_policy_file(str(CONFIG / "extends-strict.yaml"))
     assert policy.mode("memory-limit-ratio") is Mode.ENFORCE
     assert policy.params("memory-limit-ratio")["max"] == 16
@@ -141,12 +137,11 @@ def test_extends_a_path_relative_to_the_file_not_the_cwd(tmp_path: Path) -> None
     )
     assert code == 1
     assert verdicts(report) == {
-        (13, 7, "memory-limit-missing"): "error",
-        (13, 7, "memory-request-missing"): "info",  # audit, from team/base.yaml
+        (13, 7, "memory-limit-missing"): "error",  # the request rule's audit finding left out
         (18, 26, "memory-quantity-suspicious"): "error",  # floor 16Mi, from team/base.yaml
     }
     limit = next(f for f in report["findings"] if f["rule"] == "memory-limit-missing")
-    assert "policy default 2Gi" in limit["message"]  # from child.yaml itself
+    assert "policy defaults 2Gi and 256Mi" in limit["message"]  # from child.yaml itself
     assert limit["fix"][0]["value"]["limits"] == {"memory": "2Gi"}
 
 
@@ -157,7 +152,7 @@ def test_extends_none_starts_from_nothing_but_keeps_rule_parameters() -> None:
     assert code == 1
     assert report["errors"] == []
     assert verdicts(report) == {(13, 7, "memory-limit-missing"): "error"}
-    assert "policy default 512Mi" in report["findings"][0]["message"]
+    assert "policy default 512Mi" in report["findings"][0]["message"]  # no request rule here
     policy = load_policy_file(str(CONFIG / "extends-none.yaml"))
     assert policy.active_rules() == ("memory-limit-missing", "memory-quantity-suspicious")
 
@@ -192,8 +187,7 @@ def test_pod_spec_kinds_from_the_policy(tmp_path: Path) -> None:
     assert unknown.findings == [] and [n.kind for n in unknown.not_checked] == ["DeploymentConfig"]
     report = lint_paths(rollout, policy=load_policy_file(str(policy_file)))
     assert {(f.line, f.column, f.rule) for f in report.findings} == {
-        (8, 11, "memory-limit-missing"),
-        (8, 11, "memory-request-missing"),
+        (8, 11, "memory-limit-missing")
     }
 
 
@@ -671,8 +665,5 @@ def test_pod_level_resources_gate_off_loads_and_changes_the_verdict(tmp_path: Pa
     assert verdict("--as-admitted") == {("memory-pod-level-conflict", 13)}
     # Off: the container has no limit at all once spec.resources is dropped.
     assert verdict("--as-admitted", "--config", str(off)) == {("memory-limit-missing", 16)}
-    assert verdict("--config", str(off)) == {
-        ("memory-limit-missing", 16),
-        ("memory-request-missing", 16),
-    }
+    assert verdict("--config", str(off)) == {("memory-limit-missing", 16)}
     assert verdict() == set()  # as written, on: the pod-level limit caps the container

@@ -33,11 +33,9 @@ from tests.conftest import ROOT, lint_paths, run_cli, run_json
 
 EXPECTED_BAD = {
     ("no-limits.yaml", 9, 7, "error", "memory-limit-missing", "fetch"),
-    ("no-limits.yaml", 9, 7, "warning", "memory-request-missing", "fetch"),
     ("no-limits.yaml", 14, 7, "error", "memory-limit-missing", "proxy"),
     ("no-limits.yaml", 19, 7, "error", "memory-limit-missing", "import"),
     ("no-limits.yaml", 37, 11, "error", "memory-limit-missing", "redis"),
-    ("no-limits.yaml", 37, 11, "warning", "memory-request-missing", "redis"),
     ("suppressed.yaml", 22, 11, "error", "memory-limit-missing", "sidecar"),
     ("tolerations.yaml", 21, 11, "error", "noexecute-unbounded", None),
     ("tolerations.yaml", 27, 30, "warning", "noexecute-seconds-too-low", None),
@@ -93,8 +91,6 @@ def test_every_offered_fix_silences_its_finding(default_policy) -> None:
         ("memory-limit-missing", "import"),
         ("memory-limit-missing", "redis"),
         ("memory-limit-missing", "sidecar"),
-        ("memory-request-missing", "fetch"),
-        ("memory-request-missing", "redis"),
         ("noexecute-unbounded", None),
     }
     for finding in fixed:

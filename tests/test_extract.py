@@ -152,8 +152,7 @@ def test_extra_kinds_from_a_policy_file_are_linted(tmp_path: Path):
     policy = load_policy_file(str(policy_file))
     report = lint_paths(manifest, policy=policy)
     assert {(f.rule, f.line, f.column) for f in report.findings} == {
-        ("memory-limit-missing", 8, 11),
-        ("memory-request-missing", 8, 11),
+        ("memory-limit-missing", 8, 11)  # no limit, no request: one finding
     }
     # without the policy entry a DeploymentConfig is an unknown kind: not checked, and said
     unknown = lint_paths(manifest)

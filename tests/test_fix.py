@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 
 from policies import roundtrip
-from policies.config import load_preset
+from policies.config import load_policy_file, load_preset
 from policies.fixes import json_equal
 from policies.loader import load_text
 from policies.remedy import remedy
@@ -67,8 +67,9 @@ def summary(stderr: str) -> tuple[str, int, int]:
     return match.group(1), int(match.group(2)), int(match.group(3))
 
 
-def lint_json(*paths: Path) -> dict[str, Any]:
-    proc = run_cli("lint", "--format", "json", *(str(p) for p in paths))
+def lint_json(*paths: Path, config: Path | None = None) -> dict[str, Any]:
+    options = ["--config", str(config)] if config else []
+    proc = run_cli("lint", "--format", "json", *options, *(str(p) for p in paths))
     assert proc.returncode in (0, 1), proc.stderr
     return json.loads(proc.stdout)
 
@@ -330,13 +331,12 @@ def test_stdin_prints_the_fixed_text() -> None:
     proc = fix("-", stdin=(INPUT / "no-limits.yaml").read_text())
     assert proc.returncode == 1, proc.stderr
     assert proc.stdout == (EXPECTED / "no-limits.yaml").read_text()
-    # Counted as lint counts them: the limit fix of `fetch` settles its request finding too.
-    assert "<stdin>:9:7: fixed memory-limit-missing\n<stdin>:9:7: fixed memory-request-missing" in (
-        proc.stderr
-    )
-    assert summary(proc.stderr) == ("fixed", 6, 1)
+    # Counted as lint counts them: `fetch` has neither value, one finding whose fix sets both.
+    assert "<stdin>:9:7: fixed memory-limit-missing\n<stdin>:14:7: fixed" in proc.stderr
+    assert "memory-request-missing" not in proc.stderr
+    assert summary(proc.stderr) == ("fixed", 4, 1)
     lint = lint_json(INPUT / "no-limits.yaml")
-    assert len(lint["findings"]) == 6
+    assert len(lint["findings"]) == 4
 
 
 def test_stdin_with_nothing_to_fix_prints_it_unchanged() -> None:
@@ -610,11 +610,12 @@ def test_fix_applies_safe_fixes_only_and_unsafe_ones_with_the_flag(tmp_path: Pat
     assert f"{path}:21:11: fixed noexecute-unbounded" in proc.stderr
     assert "fixed memory-" not in proc.stderr
     last = proc.stderr.strip().splitlines()[-1]
-    assert last.startswith("fixed 1 finding(s) in 1 file(s); 3 more with unsafe fixes")
+    # (api has no resources: one finding, whose fix sets its limit and request)
+    assert last.startswith("fixed 1 finding(s) in 1 file(s); 2 more with unsafe fixes")
     assert last.endswith("apply them with --unsafe-fixes")
     again = safe_fix(path)  # nothing safe is left: no change, exit 0, the unsafe ones said
     assert again.returncode == 0 and path.read_text() == text
-    assert "fixed 0 finding(s) in 0 file(s); 3 more with unsafe fixes" in again.stderr
+    assert "fixed 0 finding(s) in 0 file(s); 2 more with unsafe fixes" in again.stderr
 
     proc = fix(path)  # --unsafe-fixes
     assert proc.returncode == 1, proc.stderr
@@ -632,7 +633,7 @@ def test_fix_diff_without_the_flag_shows_only_the_safe_fix() -> None:
     assert proc.returncode == 1, proc.stderr
     added = [line for line in proc.stdout.splitlines() if line.startswith("+ ")]
     assert added == ["+          tolerationSeconds: 300"]
-    assert "would fix 1 finding(s) in 1 file(s); 3 more with unsafe fixes" in proc.stderr
+    assert "would fix 1 finding(s) in 1 file(s); 2 more with unsafe fixes" in proc.stderr
 
 
 def test_json_says_which_fixes_are_safe(tmp_path: Path) -> None:
@@ -640,8 +641,7 @@ def test_json_says_which_fixes_are_safe(tmp_path: Path) -> None:
     path.write_text(SAFETY)
     findings = lint_json(path)["findings"]
     assert {(f["rule"], f["container"], f["fixApplicability"]) for f in findings} == {
-        ("memory-limit-missing", "api", "unsafe"),
-        ("memory-request-missing", "api", "unsafe"),
+        ("memory-limit-missing", "api", "unsafe"),  # no limit, no request: one finding
         ("memory-limit-missing", "cache", "unsafe"),
         ("noexecute-unbounded", None, "safe"),
     }
@@ -691,8 +691,15 @@ def test_the_json_fixes_of_one_object_compose_in_report_order(tmp_path: Path) ->
 
     (tmp_path / "compose.yaml").write_text(COMPOSE)
     files = [tmp_path / "compose.yaml", *(INPUT / name for name in CASES)]
-    report = lint_json(*files)
-    policy = load_preset("default")
+    # A policy under which a container with neither value gets both memory findings (the
+    # request rule's is more severe, so it is not left out for the limit rule's): two fixes
+    # on one container that both create `resources`.
+    config = tmp_path / "policy.yaml"
+    config.write_text(
+        "rules:\n  memory-limit-missing: {mode: warn}\n  memory-request-missing: {mode: enforce}\n"
+    )
+    report = lint_json(*files, config=config)
+    policy = load_policy_file(str(config))
     by_object: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for finding in report["findings"]:
         ref = (finding["apiVersion"], finding["kind"], finding["namespace"], finding["name"])

@@ -365,10 +365,15 @@ def test_limit_fix_replaces_a_zero_limit(default_policy: Policy) -> None:
     assert fix == [{"op": "replace", "path": LIMIT, "value": "300Mi"}]
 
 
-def test_limit_fix_keeps_a_zero_request(default_policy: Policy) -> None:
-    obj = pod({"resources": {"requests": {"memory": 0}}})
+@pytest.mark.parametrize("zero", [0, "0Mi", None])
+def test_limit_fix_replaces_a_zero_request_its_finding_reports(
+    zero: Any, default_policy: Policy
+) -> None:
+    """A request of 0 or null reserves nothing: the one finding says so (memory-request-
+    missing's is left out for it), so its fix sets the request too, as that rule's would."""
+    obj = pod({"resources": {"requests": {"memory": zero}}})
     resources = patched_resources(obj, limit_fix(obj, default_policy))
-    assert resources == {"requests": {"memory": 0}, "limits": {"memory": "512Mi"}}
+    assert resources == {"requests": {"memory": "256Mi"}, "limits": {"memory": "512Mi"}}
 
 
 @pytest.mark.parametrize("request_value", ["512m", "1Mi", 0.5, "512MB", "-1Gi", True])
@@ -411,9 +416,9 @@ def test_a_policy_whose_default_request_exceeds_the_default_limit_is_refused(
         load_policy_file(str(path))
 
 
-def test_request_fix_sets_the_default_request_and_keeps_siblings(default_policy: Policy) -> None:
+def test_request_fix_sets_the_default_request_and_keeps_siblings(no_limit_policy: Policy) -> None:
     obj = pod({"resources": {"requests": {"cpu": "100m"}, "limits": {"cpu": "1"}}})
-    fix = fix_of(obj, "memory-request-missing", default_policy, REQUEST)
+    fix = fix_of(obj, "memory-request-missing", no_limit_policy, REQUEST)
     assert fix == [{"op": "add", "path": REQUEST, "value": "256Mi"}]
     assert patched_resources(obj, fix) == {
         "requests": {"cpu": "100m", "memory": "256Mi"},
@@ -422,9 +427,9 @@ def test_request_fix_sets_the_default_request_and_keeps_siblings(default_policy:
 
 
 @pytest.mark.parametrize("zero", [0, "0Mi", None])
-def test_request_fix_replaces_a_zero_or_null_request(zero: Any, default_policy: Policy) -> None:
+def test_request_fix_replaces_a_zero_or_null_request(zero: Any, no_limit_policy: Policy) -> None:
     obj = pod({"resources": {"requests": {"memory": zero, "cpu": "100m"}}})
-    fix = fix_of(obj, "memory-request-missing", default_policy, REQUEST)
+    fix = fix_of(obj, "memory-request-missing", no_limit_policy, REQUEST)
     assert fix == [{"op": "replace", "path": REQUEST, "value": "256Mi"}]
     assert patched_resources(obj, fix) == {"requests": {"memory": "256Mi", "cpu": "100m"}}
 
@@ -440,12 +445,12 @@ def test_request_fix_replaces_a_zero_or_null_request(zero: Any, default_policy: 
     ids=["zero-limit", "null-limit", "pod-level-zero-request", "pod-level-null-limit"],
 )
 def test_no_request_fix_against_a_zero_limit(
-    container: dict[str, Any], pod_resources: dict[str, Any] | None, default_policy: Policy
+    container: dict[str, Any], pod_resources: dict[str, Any] | None, no_limit_policy: Policy
 ) -> None:
     """A default request above a container limit of 0 is refused (request > limit), and so
     is one above a pod-level request or limit of 0 (memory-pod-level-conflict)."""
     obj = pod(container, **({"resources": pod_resources} if pod_resources else {}))
-    assert fix_of(obj, "memory-request-missing", default_policy, REQUEST) is None
+    assert fix_of(obj, "memory-request-missing", no_limit_policy, REQUEST) is None
 
 
 def test_fix_in_the_json_output_is_one_operation(tmp_path: Path) -> None:

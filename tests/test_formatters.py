@@ -379,8 +379,9 @@ def test_junit_declaration_and_counts(
 def test_junit_one_testcase_per_object_and_rule(junit_root: ET.Element) -> None:
     cases = [c for c in junit_root.iter("testcase") if c.get("name") != "input-error"]
     by_key = {(c.get("classname"), c.get("name")): c for c in cases}
-    # 6: the wildcard toleration gets one eviction finding (noexecute-unbounded), not two
-    assert len(by_key) == len(cases) == 6
+    # 5: the wildcard toleration gets one eviction finding (noexecute-unbounded), not two,
+    # and the containers with neither memory value one finding each (memory-limit-missing)
+    assert len(by_key) == len(cases) == 5
     limits = by_key[("Deployment/shop/web", "memory-limit-missing")]
     assert limits.get("file") == INPUT + "apps.yaml"
     assert limits.get("line") == "16"

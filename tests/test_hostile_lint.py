@@ -63,7 +63,7 @@ spec:
     - name: app
       image: nginx:1.27
 """
-BAD_FINDINGS = {("bad.yaml", 7, "memory-limit-missing"), ("bad.yaml", 7, "memory-request-missing")}
+BAD_FINDINGS = {("bad.yaml", 7, "memory-limit-missing")}  # its message covers the request
 
 
 def pod(name: str, memory: str = "256Mi", extra: str = "") -> str:
@@ -76,13 +76,13 @@ def pod(name: str, memory: str = "256Mi", extra: str = "") -> str:
 
 
 def no_limit(name: str) -> str:
-    """A Pod without a memory limit: two findings on line 7 (the container)."""
+    """A Pod without a memory limit or request: one finding on line 7 (the container)."""
     return BAD.replace("name: bad", f"name: {name}")
 
 
 def missing(line: int) -> set[tuple[str, int, str]]:
-    """The two findings of `no_limit` in the hostile file, its container on `line`."""
-    return {("hostile", line, "memory-limit-missing"), ("hostile", line, "memory-request-missing")}
+    """The finding of `no_limit` in the hostile file, its container on `line`."""
+    return {("hostile", line, "memory-limit-missing")}
 
 
 # A ConfigMap bomb: 9 levels of 9 aliases each expand to 9**9 (387 million) strings.
@@ -584,7 +584,7 @@ CASES = [
                 ("tree/c-dangling.yaml", None, "broken symbolic link: its target 'gone.yaml'"),
                 ("tree/d-loop.yaml", None, "symbolic link loop"),
             ],
-            {("a-pod", 7, "memory-limit-missing"), ("a-pod", 7, "memory-request-missing")},
+            {("a-pod", 7, "memory-limit-missing")},
             skip=_no_fifo,
             max_seconds=20,
         ),
@@ -685,8 +685,7 @@ def test_a_folder_walk_with_a_pipe_finishes(tmp_path: Path) -> None:
     assert "Traceback" not in err
     assert proc.returncode == 1
     assert {(f["line"], f["rule"]) for f in json.loads(out)["findings"]} == {
-        (7, "memory-limit-missing"),
-        (7, "memory-request-missing"),
+        (7, "memory-limit-missing")
     }
 
 

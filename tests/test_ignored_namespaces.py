@@ -99,9 +99,7 @@ def test_other_namespaces_and_objects_with_none_are_still_checked(tmp_path: Path
     assert code == 1
     assert {(f["namespace"], f["rule"]) for f in report["findings"]} == {
         ("shop", "memory-limit-missing"),
-        ("shop", "memory-request-missing"),
         (None, "memory-limit-missing"),
-        (None, "memory-request-missing"),
     }
     assert [n["namespace"] for n in report["summary"]["notChecked"]] == ["kube-system"]
 

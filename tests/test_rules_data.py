@@ -44,7 +44,7 @@ from policies.quantity import (
 from policies.registry import RULES
 from policies.resources import aggregate_memory_requests
 from policies.toleration_annotation import TOLERATIONS_ANNOTATION
-from tests.conftest import DATA, lint_paths
+from tests.conftest import DATA, limits_not_required, lint_paths
 
 RULES_DATA = DATA / "rules"
 RATIO = "memory-limit-ratio"
@@ -314,8 +314,8 @@ def test_finding_details_are_exact(default_policy: Policy) -> None:
     }
     base = "/spec/template/spec"
     assert set(findings) == {
+        # No limit and no request: one finding, whose message covers the request.
         ("memory-limit-missing", "proxy", f"{base}/initContainers/0/resources/limits/memory"),
-        ("memory-request-missing", "proxy", f"{base}/initContainers/0/resources/requests/memory"),
         ("memory-quantity-invalid", "wait-db", f"{base}/initContainers/1/resources/limits/memory"),
         (
             "memory-request-exceeds-limit",
@@ -325,8 +325,9 @@ def test_finding_details_are_exact(default_policy: Policy) -> None:
     }
     by_rule = {rule: message for (rule, _c, _p), message in findings.items()}
     assert by_rule["memory-limit-missing"] == (
-        'Job billing/migrate: sidecar container "proxy" has no memory limit; '
-        "set resources.limits.memory (policy default 512Mi)"
+        'Job billing/migrate: sidecar container "proxy" has no memory limit and no memory '
+        "request; set resources.limits.memory and resources.requests.memory (policy defaults "
+        "512Mi and 256Mi)"
     )
     assert by_rule["memory-quantity-invalid"].startswith(
         'Job billing/migrate: init container "wait-db": memory limit "1GB" is not a '
@@ -519,12 +520,23 @@ def test_no_limit_is_copied_from_a_request_too_large_to_mean(
 
 def test_a_zero_limit_is_reported_as_no_limit(default_policy: Policy) -> None:
     """The kubelet and the QoS class treat a zero memory limit as none (IsZero)."""
-    findings = _container_findings("{limits: {memory: 0Mi}}", default_policy)
-    assert {f.rule for f in findings} == {"memory-limit-missing", "memory-request-missing"}
-    [finding] = [f for f in findings if f.rule == "memory-limit-missing"]
+    [finding] = _container_findings("{limits: {memory: 0Mi}}", default_policy)
+    assert finding.rule == "memory-limit-missing"  # the request is missing too: one finding
+    assert finding.message == (
+        'Pod p: container "app" has a memory limit of 0Mi (no limit, to the kubelet) and no '
+        "memory request; set resources.limits.memory and resources.requests.memory (policy "
+        "defaults 512Mi and 256Mi)"
+    )
+    [finding] = [
+        f
+        for f in _container_findings(
+            "{limits: {memory: 0Mi}, requests: {memory: 1Gi}}", default_policy
+        )
+        if f.rule == "memory-limit-missing"
+    ]
     assert finding.message == (
         'Pod p: container "app" has a memory limit of 0Mi, which the kubelet treats as no '
-        "limit; set resources.limits.memory (policy default 512Mi)"
+        "limit; set resources.limits.memory (at least the request, 1Gi)"
     )
 
 
@@ -566,7 +578,9 @@ def test_a_zero_or_null_request_reserves_nothing(
 ) -> None:
     [finding] = [
         f
-        for f in _container_findings(resources, forced_on(default_policy, "memory-request-missing"))
+        for f in _container_findings(
+            resources, forced_on(limits_not_required(default_policy), "memory-request-missing")
+        )
         if f.rule == "memory-request-missing"
     ]
     assert finding.message == (

@@ -42,20 +42,16 @@ EVERY_NAMESPACE = "admission:\n  ignoredNamespaces: []\n"
 def test_targets_without_exemptions_report_everything() -> None:
     every = dataclasses.replace(load_preset("default"), ignored_namespaces=())
     report = lint_paths(SUPPRESS / "exempt-targets.yaml", policy=every)
+    # No limit and no request: memory-limit-missing's one finding says both (the request
+    # rule's finding stands in where the limit rule is exempted or silenced: below).
     assert found(report) == {
         ("coredns", 8, LIMIT),
-        ("coredns", 8, REQUEST),
         ("shell-debug", 18, LIMIT),
-        ("shell-debug", 18, REQUEST),
         ("report", 33, LIMIT),
-        ("report", 33, REQUEST),
         ("report", 38, SUSPICIOUS),  # 1Mi, below the 4Mi floor
         ("report", 52, LIMIT),
-        ("report", 52, REQUEST),
         ("report", 64, LIMIT),
-        ("report", 64, REQUEST),
         ("tool-debug", 73, LIMIT),
-        ("tool-debug", 73, REQUEST),
     }
 
 
@@ -67,9 +63,7 @@ def test_policy_exemptions_by_namespace_name_and_kind() -> None:
         ("shell-debug", 18, REQUEST),  # *-debug: only memory-limit-missing exempt
         ("report", 33, LIMIT),  # Cron* in batch-*: request and suspicious exempt
         ("report", 52, LIMIT),  # CronJob in apps: namespace does not match
-        ("report", 52, REQUEST),
         ("report", 64, LIMIT),  # Deployment in batch-nightly: kind does not match
-        ("report", 64, REQUEST),
         ("tool-debug", 73, REQUEST),  # no namespace: the names-only exemption still applies
     }
 
@@ -106,7 +100,6 @@ def test_exempt_annotation_on_the_object_and_on_the_pod_template() -> None:
         ("pod-exempt", 40, LIMIT),  # the Pod exempts only the request rule
         # cron-exempt: "all" on the CronJob's pod template
         ("not-exempt", 73, LIMIT),  # another annotation key; a rule that is off anyway
-        ("not-exempt", 73, REQUEST),
     }
 
 
@@ -120,7 +113,7 @@ def test_the_annotation_is_honoured_by_the_engine_without_files(default_policy) 
         "template-exempt": [INVALID],
         "pod-exempt": [LIMIT],
         "cron-exempt": [],
-        "not-exempt": [LIMIT, REQUEST],
+        "not-exempt": [LIMIT],  # whose finding says the request is missing too
     }
 
 
@@ -143,9 +136,9 @@ def test_all_in_the_annotation_means_every_rule_and_is_documented(tmp_path: Path
     assert rules == {
         "p0": set(),  # all
         "p1": set(),  # *
-        "p2": {LIMIT, REQUEST},  # ids are exact: `All` is no rule, and no synonym
-        "p3": {LIMIT, REQUEST},
-        "p4": {REQUEST},
+        "p2": {LIMIT},  # ids are exact: `All` is no rule, and no synonym
+        "p3": {LIMIT},
+        "p4": {REQUEST},  # the limit rule exempted: the request rule's finding stands
     }
     readme = (ROOT / "README.md").read_text("utf-8")
     section = readme.split("### Suppressing findings", 1)[1].split("\n#", 1)[0]
@@ -162,8 +155,8 @@ def test_all_in_the_annotation_means_every_rule_and_is_documented(tmp_path: Path
         ("memory-limit-missing", [REQUEST]),
         (" memory-limit-missing ,memory-request-missing ", []),
         ("memory-limit-missing,,", [REQUEST]),
-        ("", [LIMIT, REQUEST]),
-        ("memory-*", [LIMIT, REQUEST]),  # not a glob: ids or "*" only
+        ("", [LIMIT]),
+        ("memory-*", [LIMIT]),  # not a glob: ids or "*" only
     ],
 )
 def test_annotation_values(default_policy, value: str, remaining: list[str]) -> None:
@@ -189,13 +182,10 @@ def test_inline_comments() -> None:
         # standalone: the request rule, in that document only
         ("standalone", 32, LIMIT),
         ("next-document", 41, LIMIT),
-        ("next-document", 41, REQUEST),
         # standalone-all: a bare `disable` at the end of the document silences it all
         # not-directives: `disabled`, `disable-next-line`, `enable` are not directives
         ("not-directives", 60, LIMIT),
-        ("not-directives", 60, REQUEST),
         ("not-directives", 62, LIMIT),
-        ("not-directives", 62, REQUEST),
     }
 
 
@@ -204,8 +194,13 @@ def test_inline_comments_do_not_reach_the_engine(default_policy) -> None:
     documents = list(yaml.safe_load_all((SUPPRESS / "inline.yaml").read_text()))
     trailing = check_object(documents[0], default_policy)
     assert sorted(f.rule for f in trailing.findings) == sorted(
-        [LIMIT, REQUEST, INVALID, SUSPICIOUS, SUSPICIOUS]
+        [LIMIT, INVALID, SUSPICIOUS, SUSPICIOUS]
     )
+    # The request rule's finding is left out for the limit rule's, not lost: it stands in
+    # where a comment silences the limit rule (line 7 in test_inline_comments).
+    assert [(kept.rule, left_out.rule) for kept, left_out in trailing.superseded] == [
+        (LIMIT, REQUEST)
+    ]
 
 
 def test_disable_file() -> None:
@@ -223,14 +218,11 @@ def test_standalone_comment_before_the_separator_stays_in_its_document(tmp_path:
     pod = "apiVersion: v1\nkind: Pod\nmetadata: {{name: {}}}\nspec:\n  containers:\n    - name: c\n"
     path.write_text(
         pod.format("first")
-        + "# evictguard: disable=memory-request-missing\n---\n"
+        + "# evictguard: disable=memory-limit-missing\n---\n"
         + pod.format("second")
     )
-    assert found(lint_paths(path)) == {
-        ("first", 6, LIMIT),
-        ("second", 14, LIMIT),
-        ("second", 14, REQUEST),
-    }
+    # Silenced in the first only: there the request rule's finding stands in for it.
+    assert found(lint_paths(path)) == {("first", 6, REQUEST), ("second", 14, LIMIT)}
 
 
 def test_standalone_comment_after_a_flow_document_stays_in_it(tmp_path: Path) -> None:
@@ -247,13 +239,9 @@ def test_standalone_comment_after_a_flow_document_stays_in_it(tmp_path: Path) ->
         + pod.format("second")
         + "---\n"
         + pod.format("third")
-        + "# evictguard: disable=memory-request-missing\n"
+        + "# evictguard: disable=memory-limit-missing\n"
     )
-    assert found(lint_paths(path)) == {
-        ("second", 4, LIMIT),
-        ("second", 4, REQUEST),
-        ("third", 6, LIMIT),
-    }
+    assert found(lint_paths(path)) == {("second", 4, LIMIT), ("third", 6, REQUEST)}
 
 
 def test_standalone_scope_survives_a_broken_document_before_it(tmp_path: Path) -> None:
@@ -272,10 +260,8 @@ def test_standalone_scope_survives_a_broken_document_before_it(tmp_path: Path) -
     assert [(e.line, e.message[:12]) for e in report.errors] == [(9, "invalid YAML")]
     assert found(report) == {
         ("first", 6, LIMIT),
-        ("first", 6, REQUEST),
-        ("third", 17, REQUEST),
+        ("third", 17, REQUEST),  # the limit rule silenced: the request rule's finding stands
         ("fourth", 24, LIMIT),
-        ("fourth", 24, REQUEST),
     }
 
 

@@ -131,7 +131,15 @@ def test_a_clean_pod_is_allowed_untouched(server: Server) -> None:
 
 
 def test_enforced_findings_deny_with_403_and_say_what_to_change(server: Server) -> None:
-    review = admission_review(pod(containers=NO_LIMIT, tolerations=[UNBOUNDED]), namespace="shop")
+    blip = {  # evicted 5 s into a not-ready blip: noexecute-seconds-too-low warns
+        "key": "node.kubernetes.io/not-ready",
+        "operator": "Exists",
+        "effect": "NoExecute",
+        "tolerationSeconds": 5,
+    }
+    review = admission_review(
+        pod(containers=NO_LIMIT, tolerations=[UNBOUNDED, blip]), namespace="shop"
+    )
     answer = server.review("/validate", review)
     response = answer.response
     assert response["allowed"] is False
@@ -141,16 +149,23 @@ def test_enforced_findings_deny_with_403_and_say_what_to_change(server: Server) 
     # The namespace comes from the request: the object, as kubectl -n sends it, has none.
     assert message.startswith("evictguard: Pod shop/web violates 2 rule(s): ")
     assert rules_in(message) == {"memory-limit-missing", "noexecute-unbounded"}
-    assert "set resources.limits.memory (policy default 512Mi)" in message
+    # One finding for the container with neither memory value, which covers the request.
+    assert (
+        "set resources.limits.memory and resources.requests.memory (policy defaults 512Mi "
+        "and 256Mi)" in message
+    )
     assert "set tolerationSeconds (policy default 300)" in message
     # Warn findings come along as warnings, short and clean.
-    assert [rules_in(w) for w in response["warnings"]] == [{"memory-request-missing"}]
+    assert [rules_in(w) for w in response["warnings"]] == [{"noexecute-seconds-too-low"}]
 
 
 def test_warnings_are_short_clean_and_within_the_api_budget(server: Server) -> None:
-    # Forty containers with a tab in their names and no request: forty warnings naming them.
+    # Forty containers with a tab in their names and no request, in a Pod exempted from the
+    # limit rule (so the request rule's findings stand): forty warnings naming them.
     containers = [{"name": f"c{i}\tx", "image": "x"} for i in range(40)]
-    answer = server.review("/validate", admission_review(pod(containers=containers)))
+    obj = pod(containers=containers)
+    obj["metadata"]["annotations"] = {"evictguard.io/exempt": "memory-limit-missing"}
+    answer = server.review("/validate", admission_review(obj))
     warnings = answer.response["warnings"]
     assert all(len(w) <= 256 and w.isprintable() for w in warnings)
     assert 'container "c0 x" has no memory request' in warnings[0]
@@ -191,8 +206,7 @@ def test_update_denies_only_what_the_change_introduces(server: Server) -> None:
     )
     assert answer.response["allowed"] is True
     assert [w.split("]")[0] for w in answer.response["warnings"]] == [
-        "pre-existing [memory-limit-missing",
-        "pre-existing [memory-request-missing",
+        "pre-existing [memory-limit-missing"  # which says the request is missing too
     ]
     # A new container without a limit is introduced by this change: denied.
     worse = copy.deepcopy(relabelled)

@@ -126,7 +126,7 @@ def help_markdown(rule: Rule, mode: Mode) -> str:
         "```yaml\n" + rule.example.rstrip() + "\n```",
         "### Fix",
         rule.remediation,
-        "Automatic fix: " + fix_sentence(rule) + ".",
+        "Automatic fix: " + fix_sentence(rule).rstrip(".") + ".",
         f"Default mode: `{mode.value}`.",
     ]
     return "\n\n".join(sections)

@@ -105,6 +105,10 @@ class Rule:
     fix_safety: str = ""
     params: tuple[Param, ...] = ()  # what it reads from ctx.params, checked by type
     consequence: Consequence | None = None  # for toleration rules: what their findings are about
+    # Rules whose finding on a container this rule's finding on the same container already
+    # says (its message and fix cover it): the engine reports one, never two for one
+    # problem, unless the other is the more severe (then both stand: a deny stays a deny).
+    supersedes: tuple[str, ...] = ()
 
 
 def fix_availability(rule: Rule) -> str:

@@ -10,6 +10,8 @@ from ..resources import MemorySettings, MemoryValue, container_memory
 from .base import Context, Param, ParamType, Rule
 from .memory_quantity_suspicious import RULE as SUSPICIOUS
 from .memory_quantity_suspicious import problem as suspicious_problem
+from .memory_request_missing import RULE as REQUEST_MISSING
+from .memory_request_missing import container_reserves, pod_reserves
 
 
 def _sets_no_limit(value: MemoryValue | None) -> bool:
@@ -40,8 +42,8 @@ def _fix(ctx: Context, memory: MemorySettings) -> list[dict] | None:
         return set_value_ops(ctx.obj, memory.value_pointer("limits"), limit)
     default_limit = ctx.params["defaultLimit"]
     limit_ops = set_value_ops(ctx.obj, memory.value_pointer("limits"), default_limit)
-    if request is not None:
-        return limit_ops  # an explicit zero request stays as written
+    # No request, or one of 0 or null (which reserves nothing): the finding says both are
+    # missing (memory-request-missing is left out for it), so the fix sets both.
     default_request = ctx.params["defaultRequest"]  # the policy keeps it <= defaultLimit
     request_ops = set_value_ops(ctx.obj, memory.value_pointer("requests"), default_request)
     if limit_ops is None or request_ops is None:
@@ -56,25 +58,44 @@ def check(ctx: Context) -> Iterator[Violation]:
         memory = container_memory(container)
         if not _sets_no_limit(memory.limit) or memory.shape_problems:
             continue
-        if memory.request is not None and memory.request.positive:
-            remedy = f"set resources.limits.memory (at least the request, {memory.request.shown})"
-        else:
-            remedy = f"set resources.limits.memory (policy default {ctx.params['defaultLimit']})"
-        problem = "has no memory limit"
-        if memory.limit is not None:
-            problem = (
-                f"has a memory limit of {memory.limit.described}, which the kubelet treats "
-                "as no limit"
-            )
         yield Violation(
             pointer=memory.value_pointer("limits"),
-            message=f"{ctx.ref.describe()}: {memory.what} {problem}; {remedy}",
+            message=f"{ctx.ref.describe()}: {memory.what} {_problem(ctx, memory)}",
             container=container.name,
             fix=_fix(ctx, memory),
             # Unsafe either way: the policy's default sizes are a guess, and a limit copied
             # from the request turns a floor into a ceiling the kernel enforces (FIX_SAFETY).
             applicability=Applicability.UNSAFE,
         )
+
+
+def _problem(ctx: Context, memory: MemorySettings) -> str:
+    """What is missing and what to set: the request too when the container reserves no
+    memory either and the policy asks for requests here (one finding for one problem:
+    memory-request-missing's is left out for this one)."""
+    limit = "no memory limit"
+    if memory.limit is not None:
+        limit = f"a memory limit of {memory.limit.described}, which the kubelet treats as no limit"
+    request = memory.request
+    if request is not None and request.positive:
+        return f"has {limit}; set resources.limits.memory (at least the request, {request.shown})"
+    default_limit = ctx.params["defaultLimit"]
+    if (
+        pod_reserves(ctx.pod_memory)
+        or container_reserves(memory)
+        or not ctx.runs(REQUEST_MISSING.id)
+    ):
+        return f"has {limit}; set resources.limits.memory (policy default {default_limit})"
+    if memory.limit is not None:
+        limit = f"a memory limit of {memory.limit.described} (no limit, to the kubelet)"
+    reserved = "no memory request"
+    if request is not None:
+        reserved = f"a memory request of {request.described}, which reserves nothing"
+    return (
+        f"has {limit} and {reserved}; set resources.limits.memory and "
+        f"resources.requests.memory (policy defaults {default_limit} and "
+        f"{ctx.params['defaultRequest']})"
+    )
 
 
 FIX_SAFETY = (
@@ -100,7 +121,7 @@ RULE = Rule(
     "takes its neighbours down with it. A limit confines the damage to the container that "
     "leaks.",
     remediation="Set resources.limits.memory on the container (or spec.resources.limits.memory "
-    "for the whole pod).",
+    "for the whole pod), and resources.requests.memory if it reserves none.",
     example="""\
 apiVersion: v1
 kind: Pod
@@ -118,6 +139,7 @@ spec:
     fixable=True,
     fix_applicability=(Applicability.UNSAFE,),
     fix_safety=FIX_SAFETY,
+    supersedes=(REQUEST_MISSING.id,),
     params=(
         Param("defaultLimit", ParamType.MEMORY_SIZE, "the limit its fix sets without a request"),
         Param("defaultRequest", ParamType.MEMORY_SIZE, "the request its fix sets beside it"),

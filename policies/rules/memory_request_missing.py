@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from ..fixes import set_value_ops
 from ..model import Applicability, Violation
-from ..resources import MemoryValue, container_memory
+from ..resources import MemorySettings, MemoryValue, container_memory
 from .base import Context, Param, ParamType, Rule
 
 
@@ -24,25 +24,37 @@ def _phrase(request: MemoryValue | None, limit: MemoryValue | None) -> str:
     return f"{has} and a memory limit of {limit.described} (no limit)"
 
 
+def pod_reserves(pod: MemorySettings) -> bool:
+    """A pod-level request or limit gives the scheduler the pod's memory (the request is
+    defaulted from the limit); one that is there but misspelt is another rule's business."""
+    if pod.request is not None and pod.request.positive:
+        return True
+    if pod.limit is not None and pod.limit.positive:
+        return True
+    return _unreadable(pod.request, pod.limit)
+
+
+def container_reserves(memory: MemorySettings) -> bool:
+    """Whether the container reserves memory, or is another rule's business (a misshapen or
+    misspelt value). A non-zero limit alone is enough: the API server copies it into the
+    missing request when the Pod is created (SetDefaults_Pod), and Pods made from a template
+    are created the same way. A request of 0 or null is kept as is (the key is there), and
+    reserves nothing."""
+    request, limit = memory.request, memory.limit
+    if memory.shape_problems or _unreadable(request, limit):
+        return True
+    return (request is not None and request.positive) or (limit is not None and limit.positive)
+
+
 def check(ctx: Context) -> Iterator[Violation]:
     pod = ctx.pod_memory
-    if pod.request is not None and pod.request.positive:
-        return  # a pod-level request gives the scheduler the pod's memory
-    if pod.limit is not None and pod.limit.positive:
-        return  # ... and so does a pod-level limit (the request is defaulted from it)
-    if _unreadable(pod.request, pod.limit):
-        return  # a pod-level value is there, only misspelt
+    if pod_reserves(pod):
+        return
     for container in ctx.pod.containers:
         memory = container_memory(container)
+        if container_reserves(memory):
+            continue
         request, limit = memory.request, memory.limit
-        if memory.shape_problems or _unreadable(request, limit):
-            continue
-        # A non-zero limit alone is enough: the API server copies it into the missing
-        # request when the Pod is created (SetDefaults_Pod), and Pods made from a template
-        # are created the same way. A request of 0 or null is kept as is (the key is
-        # there), and reserves nothing.
-        if (request is not None and request.positive) or (limit is not None and limit.positive):
-            continue
         default = ctx.params["defaultRequest"]
         # With a zero or null limit present, a default request would exceed it, and with a
         # pod-level value of 0 or null the pod-level checks would fail
@@ -69,7 +81,9 @@ RULE = Rule(
     "node runs short (BestEffort pods go first). A request of 0 (or `memory: null`, which "
     "the API server reads as 0) reserves nothing either. For Pods and pod templates alike, a "
     "limit alone is enough: the API server copies the limit into the missing request when "
-    "each Pod is created.",
+    "each Pod is created. A container with neither value gets one finding, memory-limit-"
+    "missing's, which covers the request wherever that rule judges it at least as severely: "
+    "this rule reports the containers the policy lets go without a limit.",
     remediation="Set resources.requests.memory to what the container needs in steady state.",
     example="""\
 apiVersion: apps/v1

@@ -1,0 +1,271 @@
+"""One problem, one finding: a container with neither a memory request nor a limit gets
+memory-limit-missing's finding alone (its message and fix cover the request), while
+memory-request-missing reports the containers the policy lets go without a limit.
+
+The request rule's finding is left out only for one at least as severe on the same container
+(a deny stays a deny), stands in again wherever the limit rule's is exempted, ignored or
+silenced, and its fix stays available to the mutating webhook (`mutate: true`).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import jsonpatch
+import pytest
+
+from policies.config import Policy, RuleSettings, load_preset
+from policies.engine import ObjectResult, _leave_out_superseded, check_object
+from policies.loader import load_text
+from policies.model import Finding, Mode, ObjectRef, Severity
+from tests.conftest import DATA, run_json
+from webhook.admission import mutate, parse_review, validate
+
+LIMIT, REQUEST = "memory-limit-missing", "memory-request-missing"
+
+BARE: dict[str, Any] = {
+    "apiVersion": "v1",
+    "kind": "Pod",
+    "metadata": {"name": "web", "namespace": "shop"},
+    "spec": {"containers": [{"name": "app", "image": "nginx"}]},
+}
+
+
+def with_modes(policy: Policy, **modes: Mode) -> Policy:
+    """`policy` with the two memory rules' modes set (keyword: rule id with `_` for `-`)."""
+    rules = dict(policy.rules)
+    for key, mode in modes.items():
+        rule = key.replace("_", "-")
+        rules[rule] = RuleSettings(mode, policy.params(rule))
+    return dataclasses.replace(policy, rules=rules)
+
+
+def rules_of(obj: dict[str, Any], policy: Policy) -> list[tuple[str, Severity]]:
+    return [(f.rule, f.severity) for f in check_object(obj, policy).findings]
+
+
+# --- which finding stands ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("limit_mode", "request_mode", "expected"),
+    [
+        # the default policy (enforce, warn) and strict (enforce, enforce): one finding
+        (Mode.ENFORCE, Mode.WARN, [(LIMIT, Severity.ERROR)]),
+        (Mode.ENFORCE, Mode.ENFORCE, [(LIMIT, Severity.ERROR)]),
+        (Mode.WARN, Mode.WARN, [(LIMIT, Severity.WARNING)]),
+        (Mode.ENFORCE, Mode.AUDIT, [(LIMIT, Severity.ERROR)]),
+        # the request rule more severe: both stand, so the object is still denied
+        (Mode.WARN, Mode.ENFORCE, [(LIMIT, Severity.WARNING), (REQUEST, Severity.ERROR)]),
+        (Mode.AUDIT, Mode.WARN, [(LIMIT, Severity.INFO), (REQUEST, Severity.WARNING)]),
+        # limits not required: the request rule reports the container
+        (Mode.OFF, Mode.WARN, [(REQUEST, Severity.WARNING)]),
+        (Mode.ENFORCE, Mode.OFF, [(LIMIT, Severity.ERROR)]),
+    ],
+)
+def test_the_request_finding_is_left_out_only_for_one_as_severe(
+    limit_mode: Mode,
+    request_mode: Mode,
+    expected: list[tuple[str, Severity]],
+    default_policy: Policy,
+) -> None:
+    policy = with_modes(
+        default_policy, memory_limit_missing=limit_mode, memory_request_missing=request_mode
+    )
+    assert rules_of(BARE, policy) == expected
+
+
+def test_the_strict_preset_denies_what_it_denied_before() -> None:
+    """Strict enforces both rules: the bare container is still denied, with one finding."""
+    strict = load_preset("strict")
+    result = check_object(BARE, strict)
+    assert [(f.rule, f.severity) for f in result.findings] == [(LIMIT, Severity.ERROR)]
+    assert [(k.rule, left.rule) for k, left in result.superseded] == [(LIMIT, REQUEST)]
+
+
+def test_an_exemption_from_the_limit_rule_lets_the_request_finding_stand(
+    default_policy: Policy,
+) -> None:
+    exempt = copy.deepcopy(BARE)
+    exempt["metadata"]["annotations"] = {"evictguard.io/exempt": LIMIT}
+    assert rules_of(exempt, default_policy) == [(REQUEST, Severity.WARNING)]
+    [finding] = check_object(exempt, default_policy).findings
+    assert finding.message == (
+        'Pod shop/web: container "app" has no memory request and no limit; set '
+        "resources.requests.memory (policy default 256Mi)"
+    )
+
+
+def test_the_one_finding_says_both_and_its_fix_sets_both(default_policy: Policy) -> None:
+    [finding] = check_object(BARE, default_policy).findings
+    assert finding.message == (
+        'Pod shop/web: container "app" has no memory limit and no memory request; set '
+        "resources.limits.memory and resources.requests.memory (policy defaults 512Mi and "
+        "256Mi)"
+    )
+    fixed = jsonpatch.apply_patch(BARE, finding.fix)
+    assert fixed["spec"]["containers"][0]["resources"] == {
+        "limits": {"memory": "512Mi"},
+        "requests": {"memory": "256Mi"},
+    }
+    assert check_object(fixed, default_policy).findings == []
+
+
+def test_without_the_request_rule_the_message_speaks_of_the_limit_only(
+    default_policy: Policy,
+) -> None:
+    """A policy that does not ask for requests is not told to set one."""
+    policy = with_modes(default_policy, memory_request_missing=Mode.OFF)
+    [finding] = check_object(BARE, policy).findings
+    assert finding.message == (
+        'Pod shop/web: container "app" has no memory limit; set resources.limits.memory '
+        "(policy default 512Mi)"
+    )
+
+
+def test_containers_are_judged_one_by_one(default_policy: Policy) -> None:
+    """Each bare container gets its one finding; a sized one none."""
+    obj = copy.deepcopy(BARE)
+    obj["spec"]["initContainers"] = [{"name": "init", "image": "x"}]
+    obj["spec"]["containers"].append(
+        {"name": "sized", "image": "x", "resources": {"limits": {"memory": "1Gi"}}}
+    )
+    result = check_object(obj, default_policy)
+    assert sorted((f.rule, f.container) for f in result.findings) == [
+        (LIMIT, "app"),
+        (LIMIT, "init"),
+    ]
+    assert sorted((k.container, left.container) for k, left in result.superseded) == [
+        ("app", "app"),
+        ("init", "init"),
+    ]
+
+
+def _finding(rule: str, severity: Severity, pointer: str) -> Finding:
+    return Finding(rule, severity, ObjectRef("v1", "Pod", None, "p"), pointer, "m")
+
+
+def test_a_finding_is_left_out_only_for_one_on_its_own_container() -> None:
+    """Containers without a name (refused by the API server, but linted) are told apart by
+    their place; pod-level findings are on no container."""
+    first = "/spec/containers/0/resources/limits/memory"
+    second = "/spec/containers/1/resources/requests/memory"
+    init = "/spec/initContainers/0/resources/requests/memory"
+    result = ObjectResult(ObjectRef("v1", "Pod", None, "p"))
+    result.findings = [
+        _finding(LIMIT, Severity.ERROR, first),
+        _finding(REQUEST, Severity.WARNING, second),
+        _finding(REQUEST, Severity.WARNING, init),
+        _finding(REQUEST, Severity.WARNING, "/spec/resources/requests/memory"),  # pod-level
+    ]
+    _leave_out_superseded(result)
+    assert [f.pointer for f in result.findings] == [
+        first,
+        second,
+        init,
+        "/spec/resources/requests/memory",
+    ]
+    assert result.superseded == []
+
+
+# --- the invariant over the data files -----------------------------------------------------
+
+
+def _objects() -> list[tuple[str, dict[str, Any]]]:
+    objects = []
+    for path in sorted((DATA / "rules").glob("memory-*/*/*.yaml")):
+        for i, item in enumerate(load_text(path.read_text("utf-8"), str(path)).objects):
+            objects.append(
+                (f"{path.parent.parent.name}/{path.parent.name}/{path.name}#{i}", item.obj)
+            )
+    return objects
+
+
+@pytest.mark.parametrize("preset", ["default", "strict"])
+def test_no_container_gets_both_findings_unless_the_request_one_is_more_severe(
+    preset: str,
+) -> None:
+    policy = load_preset(preset)
+    checked = 0
+    for name, obj in _objects():
+        result = check_object(obj, policy)
+        by_container: dict[str, set[str]] = {}
+        for f in result.findings:
+            by_container.setdefault(f.container or f.pointer, set()).add(f.rule)
+        both = [c for c, rules in by_container.items() if {LIMIT, REQUEST} <= rules]
+        assert both == [], (name, both)
+        checked += bool(result.superseded)
+    assert checked >= 10  # the invariant was exercised, not vacuous
+
+
+# --- every door ----------------------------------------------------------------------------
+
+
+def _review(obj: dict[str, Any]) -> Any:
+    request = {
+        "uid": "1",
+        "operation": "CREATE",
+        "kind": {"group": "", "version": "v1", "kind": obj["kind"]},
+        "object": obj,
+        "namespace": "shop",
+        "userInfo": {"username": "alice"},
+    }
+    return parse_review(
+        {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request}
+    )
+
+
+def test_the_mutating_webhook_still_sets_the_request(default_policy: Policy) -> None:
+    """`mutate: true` on memory-request-missing, `mutate: false` on memory-limit-missing (as
+    before): the request rule's fix applies though its finding is left out for the limit
+    rule's, and validation then denies the missing limit with one finding."""
+    decision = mutate(_review(BARE), default_policy)
+    assert decision.patch is not None
+    mutated = jsonpatch.apply_patch(BARE, decision.patch)
+    assert mutated["spec"]["containers"][0]["resources"] == {"requests": {"memory": "256Mi"}}
+    verdict = validate(_review(mutated), default_policy)
+    assert not verdict.allowed
+    assert [f.rule for f in verdict.denied_by] == [LIMIT]
+    assert verdict.warnings == []
+
+
+def test_the_validating_webhook_denies_with_one_finding_and_no_warning(
+    default_policy: Policy,
+) -> None:
+    verdict = validate(_review(BARE), default_policy)
+    assert not verdict.allowed and verdict.warnings == []
+    assert [f.rule for f in verdict.findings] == [LIMIT]
+
+
+def test_lint_json_and_cli_agree(tmp_path: Path) -> None:
+    path = tmp_path / "pod.yaml"
+    path.write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n"
+        "  containers:\n    - name: app\n      image: nginx\n"
+    )
+    code, report = run_json(str(path))
+    assert code == 1
+    assert [f["rule"] for f in report["findings"]] == [LIMIT]
+    code, ignored = run_json("--ignore", LIMIT, str(path))
+    assert code == 0  # the request rule warns
+    assert [f["rule"] for f in ignored["findings"]] == [REQUEST]
+
+
+def test_a_prometheus_main_container_gets_one_finding(default_policy: Policy) -> None:
+    """prometheus-operator: the main container's resources are `spec.resources`; with neither
+    value there, one finding on it (the same container as a `spec.containers` entry of its
+    name, which the operator merges into it)."""
+    prometheus = {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "Prometheus",
+        "metadata": {"name": "k8s", "namespace": "monitoring"},
+        "spec": {"replicas": 2, "serviceAccountName": "prometheus-k8s"},
+    }
+    result = check_object(prometheus, default_policy)
+    assert [(f.rule, f.container, f.pointer) for f in result.findings] == [
+        (LIMIT, "prometheus", "/spec/resources/limits/memory")
+    ]
+    assert "no memory limit and no memory request" in result.findings[0].message
