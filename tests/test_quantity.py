@@ -1025,6 +1025,7 @@ def test_scanner_language(text: str) -> None:
 
 @settings(max_examples=1500, deadline=None)
 @given(_common_texts)
+@example("187.5Ki")  # found by hypothesis: BinarySI 192000 prints "192000", then "192k"
 def test_canonical_round_trips(text: str) -> None:
     # TestQuantityParse decomposition check and TestJSON round trip: String() re-parses to the
     # same value (below 10^21, where released Go drops the suffix).
@@ -1036,4 +1037,9 @@ def test_canonical_round_trips(text: str) -> None:
         return
     again = parse_quantity(q.canonical())
     assert again.value == q.value
-    assert again.canonical() == q.canonical()
+    # The text may change once: a BinarySI value that is no whole number of a binary unit
+    # prints without a suffix (CanonicalizeBytes: "187.5Ki" is "192000"), which re-parses
+    # as DecimalSI ("192k"); from there it is stable.
+    assert parse_quantity(again.canonical()).canonical() == again.canonical()
+    if q.format == again.format:
+        assert again.canonical() == q.canonical()
