@@ -8,6 +8,7 @@ would own when it does not).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -40,24 +41,33 @@ class ObjectResult:
     exempted: frozenset[str] = frozenset()  # rule ids (or `*`) skipped by an exemption
     crashed: list[RuleCrash] = field(default_factory=list)
     # (kept, left out): findings another one on the same container already says (see
-    # `Rule.supersedes`). Their fixes stay available (`remedy`: the mutating webhook may
-    # apply a rule's fix whose finding is not reported), and one stands in again when the
-    # finding that said it is silenced where it is reported (`placed`).
+    # `Rule.supersedes`); the kept one carries its `cover` (says both). The left-out ones
+    # are not lost: their fixes stay available (`remedy`: the mutating webhook may apply a
+    # rule's fix whose finding is not reported), one stands in again where the finding kept
+    # for it is silenced, and the kept one says only its own part (`alone`) where they are
+    # silenced (`placed`); on UPDATE one the change introduced is new (webhook.admission).
     superseded: list[tuple[Finding, Finding]] = field(default_factory=list)
+    # id() of a kept finding that took its cover -> the finding as its rule reported it
+    alone: dict[int, Finding] = field(default_factory=dict)
 
     def placed(self, place: Callable[[Finding], Finding | None]) -> list[Finding]:
         """The findings as `place` reports them (None: silenced there, by an inline comment
-        on its line); a finding left out for a silenced one is placed in its stead, so
-        silencing one rule never silences another."""
+        on its line). Silencing one rule never silences another: a finding left out for a
+        silenced one is placed in its stead; and one whose left-out findings are all
+        silenced where they would be reported says only its own part, and offers only its
+        own fix (a comment silencing memory-request-missing keeps the request as written)."""
         left_out_for = self.left_out_for()
         out: list[Finding] = []
         for finding in self.findings:
+            left_out = left_out_for.get(id(finding), [])
+            if left_out and all(place(f) is None for f in left_out):
+                finding, left_out = self.alone.get(id(finding), finding), []
             located = place(finding)
             if located is not None:
                 out.append(located)
                 continue
-            for left_out in left_out_for.get(id(finding), ()):
-                if (instead := place(left_out)) is not None:
+            for other in left_out:
+                if (instead := place(other)) is not None:
                     out.append(instead)
         return out
 
@@ -149,6 +159,8 @@ def check_object(
                     fix=violation.fix,
                     applicability=violation.applicability,
                     evidence=violation.evidence,
+                    container_at=violation.container_at,
+                    cover=violation.cover,
                 )
             )
     _leave_out_superseded(result)
@@ -156,10 +168,11 @@ def check_object(
 
 
 def _container(finding: Finding) -> tuple[str, ...] | None:
-    """Which container a finding is about: its name (unique in a pod the API server accepts;
-    a prometheus-operator main container's `spec.resources` and its same-name
-    `spec.containers` entry are one container), else its place in a container list (an
-    unnamed container), else None (pod-level)."""
+    """Which container a finding is about: the container's pointer where the rule says it;
+    else its name (unique in a pod the API server accepts), else its place in a container
+    list (an unnamed container); None for pod-level findings."""
+    if finding.container_at is not None:
+        return ("at", finding.container_at)
     if finding.container is not None:
         return ("name", finding.container)
     tokens = jp.split(finding.pointer)
@@ -169,29 +182,38 @@ def _container(finding: Finding) -> tuple[str, ...] | None:
 
 def _leave_out_superseded(result: ObjectResult) -> None:
     """One problem, one finding: a finding is left out when one of a rule that supersedes
-    its rule is on the same container and at least as severe. Linear in the findings: a Pod
-    of 10,000 bare containers has 20,000 (an admission request must stay in budget)."""
-    by_container: dict[tuple[str, ...], list[Finding]] = {}
-    for finding in result.findings:
-        if RULES[finding.rule].supersedes and (where := _container(finding)) is not None:
-            by_container.setdefault(where, []).append(finding)
-    if not by_container:
+    its rule is on the same container and at least as severe; that one then takes its
+    cover. Linear in the findings (a Pod of 10,000 bare containers has 20,000, and an
+    admission request must stay within its budget)."""
+    findings = result.findings
+    strongest: dict[tuple[Any, str], Finding] = {}  # (container, superseded rule) -> finding
+    for finding in findings:
+        covered = RULES[finding.rule].supersedes
+        if covered and (where := _container(finding)) is not None:
+            for rule in covered:
+                current = strongest.get((where, rule))
+                if current is None or finding.severity.rank > current.severity.rank:
+                    strongest[(where, rule)] = finding
+    if not strongest:
         return
     kept: list[Finding] = []
-    for finding in result.findings:
+    left_out: dict[int, list[Finding]] = {}
+    for finding in findings:
         by = None
         if (where := _container(finding)) is not None:
-            by = next(
-                (
-                    other
-                    for other in by_container.get(where, ())
-                    if finding.rule in RULES[other.rule].supersedes
-                    and other.severity.rank >= finding.severity.rank
-                ),
-                None,
-            )
-        if by is None:
-            kept.append(finding)
+            by = strongest.get((where, finding.rule))
+        if by is not None and by.severity.rank >= finding.severity.rank:
+            left_out.setdefault(id(by), []).append(finding)
         else:
-            result.superseded.append((by, finding))
-    result.findings = kept
+            kept.append(finding)
+    result.findings = []
+    for finding in kept:
+        others = left_out.get(id(finding))
+        if others and finding.cover is not None:
+            alone = finding
+            finding = dataclasses.replace(
+                finding, message=finding.cover.message, fix=finding.cover.fix, cover=None
+            )
+            result.alone[id(finding)] = alone
+        result.findings.append(finding)
+        result.superseded.extend((finding, other) for other in others or ())

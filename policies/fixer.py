@@ -165,10 +165,17 @@ def _reported(
 ) -> list[_Seen]:
     """The findings as lint sees them: each with whether a comment silences it, and in the
     stead of a silenced one, the findings left out for it (`ObjectResult.placed`)."""
-    seen = _seen(item, result.findings, directives)
     left_out_for = result.left_out_for()
-    for silenced in [s for s in seen if s.silenced]:
-        seen += _seen(item, left_out_for.get(id(silenced.finding), []), directives)
+    seen: list[_Seen] = []
+    for finding in result.findings:
+        left_out = _seen(item, left_out_for.get(id(finding), []), directives)
+        all_silenced = bool(left_out) and all(s.silenced for s in left_out)
+        if all_silenced:  # it says only its own part (ObjectResult.placed)
+            finding = result.alone.get(id(finding), finding)
+        [kept] = _seen(item, [finding], directives)
+        seen.append(kept)
+        if kept.silenced or all_silenced:  # stand-ins, or silenced lines to protect
+            seen += left_out
     return seen
 
 
@@ -373,8 +380,9 @@ def fix_text(
         blocked: dict[tuple[str, str], _Seen] = {}
         outcome = remedy(item.obj, policy, _acceptor(item, directives, protected, blocked, unsafe))
         reported = {(s.finding.rule, s.finding.pointer) for s in before if not s.silenced}
+        fixed_after_all = {(f.rule, f.pointer) for f in outcome.applied}  # by its own fix
         for (rule, pointer), keep in blocked.items():
-            if (rule, pointer) not in reported:
+            if (rule, pointer) not in reported or (rule, pointer) in fixed_after_all:
                 continue
             line, column = item.position(pointer)
             result.notes.append(

@@ -55,6 +55,16 @@ SEVERITY_OF_MODE = {
 
 
 @dataclass(frozen=True)
+class Cover:
+    """What a finding says, and its fix, when it stands for one it supersedes too
+    (`Rule.supersedes`): memory-limit-missing's words and fix for a container that has no
+    request either. The engine puts it in place only when it leaves that finding out."""
+
+    message: str
+    fix: JsonPatch | None
+
+
+@dataclass(frozen=True)
 class Violation:
     """What a rule says about one object; the engine stamps rule id and severity on it.
 
@@ -72,6 +82,11 @@ class Violation:
     # Values the verdict rests on besides the one at `pointer` (the limit a request
     # exceeds): on UPDATE a finding is pre-existing only if all of them are unchanged.
     evidence: tuple[Any, ...] = ()
+    # The pointer of the container the finding is about (`ContainerView.pointer`): which
+    # findings are on one container, where names repeat (a bad spec) or a container's
+    # values live in two places (prometheus-operator's `spec.resources`).
+    container_at: str | None = None
+    cover: Cover | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +121,8 @@ class Finding:
     # template` writes before each document (`shop/templates/deployment.yaml`).
     template: str | None = None
     applicability: Applicability = Applicability.UNSAFE  # of `fix` (see Violation)
+    container_at: str | None = None  # see Violation
+    cover: Cover | None = None  # see Violation
 
     @property
     def fix_applicability(self) -> Applicability | None:

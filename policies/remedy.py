@@ -21,7 +21,7 @@ from typing import Any
 
 from . import pointer as jp
 from .config import Policy
-from .engine import RuleCrash, check_object
+from .engine import ObjectResult, RuleCrash, check_object
 from .extract import container_depth
 from .fixes import apply_patch, diff
 from .model import Finding, JsonPatch
@@ -51,11 +51,7 @@ def remedy(
     for _ in range(MAX_ROUNDS):
         checked = check_object(current, policy, deadline)
         crashed += [c for c in checked.crashed if c not in crashed]
-        candidates = [
-            f
-            for f in _offered(checked.findings, checked.superseded, accept)
-            if (f.rule, f.pointer) not in seen
-        ]
+        candidates = [f for f in _offered(checked, accept) if (f.rule, f.pointer) not in seen]
         if not candidates:
             break
         round_ = _one_round(candidates)
@@ -66,20 +62,25 @@ def remedy(
     return Remedy(current, diff(obj, current), applied, crashed)
 
 
-def _offered(
-    findings: list[Finding],
-    superseded: list[tuple[Finding, Finding]],
-    accept: Callable[[Finding], bool],
-) -> list[Finding]:
-    """The accepted fixes, and those of findings left out for another one whose fix is not
-    accepted: the mutating webhook applies memory-request-missing's fix (`mutate: true`)
+def _offered(checked: ObjectResult, accept: Callable[[Finding], bool]) -> list[Finding]:
+    """The accepted fixes. A finding that stands for others (`ObjectResult.superseded`)
+    whose fix is not accepted offers its rule's own fix (`alone`: `fix` keeps a request
+    silenced by a comment as written), and if that is not accepted either, the others offer
+    theirs: the mutating webhook applies memory-request-missing's fix (`mutate: true`)
     though memory-limit-missing reports the container (`mutate: false`), and `fix` the
     request rule's where a comment silences the limit rule (then lint reports it)."""
-    taken = [f for f in findings if f.fix and accept(f)]
-    taken_ids = {id(f) for f in taken}
+    taken: list[Finding] = []
+    taken_ids: set[int] = set()
+    for finding in checked.findings:
+        alone = checked.alone.get(id(finding))
+        for candidate in (finding, alone):
+            if candidate is not None and candidate.fix and accept(candidate):
+                taken.append(candidate)
+                taken_ids.add(id(finding))
+                break
     stand_ins = [
         left_out
-        for kept, left_out in superseded
+        for kept, left_out in checked.superseded
         if id(kept) not in taken_ids and left_out.fix and accept(left_out)
     ]
     return taken + stand_ins

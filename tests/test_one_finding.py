@@ -21,7 +21,7 @@ from policies.config import Policy, RuleSettings, load_preset
 from policies.engine import ObjectResult, _leave_out_superseded, check_object
 from policies.loader import load_text
 from policies.model import Finding, Mode, ObjectRef, Severity
-from tests.conftest import DATA, run_json
+from tests.conftest import DATA, run_cli, run_json
 from webhook.admission import mutate, parse_review, validate
 
 LIMIT, REQUEST = "memory-limit-missing", "memory-request-missing"
@@ -204,15 +204,22 @@ def test_no_container_gets_both_findings_unless_the_request_one_is_more_severe(
 # --- every door ----------------------------------------------------------------------------
 
 
-def _review(obj: dict[str, Any]) -> Any:
-    request = {
+def _review(
+    obj: dict[str, Any], old: dict[str, Any] | None = None, sub_resource: str | None = None
+) -> Any:
+    group, _, version = obj["apiVersion"].rpartition("/")
+    request: dict[str, Any] = {
         "uid": "1",
-        "operation": "CREATE",
-        "kind": {"group": "", "version": "v1", "kind": obj["kind"]},
+        "operation": "CREATE" if old is None else "UPDATE",
+        "kind": {"group": group, "version": version, "kind": obj["kind"]},
         "object": obj,
         "namespace": "shop",
         "userInfo": {"username": "alice"},
     }
+    if old is not None:
+        request["oldObject"] = old
+    if sub_resource:
+        request["subResource"] = sub_resource
     return parse_review(
         {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request}
     )
@@ -269,3 +276,194 @@ def test_a_prometheus_main_container_gets_one_finding(default_policy: Policy) ->
         (LIMIT, "prometheus", "/spec/resources/limits/memory")
     ]
     assert "no memory limit and no memory request" in result.findings[0].message
+
+
+# --- found by review: what the left-out finding must still do -----------------------------
+
+DEPLOYMENT: dict[str, Any] = {
+    "apiVersion": "apps/v1",
+    "kind": "Deployment",
+    "metadata": {"name": "web", "namespace": "shop"},
+    "spec": {
+        "selector": {"matchLabels": {"app": "web"}},
+        "template": {
+            "metadata": {"labels": {"app": "web"}},
+            "spec": {
+                "containers": [
+                    {
+                        "name": "app",
+                        "image": "nginx",
+                        "resources": {"requests": {"memory": "256Mi"}},
+                    }
+                ]
+            },
+        },
+    },
+}
+
+
+def test_an_update_that_removes_the_request_is_judged_by_the_request_rule() -> None:
+    """The limit was missing before (pre-existing); the request is what the change removed:
+    strict (request rule enforced) denies it, as before the one-finding change, instead of
+    calling it all pre-existing."""
+    after = copy.deepcopy(DEPLOYMENT)
+    del after["spec"]["template"]["spec"]["containers"][0]["resources"]
+    strict = validate(_review(after, old=DEPLOYMENT), load_preset("strict"))
+    assert not strict.allowed
+    assert [f.rule for f in strict.denied_by] == [REQUEST]
+    default = validate(_review(after, old=DEPLOYMENT), load_preset("default"))
+    assert default.allowed
+    assert [w.split("]")[0] for w in default.warnings] == [
+        "[memory-request-missing",  # new: a warning of its own
+        "pre-existing [memory-limit-missing",
+    ]
+    # the pre-existing one says only its own part, the request rule's says the rest
+    assert "request" not in default.warnings[1].split(";")[0]
+
+
+def test_a_resize_to_a_zero_request_is_denied_by_the_strict_preset() -> None:
+    old = copy.deepcopy(BARE)
+    old["spec"]["containers"][0]["resources"] = {"requests": {"memory": "256Mi"}}
+    new = copy.deepcopy(old)
+    new["spec"]["containers"][0]["resources"]["requests"]["memory"] = "0"
+    verdict = validate(_review(new, old=old, sub_resource="resize"), load_preset("strict"))
+    assert not verdict.allowed
+    assert [f.rule for f in verdict.denied_by] == [REQUEST]
+
+
+def test_leaving_out_is_linear_with_repeated_container_names(
+    monkeypatch: pytest.MonkeyPatch, default_policy: Policy
+) -> None:
+    """Names repeat in a bad spec (and in custom resources nobody checks): containers are
+    told apart by their place, and each finding is looked at a bounded number of times."""
+    from policies import engine
+
+    calls = 0
+    real = engine._container
+
+    def counted(finding: Finding) -> Any:
+        nonlocal calls
+        calls += 1
+        return real(finding)
+
+    monkeypatch.setattr(engine, "_container", counted)
+    containers = [
+        {"name": "a", "image": "x", "resources": {"requests": {"memory": "1"}}} for _ in range(500)
+    ] + [{"name": "a", "image": "x"} for _ in range(500)]
+    obj = copy.deepcopy(BARE)
+    obj["spec"]["containers"] = containers
+    result = check_object(obj, default_policy)
+    total = len(result.findings) + len(result.superseded)
+    assert calls <= 2 * total
+    # every bare container: its own one finding; the others keep theirs
+    assert len(result.superseded) == 500
+    assert all(kept.container_at == left.container_at for kept, left in result.superseded)
+
+
+def _lint_text(tmp_path: Path, text: str, *args: str) -> dict[str, Any]:
+    path = tmp_path / "pod.yaml"
+    path.write_text(text)
+    _, report = run_json(*args, str(path))
+    return report
+
+
+SILENCED_ZERO_REQUEST = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop}
+spec:
+  containers:
+    - name: app
+      image: nginx
+      resources:
+        requests:
+          memory: 0  # evictguard: disable=memory-request-missing
+"""
+
+
+def test_a_silenced_request_finding_is_not_said_again_by_the_limit_finding(
+    tmp_path: Path,
+) -> None:
+    report = _lint_text(tmp_path, SILENCED_ZERO_REQUEST)
+    [finding] = report["findings"]
+    assert finding["rule"] == LIMIT
+    assert finding["message"] == (
+        'Pod shop/web: container "app" has no memory limit; set resources.limits.memory '
+        "(policy default 512Mi)"
+    )
+    # ... and its fix keeps the request as written
+    fixed = jsonpatch.apply_patch(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {
+                "containers": [
+                    {"name": "app", "image": "nginx", "resources": {"requests": {"memory": 0}}}
+                ]
+            },
+        },
+        finding["fix"],
+    )
+    assert fixed["spec"]["containers"][0]["resources"] == {
+        "requests": {"memory": 0},
+        "limits": {"memory": "512Mi"},
+    }
+
+
+def test_fix_keeps_a_request_silenced_by_a_comment(tmp_path: Path) -> None:
+    path = tmp_path / "pod.yaml"
+    path.write_text(SILENCED_ZERO_REQUEST)
+    proc = run_cli("fix", "--unsafe-fixes", str(path))
+    assert proc.returncode == 1, proc.stderr
+    text = path.read_text()
+    assert "memory: 0  # evictguard: disable=memory-request-missing" in text
+    assert "limits:" in text and "512Mi" in text and "256Mi" not in text
+
+
+def test_fix_does_not_move_a_request_finding_silenced_on_the_container_line(
+    tmp_path: Path,
+) -> None:
+    """As before: the only fix would add `resources` under the silenced line, moving that
+    finding off it; fix says so and changes nothing."""
+    path = tmp_path / "pod.yaml"
+    original = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec:\n"
+        "  containers:\n    - name: app  # evictguard: disable=memory-request-missing\n"
+        "      image: nginx\n"
+    )
+    path.write_text(original)
+    proc = run_cli("fix", "--unsafe-fixes", str(path))
+    assert path.read_text() == original
+    assert "memory-limit-missing not fixed: its fix would move the memory-request-missing" in (
+        proc.stderr
+    )
+    [finding] = _lint_text(tmp_path, original)["findings"]
+    assert finding["message"].endswith(
+        "has no memory limit; set resources.limits.memory (policy default 512Mi)"
+    )
+
+
+def test_without_the_request_rule_a_zero_request_stays(tmp_path: Path) -> None:
+    config = tmp_path / "policy.yaml"
+    config.write_text('rules:\n  memory-request-missing: {mode: "off"}\n')
+    path = tmp_path / "pod.yaml"
+    path.write_text(
+        SILENCED_ZERO_REQUEST.replace("  # evictguard: disable=memory-request-missing", "")
+    )
+    proc = run_cli("fix", "--unsafe-fixes", "--config", str(config), str(path))
+    assert proc.returncode == 1, proc.stderr
+    assert "memory: 0\n" in path.read_text() and "256Mi" not in path.read_text()
+
+
+def test_repeated_names_are_told_apart_when_a_comment_silences_one(tmp_path: Path) -> None:
+    text = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec:\n"
+        "  initContainers:\n    - name: app  # evictguard: disable=memory-limit-missing\n"
+        "      image: busybox\n  containers:\n    - name: app\n      image: nginx\n"
+    )
+    report = _lint_text(tmp_path, text)
+    assert sorted((f["line"], f["rule"]) for f in report["findings"]) == [
+        (6, REQUEST),  # the init container's limit finding silenced: its request one stands
+        (9, LIMIT),
+    ]

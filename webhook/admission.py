@@ -20,7 +20,13 @@ import orjson
 
 from policies import pointer as jp
 from policies.config import Policy
-from policies.engine import EvaluationTimeout, RuleCrash, check_object, where_raised
+from policies.engine import (
+    EvaluationTimeout,
+    ObjectResult,
+    RuleCrash,
+    check_object,
+    where_raised,
+)
 from policies.extract import CUSTOM_KINDS, POD_SPEC_PATHS, extract_pod_spec, pod_spec_path
 from policies.fixes import diff
 from policies.model import Finding, JsonPatch, Mode, Severity
@@ -263,14 +269,17 @@ class Comparison:
 def _introduced(
     review: Review,
     obj: Mapping[str, Any],
-    found: list[Finding],
+    result: ObjectResult,
     policy: Policy,
     trust_owner_references: bool = True,
 ) -> Comparison:
     """Only UPDATE has a before; a label added to a running pod must never be blocked by an
     older violation. What the old object was exempt from has no findings there, so removing
     an exemption makes its findings new. The old object gets its own time budget, so an
-    update costs no more of it than a create."""
+    update costs no more of it than a create. A finding left out for a pre-existing one
+    (`ObjectResult.superseded`) that the change introduced counts as new: removing the
+    request of a container that never had a limit is judged as memory-request-missing."""
+    found = result.findings
     if review.operation != "UPDATE" or review.old_obj is None:
         return Comparison(found, [])
     old, _ = _checked_object(dataclasses.replace(review, obj=review.old_obj), policy)
@@ -278,9 +287,22 @@ def _introduced(
         return Comparison(found, [])
     deadline = time.monotonic() + policy.evaluation_budget
     checked = check_object(old, policy, deadline, trust_owner_references=trust_owner_references)
-    before = {finding_key(old, f) for f in checked.findings}
+    everything_before = [*checked.findings, *(left for _, left in checked.superseded)]
+    before = {finding_key(old, f) for f in everything_before}
     new = [f for f in found if finding_key(obj, f) not in before]
-    return Comparison(new, [f for f in found if f not in new], checked.crashed)
+    new_ids = {id(f) for f in new}
+    stand_in = [
+        (kept, left)
+        for kept, left in result.superseded
+        if id(kept) not in new_ids and finding_key(obj, left) not in before
+    ]
+    new += [left for _, left in stand_in]
+    # ... and the pre-existing one it was left out for then says only its own part
+    alone = {id(kept) for kept, _ in stand_in}
+    old = [
+        result.alone.get(id(f), f) if id(f) in alone else f for f in found if id(f) not in new_ids
+    ]
+    return Comparison(new, old, checked.crashed)
 
 
 def _clean(text: str) -> str:
@@ -410,7 +432,7 @@ def validate(review: Review, policy: Policy) -> Decision:
     trust = trusts_owner_references(review)
     checked = check_object(obj, policy, deadline, trust_owner_references=trust)
     found = checked.findings
-    compared = _introduced(review, obj, found, policy, trust)
+    compared = _introduced(review, obj, checked, policy, trust)
     new, old = compared.new, compared.old
     crashed = checked.crashed + [c for c in compared.old_crashed if c not in checked.crashed]
     if compared.old_crashed and policy.on_internal_error == "allow":

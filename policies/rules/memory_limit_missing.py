@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..fixes import merge_ops, set_value_ops
-from ..model import Applicability, Violation
+from ..model import Applicability, Cover, Violation
 from ..resources import MemorySettings, MemoryValue, container_memory
 from .base import Context, Param, ParamType, Rule
 from .memory_quantity_suspicious import RULE as SUSPICIOUS
@@ -23,7 +23,10 @@ def _sets_no_limit(value: MemoryValue | None) -> bool:
     return stored is not None and stored.value == 0
 
 
-def _fix(ctx: Context, memory: MemorySettings) -> list[dict] | None:
+def _fix(ctx: Context, memory: MemorySettings, *, with_request: bool) -> list[dict] | None:
+    """`with_request`: the finding stands for memory-request-missing's too (its cover), so a
+    request of 0 or null is replaced as that rule's fix would; otherwise it stays as
+    written (a missing request is set beside the limit either way)."""
     pod = ctx.pod_memory
     if pod.request is not None or pod.limit is not None:
         # A pod-level request must cover the aggregate container requests (and a new
@@ -42,8 +45,8 @@ def _fix(ctx: Context, memory: MemorySettings) -> list[dict] | None:
         return set_value_ops(ctx.obj, memory.value_pointer("limits"), limit)
     default_limit = ctx.params["defaultLimit"]
     limit_ops = set_value_ops(ctx.obj, memory.value_pointer("limits"), default_limit)
-    # No request, or one of 0 or null (which reserves nothing): the finding says both are
-    # missing (memory-request-missing is left out for it), so the fix sets both.
+    if request is not None and not with_request:
+        return limit_ops  # an explicit zero request stays as written
     default_request = ctx.params["defaultRequest"]  # the policy keeps it <= defaultLimit
     request_ops = set_value_ops(ctx.obj, memory.value_pointer("requests"), default_request)
     if limit_ops is None or request_ops is None:
@@ -54,48 +57,53 @@ def _fix(ctx: Context, memory: MemorySettings) -> list[dict] | None:
 def check(ctx: Context) -> Iterator[Violation]:
     if not _sets_no_limit(ctx.pod_memory.limit):
         return  # a pod-level memory limit caps every container together
+    default_limit = ctx.params["defaultLimit"]
     for container in ctx.pod.containers:
         memory = container_memory(container)
         if not _sets_no_limit(memory.limit) or memory.shape_problems:
             continue
+        what = f"{ctx.ref.describe()}: {memory.what}"
+        cover = None
+        if not pod_reserves(ctx.pod_memory) and not container_reserves(memory):
+            # memory-request-missing reports this container too: the words and fix that
+            # say both, used where the engine leaves that finding out for this one.
+            cover = Cover(
+                f"{what} {_limit_phrase(memory, short=True)} and "
+                f"{_request_phrase(memory)}; set resources.limits.memory and "
+                f"resources.requests.memory (policy defaults {default_limit} and "
+                f"{ctx.params['defaultRequest']})",
+                _fix(ctx, memory, with_request=True),
+            )
+        request = memory.request
+        if request is not None and request.positive:
+            remedy = f"set resources.limits.memory (at least the request, {request.shown})"
+        else:
+            remedy = f"set resources.limits.memory (policy default {default_limit})"
         yield Violation(
             pointer=memory.value_pointer("limits"),
-            message=f"{ctx.ref.describe()}: {memory.what} {_problem(ctx, memory)}",
+            message=f"{what} {_limit_phrase(memory, short=False)}; {remedy}",
             container=container.name,
-            fix=_fix(ctx, memory),
+            fix=_fix(ctx, memory, with_request=False),
             # Unsafe either way: the policy's default sizes are a guess, and a limit copied
             # from the request turns a floor into a ceiling the kernel enforces (FIX_SAFETY).
             applicability=Applicability.UNSAFE,
+            container_at=container.pointer,
+            cover=cover,
         )
 
 
-def _problem(ctx: Context, memory: MemorySettings) -> str:
-    """What is missing and what to set: the request too when the container reserves no
-    memory either and the policy asks for requests here (one finding for one problem:
-    memory-request-missing's is left out for this one)."""
-    limit = "no memory limit"
-    if memory.limit is not None:
-        limit = f"a memory limit of {memory.limit.described}, which the kubelet treats as no limit"
-    request = memory.request
-    if request is not None and request.positive:
-        return f"has {limit}; set resources.limits.memory (at least the request, {request.shown})"
-    default_limit = ctx.params["defaultLimit"]
-    if (
-        pod_reserves(ctx.pod_memory)
-        or container_reserves(memory)
-        or not ctx.runs(REQUEST_MISSING.id)
-    ):
-        return f"has {limit}; set resources.limits.memory (policy default {default_limit})"
-    if memory.limit is not None:
-        limit = f"a memory limit of {memory.limit.described} (no limit, to the kubelet)"
-    reserved = "no memory request"
-    if request is not None:
-        reserved = f"a memory request of {request.described}, which reserves nothing"
-    return (
-        f"has {limit} and {reserved}; set resources.limits.memory and "
-        f"resources.requests.memory (policy defaults {default_limit} and "
-        f"{ctx.params['defaultRequest']})"
-    )
+def _limit_phrase(memory: MemorySettings, *, short: bool) -> str:
+    if memory.limit is None:
+        return "has no memory limit"
+    if short:
+        return f"has a memory limit of {memory.limit.described} (no limit, to the kubelet)"
+    return f"has a memory limit of {memory.limit.described}, which the kubelet treats as no limit"
+
+
+def _request_phrase(memory: MemorySettings) -> str:
+    if memory.request is None:
+        return "no memory request"
+    return f"a memory request of {memory.request.described}, which reserves nothing"
 
 
 FIX_SAFETY = (

@@ -68,6 +68,7 @@ def check(ctx: Context) -> Iterator[Violation]:
             f"set resources.requests.memory (policy default {default})",
             container=container.name,
             fix=fix,
+            container_at=container.pointer,
             applicability=Applicability.UNSAFE,  # the policy's default size: a guess
         )
 
