@@ -217,3 +217,20 @@ DAEMONSET_HOST_NETWORK_TOLERATIONS: tuple[dict[str, Any], ...] = (
 # What the controller judges harmless for a pod on the host's network (it needs no pod
 # network): toleration-node-unavailable lets any hostNetwork pod tolerate these.
 HOST_NETWORK_KEYS = frozenset(t["key"] for t in DAEMONSET_HOST_NETWORK_TOLERATIONS)
+
+# The taints a node carries until its pod network is up, each NoSchedule: not-ready (the
+# kubelet reports Ready False while the runtime says NetworkReady false, nodestatus
+# ReadyCondition reading runtimeState.networkErrors, and the node lifecycle controller taints
+# by condition), network-unavailable (the NetworkUnavailable condition, until routes exist)
+# and uninitialized (a kubelet with --cloud-provider=external, until the cloud controller
+# initialises the node). Only a hostNetwork pod can start there (the kubelet's SyncPod refuses
+# any other while networkErrors() is set: pkg/kubelet/kubelet.go), so these are what a pod
+# that installs or runs the pod network must tolerate, by key: what Tigera's operator gives
+# its host-networked Deployments (TolerateBootstrap, less control-plane and CriticalAddonsOnly)
+# after its wildcards kept them on cordoned nodes (tigera/operator#4820, cilium/cilium#28549).
+PRE_NETWORK_KEYS: tuple[str, ...] = (NOT_READY, NETWORK_UNAVAILABLE, CLOUD_UNINITIALIZED)
+PRE_NETWORK_TOLERATIONS: tuple[dict[str, Any], ...] = tuple(
+    {"key": key, "operator": EXISTS, "effect": NO_SCHEDULE} for key in PRE_NETWORK_KEYS
+)
+assert set(PRE_NETWORK_KEYS) >= HOST_NETWORK_KEYS  # the DaemonSet controller's is one of them
+assert all(NO_SCHEDULE in (WELL_KNOWN_TAINTS[k].effects or ()) for k in PRE_NETWORK_KEYS)

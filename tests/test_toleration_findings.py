@@ -15,6 +15,7 @@ from policies.fixes import apply_patch
 from policies.loader import load_text
 from policies.model import Finding
 from policies.remedy import remedy
+from policies.taints import PRE_NETWORK_TOLERATIONS
 
 DEFAULT = load_preset("default")
 TOLERATION_RULES = {r for r in DEFAULT.rules if not r.startswith("memory-")}
@@ -438,3 +439,44 @@ def test_a_misspelt_cordon_toleration_names_the_rule_the_intended_one_meets() ->
         "(Tolerating node.kubernetes.io/unschedulable at all is what "
         "toleration-node-unavailable warns about.)"
     )
+
+
+def test_a_host_network_wildcard_names_the_pre_network_taints_and_what_remains() -> None:
+    """A hostNetwork pod (a CNI operator) may need to start before the pod network is up; its
+    wildcard is still reported, for what it covers beyond that, and the message names the
+    keys that need covers. A pod on the pod network is told what it was told before."""
+    on_pod_network = pod_yaml("    - {operator: Exists, effect: NoSchedule}\n")
+    on_host = on_pod_network.replace("spec:\n", "spec:\n  hostNetwork: true\n", 1)
+    assert by_rule(on_pod_network)["toleration-wildcard"] == [
+        "Pod shop/p: toleration #0 {operator: Exists, effect: NoSchedule} tolerates every "
+        "NoSchedule taint: the pod may be scheduled onto control-plane nodes, cordoned nodes "
+        "and nodes under memory, disk or PID pressure; tolerate the taints it needs by key"
+    ]
+    assert by_rule(on_host)["toleration-wildcard"] == [
+        "Pod shop/p: toleration #0 {operator: Exists, effect: NoSchedule} tolerates every "
+        "NoSchedule taint: a hostNetwork pod can start before the node's pod network is up, "
+        "and for that needs only node.kubernetes.io/not-ready, "
+        "node.kubernetes.io/network-unavailable, node.cloudprovider.kubernetes.io/uninitialized "
+        "(NoSchedule) by key; the wildcard also lets it onto control-plane nodes, cordoned "
+        "nodes and nodes under memory, disk or PID pressure (drained off a cordoned node, it "
+        "is scheduled straight back); tolerate by key the taints it needs"
+    ]
+
+
+@pytest.mark.parametrize("host_network", [True, False])
+def test_the_pre_network_tolerations_pass_every_rule_on_the_hosts_network(
+    host_network: bool,
+) -> None:
+    """What the hostNetwork message advises passes every toleration rule outside the system
+    namespaces, as toleration-node-unavailable lets network-unavailable go for hostNetwork
+    pods only: on the pod network, nothing starts before the network, and that one is
+    reported."""
+    written = "".join(
+        f"    - {{key: {t['key']}, operator: {t['operator']}, effect: {t['effect']}}}\n"
+        for t in PRE_NETWORK_TOLERATIONS
+    )
+    text = pod_yaml(written)
+    if host_network:
+        text = text.replace("spec:\n", "spec:\n  hostNetwork: true\n", 1)
+    got = {rule: len(messages) for rule, messages in by_rule(text).items()}
+    assert got == ({} if host_network else {"toleration-node-unavailable": 1})
