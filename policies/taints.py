@@ -32,6 +32,7 @@ CLOUD_SHUTDOWN = "node.cloudprovider.kubernetes.io/shutdown"
 CONTROL_PLANE = "node-role.kubernetes.io/control-plane"
 MASTER = "node-role.kubernetes.io/master"
 ETCD = "node-role.kubernetes.io/etcd"
+RKE1_CONTROL_PLANE = "node-role.kubernetes.io/controlplane"  # a label and taint of RKE1 only
 
 LIFECYCLE = "lifecycle"  # NoExecute on a dead node: the taint manager evicts
 PRESSURE = "pressure"  # the kubelet is already evicting pods on this node
@@ -135,8 +136,7 @@ WELL_KNOWN_TAINTS: dict[str, KnownTaint] = {
 # for a misspelling, with this said in the message (list the key under knownTaints if the
 # cluster is one of these).
 DISTRIBUTION_TAINTS: dict[str, str] = {
-    "node-role.kubernetes.io/controlplane": "RKE1 (end of life since July 2025) sets it on "
-    "control-plane nodes",
+    RKE1_CONTROL_PLANE: "RKE1 (end of life since July 2025) sets it on control-plane nodes",
 }
 
 # The effect a control-plane taint keeps pods off with: a toleration without it does not let
@@ -148,7 +148,21 @@ CONTROL_PLANE_EFFECTS: dict[str, str] = {
 }
 # The same for DISTRIBUTION_TAINTS, counted only where the policy lists them in knownTaints.
 DISTRIBUTION_CONTROL_PLANE_EFFECTS: dict[str, str] = {
-    "node-role.kubernetes.io/controlplane": NO_SCHEDULE,
+    RKE1_CONTROL_PLANE: NO_SCHEDULE,
+}
+
+# The node labels that mark control-plane nodes: kubeadm's LabelNodeRoleControlPlane
+# (cmd/kubeadm/app/constants), its `master` before 1.24 (still set by k3s and RKE2), RKE1's
+# `controlplane` and RKE's `etcd`. A pod that selects or prefers nodes by one of them is meant
+# for the control plane (placement.chooses_control_plane).
+CONTROL_PLANE_LABELS = frozenset({CONTROL_PLANE, MASTER, RKE1_CONTROL_PLANE, ETCD})
+
+# Keys older clusters use for the control-plane taint -> the current key: listed beside a
+# toleration of the current key with the same effect, an alias is deliberate (charts tolerate
+# both to run on old and new clusters), not a misspelling.
+CONTROL_PLANE_ALIASES: dict[str, str] = {
+    MASTER: CONTROL_PLANE,
+    RKE1_CONTROL_PLANE: CONTROL_PLANE,
 }
 
 # Keys nothing sets any more: a toleration for them matches no taint on a current cluster.

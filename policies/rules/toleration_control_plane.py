@@ -1,4 +1,7 @@
-"""toleration-control-plane: workloads placed on control-plane nodes."""
+"""toleration-control-plane: workloads let onto control-plane nodes they did not choose.
+
+A pod whose nodeSelector or node affinity selects or prefers control-plane nodes (by their
+role labels) needs the toleration to get there: that is the opt-in, not an accident."""
 
 from __future__ import annotations
 
@@ -6,12 +9,13 @@ from collections.abc import Iterator
 
 from ..eviction import written_tolerations
 from ..model import Violation
+from ..placement import chooses_control_plane
 from ..taints import CONTROL_PLANE_EFFECTS, DISTRIBUTION_CONTROL_PLANE_EFFECTS, EQUAL, EXISTS
 from .base import Consequence, Context, Rule
 
 
 def check(ctx: Context) -> Iterator[Violation]:
-    if ctx.pod.daemon or ctx.in_system_namespace:
+    if ctx.pod.daemon or ctx.in_system_namespace or chooses_control_plane(ctx.pod):
         return
     # RKE1's control-plane key is a misspelling to Kubernetes, a control-plane taint where the
     # policy lists it among the cluster's own taints.
@@ -36,13 +40,15 @@ def check(ctx: Context) -> Iterator[Violation]:
 RULE = Rule(
     id="toleration-control-plane",
     summary="No toleration of node-role.kubernetes.io/control-plane (or /master, or RKE's "
-    "/etcd) outside DaemonSets and the system namespaces.",
+    "/etcd) outside DaemonSets, the system namespaces and pods whose nodeSelector or node "
+    "affinity chooses control-plane nodes.",
     why="Control-plane nodes are tainted NoSchedule so that etcd, the API server and the "
     "controllers keep their memory and CPU. A workload tolerating the taint can be "
     "scheduled there, and a memory-hungry one puts the node under memory pressure: the "
     "kubelet starts evicting pods and the whole cluster's control plane suffers.",
-    remediation="Remove the toleration, or run the workload in a system namespace if it "
-    "is part of the cluster itself.",
+    remediation="Remove the toleration; if the workload belongs on control-plane nodes, "
+    "say so with a nodeSelector or node affinity on their role label, or run it in a "
+    "system namespace if it is part of the cluster itself.",
     example="""\
 apiVersion: apps/v1
 kind: Deployment

@@ -15,8 +15,10 @@ from ..eviction import (
     written_tolerations,
 )
 from ..model import Mode, Violation
+from ..placement import chooses_control_plane
 from ..suggest import suggest_taint_key
 from ..taints import (
+    CONTROL_PLANE_ALIASES,
     DISTRIBUTION_TAINTS,
     EFFECTS,
     EXISTS,
@@ -159,12 +161,23 @@ def _evicted_at_once(ctx: Context, t: Toleration, untolerated: set[str]) -> list
     ]
 
 
+def _aliased(t: Toleration, written: list[Toleration]) -> bool:
+    """An older cluster's key for the control-plane taint, listed beside a toleration of the
+    current key that covers its effect: a deliberate alias, and what it would suggest is
+    already there."""
+    current = CONTROL_PLANE_ALIASES.get(t.key)
+    return current is not None and any(
+        o.key == current and o.effect in ("", t.effect) for o in written
+    )
+
+
 def check(ctx: Context) -> Iterator[Violation]:
     known = known_taints(ctx.params)
     untolerated: set[str] | None = None  # computed once, when first needed
-    for view, t in written_tolerations(ctx.pod, ctx.comparison):
+    written = written_tolerations(ctx.pod, ctx.comparison)
+    for view, t in written:
         found = _problem(t, known)
-        if found is None:
+        if found is None or _aliased(t, [o for _, o in written]):
             continue
         if untolerated is None:
             untolerated = _untolerated_lifecycle_keys(ctx)
@@ -222,6 +235,8 @@ def _objecting_rule(ctx: Context, taint: KnownTaint) -> str | None:
     if rule is None or ctx.policy.mode(rule) is Mode.OFF:
         return None
     if rule != "toleration-node-pressure" and ctx.in_system_namespace:
+        return None
+    if rule == "toleration-control-plane" and chooses_control_plane(ctx.pod):
         return None
     if rule == "toleration-node-unavailable" and ctx.pod.host_network:
         return None if taint.key in HOST_NETWORK_KEYS else rule
