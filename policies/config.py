@@ -58,6 +58,9 @@ class Exemption:
     namespaces: tuple[str, ...] | None
     names: tuple[str, ...] | None
     kinds: tuple[str, ...] | None
+    # Annotation key -> value glob, all of which the object's own metadata must carry:
+    # `{helm.sh/hook: "*"}` for the Jobs and Pods Helm runs as hooks.
+    annotations: tuple[tuple[str, str], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -225,6 +228,7 @@ def _freeze(data: Mapping[str, Any], source: str) -> Policy:
             tuple(e["namespaces"]) if "namespaces" in e else None,
             tuple(e["names"]) if "names" in e else None,
             tuple(e["kinds"]) if "kinds" in e else None,
+            tuple(e["annotations"].items()) if "annotations" in e else None,
         )
         for e in data.get("exemptions") or ()
     )

@@ -73,10 +73,11 @@ def _semantic_problems(data: dict[str, Any], label: str) -> list[str]:
         for rule_id in listed if isinstance(listed, list) else ():
             if isinstance(rule_id, str) and rule_id not in RULES and rule_id != "*":
                 problems.append(f"{label}: exemptions.{i}.rules: unknown rule {rule_id!r}")
-        if exemption and not any(k in exemption for k in ("namespaces", "names", "kinds", "rules")):
+        selectors = ("namespaces", "names", "kinds", "annotations", "rules")
+        if exemption and not any(k in exemption for k in selectors):
             problems.append(
-                f"{label}: exemptions.{i}: names no namespaces, names, kinds or rules, so it "
-                f"would exempt every object from every rule"
+                f"{label}: exemptions.{i}: names no namespaces, names, kinds, annotations or "
+                f"rules, so it would exempt every object from every rule"
             )
     return problems
 

@@ -27,11 +27,27 @@ def _matches(value: str | None, patterns: tuple[str, ...] | None) -> bool:
     return value is not None and any(fnmatchcase(value, p) for p in patterns)
 
 
-def _exemption_applies(exemption: Exemption, ref: ObjectRef) -> bool:
+def _exemption_applies(exemption: Exemption, ref: ObjectRef, obj: Mapping[str, Any]) -> bool:
     return (
         _matches(ref.namespace, exemption.namespaces)
         and _matches(ref.name, exemption.names)
         and _matches(ref.kind, exemption.kinds)
+        and _annotated(obj, exemption.annotations)
+    )
+
+
+def _annotated(obj: Mapping[str, Any], wanted: tuple[tuple[str, str], ...] | None) -> bool:
+    """The object's own annotations (not its pod template's: a Helm hook is annotated on
+    the Job) carry every wanted key with a value matching its glob."""
+    if wanted is None:
+        return True
+    metadata = obj.get("metadata")
+    annotations = metadata.get("annotations") if isinstance(metadata, Mapping) else None
+    if not isinstance(annotations, Mapping):
+        return False
+    return all(
+        isinstance(annotations.get(key), str) and fnmatchcase(annotations[key], glob)
+        for key, glob in wanted
     )
 
 
@@ -54,7 +70,7 @@ def exempted_rules(
     on the object and on its pod template (Pods made from it carry the same annotation)."""
     exempt: set[str] = set()
     for exemption in policy.exemptions:
-        if _exemption_applies(exemption, ref):
+        if _exemption_applies(exemption, ref, obj):
             exempt |= {ALL} if exemption.rules is None else set(exemption.rules)
     if policy.annotation_exemptions:  # off: an object's author cannot exempt it
         exempt |= _annotation_rules(obj, "/metadata")

@@ -212,8 +212,8 @@ def test_invalid_config_reports_every_problem_and_exits_2() -> None:
         f"quantity (quantities must match the regular expression {regexp})",
         f"{path}: rules.memory-limit-missing.defaultRequest: '-1Gi' is negative",
         f"{path}: exemptions.0.rules: unknown rule 'memory-nope'",
-        f"{path}: exemptions.1: names no namespaces, names, kinds or rules, so it would "
-        "exempt every object from every rule",
+        f"{path}: exemptions.1: names no namespaces, names, kinds, annotations or rules, so it "
+        "would exempt every object from every rule",
     ]
 
 

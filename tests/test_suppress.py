@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from policies.config import load_policy_file, load_preset
+from policies.config import ConfigError, load_policy_file, load_preset
 from policies.engine import check_object
 from policies.model import Report
 from policies.suppress import ALL, ANNOTATION_ALL, parse_directives
@@ -87,6 +87,88 @@ def test_exemption_with_only_rules_turns_those_rules_off_everywhere(tmp_path: Pa
     policy_file.write_text("exemptions:\n  - rules: [memory-request-missing]\n    reason: noisy\n")
     report = lint_paths(SUPPRESS / "exempt-targets.yaml", policy=load_policy_file(str(policy_file)))
     assert {rule for _, _, rule in found(report)} == {LIMIT, SUSPICIOUS}
+
+
+HOOKS = """\
+# The shape of a chart's hook Job (ingress-nginx's admission-create, cert-manager's
+# startupapicheck): annotated on the Job itself, not on its pod template.
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: shop-ingress-nginx-admission-create
+  namespace: ingress
+  annotations:
+    helm.sh/hook: pre-install,pre-upgrade
+    helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
+spec:
+  template:
+    metadata:
+      annotations:
+        helm.sh/hook: not-the-job
+    spec:
+      restartPolicy: OnFailure
+      containers:
+        - name: create
+          image: registry.k8s.io/ingress-nginx/kube-webhook-certgen:v1.5.2
+          args: [create, --namespace=$(POD_NAMESPACE)]
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: nightly-report
+  namespace: ingress
+  annotations: {team: reports}
+spec:
+  template:
+    metadata:
+      annotations: {helm.sh/hook: post-install}
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: report
+          image: example/report:1.0
+"""
+
+
+def test_exemptions_by_the_objects_own_annotations(tmp_path: Path) -> None:
+    """`annotations: {helm.sh/hook: "*"}`: Helm's hook Jobs (a policy's choice, README:
+    Helm hooks); a pod template's annotation is not the object's."""
+    manifest = tmp_path / "hooks.yaml"
+    manifest.write_text(HOOKS)
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text(
+        "exemptions:\n"
+        "  - annotations: {helm.sh/hook: '*'}\n"
+        "    rules: [memory-limit-missing]\n"
+        "    reason: hooks run to completion in seconds\n"
+    )
+    report = lint_paths(manifest, policy=load_policy_file(str(policy_file)))
+    assert {(f.ref.name, f.rule) for f in report.findings} == {
+        ("shop-ingress-nginx-admission-create", REQUEST),  # only the limit rule exempted
+        ("nightly-report", LIMIT),  # its template's annotation does not count
+    }
+    # every key given must be there, each value matching its glob
+    policy_file.write_text(
+        "exemptions:\n  - annotations: {helm.sh/hook: 'pre-install*', team: '*'}\n"
+    )
+    report = lint_paths(manifest, policy=load_policy_file(str(policy_file)))
+    assert {f.ref.name for f in report.findings} == {
+        "shop-ingress-nginx-admission-create",
+        "nightly-report",
+    }
+    policy_file.write_text("exemptions:\n  - annotations: {helm.sh/hook: 'pre-install*'}\n")
+    report = lint_paths(manifest, policy=load_policy_file(str(policy_file)))
+    assert {f.ref.name for f in report.findings} == {"nightly-report"}
+
+
+@pytest.mark.parametrize(
+    "bad", ["annotations: {}", "annotations: [helm.sh/hook]", "annotations: {helm.sh/hook: 1}"]
+)
+def test_exemption_annotations_must_be_a_mapping_of_globs(tmp_path: Path, bad: str) -> None:
+    policy_file = tmp_path / "policy.yaml"
+    policy_file.write_text(f"exemptions:\n  - {bad}\n")
+    with pytest.raises(ConfigError, match="exemptions"):
+        load_policy_file(str(policy_file))
 
 
 # --- the annotation ---------------------------------------------------------------------------
