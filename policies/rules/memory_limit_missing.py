@@ -63,6 +63,7 @@ def check(ctx: Context) -> Iterator[Violation]:
         if not _sets_no_limit(memory.limit) or memory.shape_problems:
             continue
         what = f"{ctx.ref.describe()}: {memory.what}"
+        fix = _fix(ctx, memory, with_request=False)
         cover = None
         if not pod_reserves(ctx.pod_memory) and not container_reserves(memory):
             # memory-request-missing reports this container too: the words and fix that
@@ -72,7 +73,8 @@ def check(ctx: Context) -> Iterator[Violation]:
                 f"{_request_phrase(memory)}; set resources.limits.memory and "
                 f"resources.requests.memory (policy defaults {default_limit} and "
                 f"{ctx.params['defaultRequest']})",
-                _fix(ctx, memory, with_request=True),
+                # the same fix unless a request of 0 or null is there to replace
+                fix if memory.request is None else _fix(ctx, memory, with_request=True),
             )
         request = memory.request
         if request is not None and request.positive:
@@ -83,7 +85,7 @@ def check(ctx: Context) -> Iterator[Violation]:
             pointer=memory.value_pointer("limits"),
             message=f"{what} {_limit_phrase(memory, short=False)}; {remedy}",
             container=container.name,
-            fix=_fix(ctx, memory, with_request=False),
+            fix=fix,
             # Unsafe either way: the policy's default sizes are a guess, and a limit copied
             # from the request turns a floor into a ceiling the kernel enforces (FIX_SAFETY).
             applicability=Applicability.UNSAFE,
