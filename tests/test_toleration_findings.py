@@ -480,3 +480,32 @@ def test_the_pre_network_tolerations_pass_every_rule_on_the_hosts_network(
         text = text.replace("spec:\n", "spec:\n  hostNetwork: true\n", 1)
     got = {rule: len(messages) for rule, messages in by_rule(text).items()}
     assert got == ({} if host_network else {"toleration-node-unavailable": 1})
+
+
+def test_too_low_says_when_each_taint_comes() -> None:
+    """Unreachable comes only after node-monitor-grace-period (50 s since 1.32) without a
+    heartbeat, so 5 s means about 55 s after the node stops reporting, not a blip; not-ready
+    comes at the controller's next pass once the kubelet reports NotReady, with no grace."""
+    unreachable = pod_yaml(
+        "    - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute,"
+        " tolerationSeconds: 5}\n"
+    )
+    [message] = by_rule(unreachable)["noexecute-seconds-too-low"]
+    assert "blip" not in message
+    assert "the pod is evicted 5 s after the taint appears" in message
+    assert "node-monitor-grace-period (50 s by default since Kubernetes 1.32, 40 s before)" in (
+        message
+    )
+    assert "evicted about 55 s after the node stops reporting" in message
+    assert "not-ready" not in message
+    not_ready = pod_yaml(
+        "    - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute,"
+        " tolerationSeconds: 0}\n"
+    )
+    [message] = by_rule(not_ready)["noexecute-seconds-too-low"]
+    assert "when the kubelet reports NotReady" in message
+    assert "the pod is evicted at once" in message
+    assert "grace" not in message
+    both = pod_yaml("    - {operator: Exists, effect: NoExecute, tolerationSeconds: 30}\n")
+    [message] = by_rule(both)["noexecute-seconds-too-low"]
+    assert "evicted 30 s later" in message and "about 80 s after the node stops" in message

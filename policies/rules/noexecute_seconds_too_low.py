@@ -1,8 +1,10 @@
-"""noexecute-seconds-too-low: pods evicted from a node on a short network blip."""
+"""noexecute-seconds-too-low: pods evicted from a node that is briefly NotReady, or just past
+the node-monitor grace period without a heartbeat."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from fractions import Fraction
 
 from ..eviction import (
     MAX_EXACT_SECONDS,
@@ -12,8 +14,43 @@ from ..eviction import (
     show_delay,
 )
 from ..model import Violation
+from ..taints import NOT_READY, UNREACHABLE
 from ..tolerations import SECONDS
 from .base import Consequence, Context, Param, ParamType, Rule
+
+# kube-controller-manager's node lifecycle controller (pkg/controller/nodelifecycle/
+# node_lifecycle_controller.go): every node-monitor-period it reads each node's Ready
+# condition; `tryUpdateNodeHealth` sets it to Unknown once the kubelet has not renewed its
+# Lease or posted status for node-monitor-grace-period, and `processTaintBaseEviction` queues
+# the not-ready taint for Ready=False and the unreachable one for Ready=Unknown, which
+# `doNoExecuteTaintingPass` adds. Defaults: config/v1alpha1/defaults.go; the grace period
+# went from 40 s to 50 s in 1.32 (kubernetes/kubernetes#126287).
+MONITOR_PERIOD = 5
+GRACE_PERIOD = 50
+GRACE = (
+    f"node-monitor-grace-period ({GRACE_PERIOD} s by default since Kubernetes 1.32, 40 s before)"
+)
+
+
+def _later(delay: Fraction) -> str:
+    return "at once" if delay == 0 else f"{show_delay(delay)} s later"
+
+
+# What starts the clock for each taint, and what that means for the pod (delay: seconds).
+WHEN: Mapping[str, Callable[[Fraction], str]] = {
+    NOT_READY: lambda delay: (
+        "not-ready is added when the kubelet reports NotReady, at the "
+        f"controller's next pass (every {MONITOR_PERIOD} s by default), and the pod is evicted "
+        f"{_later(delay)}: a kubelet that reports NotReady for a moment (its container runtime "
+        "restarting, say) evicts every such pod on the node"
+    ),
+    UNREACHABLE: lambda delay: (
+        "unreachable is added only once the node has sent no heartbeat "
+        f"for {GRACE}, so the pod is evicted about {show_delay(GRACE_PERIOD + delay)} s after the "
+        "node stops reporting: an outage just that long evicts every such pod on the node "
+        "(without this toleration, DefaultTolerationSeconds gives 300 s)"
+    ),
+}
 
 
 def check(ctx: Context) -> Iterator[Violation]:
@@ -46,10 +83,10 @@ def check(ctx: Context) -> Iterator[Violation]:
             )
         else:
             effect = f"the pod is evicted {seconds} s after the taint appears"
+        when = "; ".join(WHEN[key](delay) for key in keys)
         yield Violation(
             pointer=view.field_pointer(SECONDS),
-            message=f"{uses}: {effect}, below the policy floor of {floor} s; a short network "
-            "blip or a kubelet restart evicts every such pod on the node",
+            message=f"{uses}: {effect}, below the policy floor of {floor} s; {when}",
         )
 
 
@@ -57,12 +94,12 @@ RULE = Rule(
     id="noexecute-seconds-too-low",
     summary="tolerationSeconds for the not-ready/unreachable NoExecute taints is at least "
     "the policy floor (default 60 s), and small enough not to wrap (at most 9223372036).",
-    why="The node lifecycle controller taints a node unreachable with NoExecute once it has "
-    "missed heartbeats for node-monitor-grace-period (40 to 50 s, by version), or not-ready "
-    "when its kubelet reports NotReady, and the taint manager evicts each pod when the "
+    why="The node lifecycle controller taints a node not-ready (NoExecute) at its next pass "
+    f"(every {MONITOR_PERIOD} s) after the kubelet reports NotReady, and unreachable once the "
+    f"node has sent no heartbeat for {GRACE}; the taint manager then evicts each pod when the "
     "tolerationSeconds of its first matching toleration run out. A few seconds turn every "
-    "network blip or kubelet restart into the eviction of all such pods on the node, and "
-    "zero or negative values evict at once.",
+    "moment of NotReady, and every outage just past the grace period, into the eviction of "
+    "all such pods on the node; zero or negative values evict as soon as the taint appears.",
     remediation="Raise tolerationSeconds to at least the floor, or drop the toleration to "
     "get DefaultTolerationSeconds' 300 s.",
     example="""\
@@ -78,7 +115,7 @@ spec:
     - key: node.kubernetes.io/unreachable
       operator: Exists
       effect: NoExecute
-      tolerationSeconds: 5     # evicted on a 5 s network blip
+      tolerationSeconds: 5     # evicted 55 s after the node stops reporting
 """,
     check=check,
     params=(Param("minSeconds", ParamType.SECONDS, "the lowest tolerationSeconds accepted"),),
