@@ -127,6 +127,7 @@ SIBLING_RULES = frozenset(
     {
         "memory-request-exceeds-limit",
         "memory-limit-ratio",
+        "memory-critical-overcommit",
         "memory-limit-missing",
         "memory-request-missing",
         "memory-pod-level-conflict",

@@ -327,6 +327,7 @@ def test_rules_lists_every_rule_with_its_default_mode() -> None:
         ("memory-quantity-invalid", "enforce"),
         ("memory-quantity-suspicious", "enforce"),
         ("memory-limit-ratio", "off"),
+        ("memory-critical-overcommit", "warn"),
         ("toleration-invalid", "enforce"),
         ("toleration-never-matches", "warn"),
         ("toleration-wildcard", "warn"),

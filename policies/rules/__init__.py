@@ -4,6 +4,7 @@ give it a default mode in presets/default.yaml and its parameters in the policy 
 from __future__ import annotations
 
 from . import (
+    memory_critical_overcommit,
     memory_limit_missing,
     memory_limit_ratio,
     memory_pod_level_conflict,
@@ -34,6 +35,7 @@ ALL_RULES: tuple[Rule, ...] = (
     memory_quantity_invalid.RULE,
     memory_quantity_suspicious.RULE,
     memory_limit_ratio.RULE,
+    memory_critical_overcommit.RULE,
     toleration_invalid.RULE,
     toleration_never_matches.RULE,
     toleration_wildcard.RULE,

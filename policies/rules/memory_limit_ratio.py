@@ -12,7 +12,7 @@ from .base import Context, Param, ParamType, Rule
 _SHOWN_MAX = Fraction(10**15)
 
 
-def _shown(ratio: Fraction) -> str:
+def shown_ratio(ratio: Fraction) -> str:
     """The ratio for people; a float cannot hold 1e400 / 1, and nobody needs its digits."""
     return f"more than {float(_SHOWN_MAX):.3g}" if ratio > _SHOWN_MAX else f"{float(ratio):.3g}"
 
@@ -28,7 +28,7 @@ def check(ctx: Context) -> Iterator[Violation]:
             yield Violation(
                 pointer=pair.limit.pointer,
                 message=f"{ctx.ref.describe()}: {pair.memory.what}: memory limit "
-                f"{pair.limit.shown} is {_shown(ratio)}x its request {pair.request.shown} "
+                f"{pair.limit.shown} is {shown_ratio(ratio)}x its request {pair.request.shown} "
                 f"(policy maximum {ctx.params['max']}x)",
                 container=pair.memory.container,
                 evidence=(pair.request.raw,),
