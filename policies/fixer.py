@@ -588,7 +588,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
             if fnmatchcase(rule_id, pattern) and base.mode(rule_id) is Mode.OFF:
                 print(f"evictguard: note: {rule_id} is off in {base.source}", file=sys.stderr)
     fixed_findings = fixed_files = errors = unsafe_left = 0
-    from .kustomize import display_name, fix_notes, plan_inputs
+    from .kustomize import fix_notes, plan_inputs
 
     plan = plan_inputs(args.paths)[0]  # kustomize patches and generator inputs: never fixed
     used = {os.path.realpath(name) for name in plan.not_objects()}
@@ -598,7 +598,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
     placed = fix_notes(plan, policy, given - used, unsafe=args.unsafe_fixes)  # elsewhere
     for source in inputs:
         if source.path is not None and source.path in patches:
-            user = display_name(patches[source.path])
+            user = plan.display(patches[source.path])
             print(
                 f"{source.name}: left alone: a kustomize patch (used by {user})",
                 file=sys.stderr,

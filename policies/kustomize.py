@@ -199,6 +199,10 @@ class Plan:
 
     kustomizations: dict[str, Kustomization] = field(default_factory=dict)  # by folder
     roots: list[str] = field(default_factory=list)  # folders, in walk order
+    inputs: tuple[str, ...] = ()  # the paths the user named, as typed (for `display`)
+
+    def display(self, path: str) -> str:
+        return display_name(path, self.inputs)
 
     def closure(self, directory: str) -> list[Kustomization]:
         """The kustomization in `directory` and every one it uses, root first."""
@@ -385,7 +389,17 @@ class _Files:
         return self.cache[path]
 
 
-def display_name(path: str) -> str:
+def display_name(path: str, inputs: Iterable[str] = ()) -> str:
+    """A file (absolute) named as the rest of the report names it: under a folder the user
+    named, that folder as typed joined with the rest (as `sources.read_sources` names what
+    it reads), so one finding reached through a build and through a failed root's files is
+    one; else relative to the current folder when under it, else absolute."""
+    for typed in inputs:
+        base = os.path.abspath(typed)
+        if path == base:
+            return typed
+        if path.startswith(base.rstrip(os.sep) + os.sep):
+            return os.path.join(typed, os.path.relpath(path, base))
     relative = os.path.relpath(path)
     return path if relative.startswith("..") else relative
 
@@ -512,7 +526,7 @@ class Placer:
             ):
                 return None
         if patch.file is not None:
-            got = self.files.get(patch.file, display_name(patch.file))
+            got = self.files.get(patch.file, self.plan.display(patch.file))
             if got is None:
                 return None
             loaded, directives = got
@@ -521,7 +535,7 @@ class Placer:
         else:
             assert patch.text is not None
             documents = list(_documents(patch.text))
-            got = self.files.get(patch.kustomization, display_name(patch.kustomization))
+            got = self.files.get(patch.kustomization, self.plan.display(patch.kustomization))
             directives = got[1] if got else None
             path, offset, col_offset = patch.kustomization, (patch.line - 1, 0), patch.column - 1
         for node, data in documents:
@@ -546,7 +560,7 @@ class Placer:
                 column = where[1] + col_offset
                 first = offset[0] + node.start_mark.line + 1
                 last = offset[0] + node.end_mark.line + 1
-                return _Place(path, display_name(path), line, column, directives, first, last)
+                return _Place(path, self.plan.display(path), line, column, directives, first, last)
         return None
 
     def place(
@@ -578,7 +592,7 @@ class Placer:
         if origin.get("repo"):
             return None  # a remote resource: no file here to point at
         path = os.path.normpath(os.path.join(wrapper, origin["path"]))
-        got = self.files.get(path, display_name(path))
+        got = self.files.get(path, self.plan.display(path))
         if got is None:
             return None
         loaded, directives = got
@@ -599,7 +613,7 @@ class Placer:
         document = written.document
         return _Place(
             path,
-            display_name(path),
+            self.plan.display(path),
             line,
             column,
             directives,
@@ -654,7 +668,9 @@ class Builds:
 def built_sources(builds: Builds) -> list[SourceText]:
     """The built streams, named by their roots: where --as-admitted finds the LimitRanges
     and Namespaces a kustomize tree deploys (as kustomize writes them: namespaced)."""
-    return [SourceText(display_name(b.root), b.text) for b in builds.builds if b.text is not None]
+    return [
+        SourceText(builds.plan.display(b.root), b.text) for b in builds.builds if b.text is not None
+    ]
 
 
 def _strip(obj: dict[str, Any]) -> dict[str, Any]:
@@ -690,7 +706,7 @@ def build_roots(plan: Plan, binary: str | None = None, jobs: int = 4) -> Builds:
     for built in outcome.builds:
         if built.text is None:
             outcome.notes.append(
-                f"{display_name(built.root)}: kustomize build failed, linting its files "
+                f"{plan.display(built.root)}: kustomize build failed, linting its files "
                 f"instead (patches skipped): {built.error}"
             )
             outcome.fallback.extend(
@@ -712,7 +728,7 @@ def lint_builds(
     placer = Placer(plan)
     merged: dict[tuple[Any, ...], tuple[Finding, list[str]]] = {}
     for built in builds.builds:
-        root_name = display_name(built.root)
+        root_name = plan.display(built.root)
         if built.text is None:
             continue
         loaded = load_text(built.text, root_name)
@@ -757,7 +773,7 @@ def lint_builds(
                     RELATED.get(finding.rule, lambda _: None)(finding.pointer),
                 )
                 if place is None:  # a remote or generated resource: the root says where
-                    kustomization = display_name(plan.kustomizations[built.root].file)
+                    kustomization = plan.display(plan.kustomizations[built.root].file)
                     return dataclasses.replace(finding, file=kustomization, line=1, column=1)
                 if place.directives and place.directives.silences(
                     finding.rule, place.line, place.first_line, place.last_line
@@ -820,6 +836,7 @@ def plan_inputs(paths: Iterable[str]) -> tuple[Plan, set[str]]:
     folders = [p for p in paths if os.path.isdir(p)]
     files = [p for p in paths if os.path.isfile(p)]
     plan = discover(folders) if folders else Plan()
+    plan.inputs = tuple(paths)
     claimed: set[str] = set()
     if files:
         top = _git_top(os.getcwd())
@@ -848,7 +865,7 @@ def remaining(
         or os.path.abspath(name) in outcome.fallback
     ]
     names = {os.path.abspath(name) for name, _ in kept}
-    kept.extend((display_name(f), None) for f in outcome.fallback if f not in names)
+    kept.extend((outcome.plan.display(f), None) for f in outcome.fallback if f not in names)
     return kept
 
 

@@ -303,3 +303,32 @@ def test_a_kustomization_nested_too_deeply_is_no_crash(tmp_path: Path) -> None:
     assert proc.returncode == 1, proc.stderr
     report = json.loads(proc.stdout)
     assert {f["rule"] for f in report["findings"]} >= {"memory-limit-missing"}
+
+
+@needs_kubectl
+@pytest.mark.parametrize("spelling", ["absolute", "absolute-under-cwd", "relative-up"])
+def test_a_base_shared_by_a_built_and_a_failed_root_is_reported_once(
+    tmp_path: Path, spelling: str
+) -> None:
+    """A failed root's files are linted one by one, its base too, which a root that builds
+    also reads: the same finding reached both ways was reported twice when the folder was
+    named as `../x` or by an absolute path (one copy named as typed, the other not)."""
+    shop = copy_shop(tmp_path / "repo")
+    broken = shop / "overlays" / "broken"
+    broken.mkdir()
+    (broken / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+        "resources:\n  - ../../base\n  - missing-role-binding.yaml\n"
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    cwd = tmp_path if spelling == "absolute-under-cwd" else elsewhere
+    typed = os.path.relpath(shop, elsewhere) if spelling == "relative-up" else str(shop)
+    code, report, stderr = lint(typed, cwd=cwd)
+    assert code == 1, stderr
+    assert "overlays/broken: kustomize build failed" in stderr
+    keys = [(f["rule"], f["file"], f["line"], f["column"]) for f in report["findings"]]
+    assert len(keys) == len(set(keys)), keys
+    assert all(f["file"].startswith(typed + os.sep) for f in report["findings"]), keys
+    base = os.path.join(typed, "base", "deployment.yaml")
+    assert ("memory-limit-missing", base, 29) in {(k[0], k[1], k[2]) for k in keys}
