@@ -17,7 +17,7 @@ from typing import Any
 
 from . import pointer as jp
 from .config import Policy
-from .extract import StructureProblem, container_depth, extract_pod_spec
+from .extract import PodSpecView, StructureProblem, container_depth, extract_pod_specs
 from .model import SEVERITY_OF_MODE, Finding, ObjectRef
 from .registry import RULES
 from .rules.base import Context
@@ -119,14 +119,31 @@ def check_object(
     (admission believes it only from the DaemonSet controller; see `extract.is_daemon`)."""
     ref = object_ref(obj)
     result = ObjectResult(ref)
-    pod, problems = extract_pod_spec(obj, policy.extra_kinds, trust_owner_references)
+    pods, problems = extract_pod_specs(obj, policy.extra_kinds, trust_owner_references)
     result.problems.extend(problems)
-    if pod is None:
-        return result
-    exempt = exempted_rules(obj, ref, policy, pod.metadata_pointer)
-    result.exempted = frozenset(exempt)
-    if ALL in exempt:
-        return result
+    exempted: set[str] = set()
+    for pod in pods:  # one per component: each judged as its own pod spec
+        exempt = exempted_rules(obj, ref, policy, pod.metadata_pointer)
+        exempted |= exempt
+        if ALL not in exempt:
+            _check_pod(obj, ref, pod, policy, exempt, deadline, result)
+    result.exempted = frozenset(exempted)
+    _leave_out_superseded(result)
+    return result
+
+
+def _check_pod(
+    obj: Mapping[str, Any],
+    ref: ObjectRef,
+    pod: PodSpecView,
+    policy: Policy,
+    exempt: set[str],
+    deadline: float | None,
+    result: ObjectResult,
+) -> None:
+    """Every active rule on one pod spec of the object. A finding already found on another
+    (tolerations several components share) is said once."""
+    seen = {(f.rule, f.pointer, f.message) for f in result.findings}
     for rule_id in policy.active_rules():
         if rule_id in exempt:
             continue
@@ -138,7 +155,10 @@ def check_object(
         try:
             violations = list(rule.check(context))
         except Exception as exc:  # a bug in one rule must not hide the others' findings
-            result.crashed.append(RuleCrash(rule_id, type(exc).__name__, where_raised(exc)))
+            crash = RuleCrash(rule_id, type(exc).__name__, where_raised(exc))
+            if crash in result.crashed:
+                continue
+            result.crashed.append(crash)
             result.problems.append(
                 StructureProblem(
                     "",
@@ -148,6 +168,8 @@ def check_object(
             )
             continue
         for violation in violations:
+            if (rule_id, violation.pointer, violation.message) in seen:
+                continue
             result.findings.append(
                 Finding(
                     rule=rule_id,
@@ -163,8 +185,6 @@ def check_object(
                     cover=violation.cover,
                 )
             )
-    _leave_out_superseded(result)
-    return result
 
 
 def _container(finding: Finding) -> tuple[str, ...] | None:

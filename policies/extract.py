@@ -56,22 +56,97 @@ class PodShape:
     generated: tuple[str, ...] = ()
     # Its pods are a DaemonSet's (the DaemonSet controller adds its tolerations): always,
     # or when the field at the path has the value (PrometheusAgent's `spec.mode`).
-    daemon: bool | tuple[tuple[str, ...], str] = False
+    daemon: bool | tuple[tuple[str, ...], Any] = False
+    # Where its tolerations are, when not `tolerations` beside the containers (CloudNativePG
+    # `spec.affinity.tolerations`, the ClusterPolicy's `spec.daemonsets.tolerations`).
+    tolerations: tuple[str, ...] | None = None
+    # The part of the object these pods belong to, where one object makes several kinds of
+    # pods (the ClusterPolicy's driver DaemonSet): messages name it.
+    component: str | None = None
+    # Made only when the field at the path is true, or absent and the default is true (the
+    # ClusterPolicy's `<component>.enabled`, defaulted by the operator's `IsEnabled`).
+    enabled: tuple[tuple[str, ...], bool] | None = None
+
+    @property
+    def operated(self) -> bool:
+        """Its pods are built by an operator from fields admission defaulting does not
+        see (no pod spec of its own): judged as written, `resources` never pod-level."""
+        return self.main is not None or self.component is not None
 
 
-def _template(daemon: bool = False) -> PodShape:
-    return PodShape(TEMPLATE, daemon=daemon)
+def _template(daemon: bool = False) -> tuple[PodShape, ...]:
+    return (PodShape(TEMPLATE, daemon=daemon),)
 
 
-def _operated(name: str, default_request: str | None = None, **more: Any) -> PodShape:
+def _operated(name: str, default_request: str | None = None, **more: Any) -> tuple[PodShape, ...]:
     main = MainContainer(name, ("spec", "resources"), default_request)
-    return PodShape(("spec",), main, **more)
+    return (PodShape(("spec",), main, **more),)
+
+
+# NVIDIA gpu-operator: ClusterPolicy field -> the main container of the DaemonSet the
+# operator makes from it (assets/state-*/*daemonset.yaml), whether `enabled` defaults to
+# true (`IsEnabled`). The operator gives `<field>.resources`, when set, to every container
+# of that DaemonSet (controllers/object_controls.go), and `daemonsets.tolerations`, when
+# set, replaces the tolerations of all of them. Components that default to off and whose
+# assets size their containers themselves (ccManager, vfioManager) are not in the table.
+GPU_OPERATOR_DAEMONSETS: dict[str, tuple[str, bool]] = {
+    "driver": ("nvidia-driver-ctr", True),
+    "toolkit": ("nvidia-container-toolkit-ctr", True),
+    "devicePlugin": ("nvidia-device-plugin", True),
+    "dcgm": ("nvidia-dcgm-ctr", True),
+    "dcgmExporter": ("nvidia-dcgm-exporter", True),
+    "gfd": ("gpu-feature-discovery", True),
+    "migManager": ("nvidia-mig-manager", True),
+    "nodeStatusExporter": ("nvidia-node-status-exporter", False),
+    "validator": ("nvidia-operator-validator", True),  # always deployed: no `enabled`
+}
+
+
+def _gpu_operator() -> tuple[PodShape, ...]:
+    return tuple(
+        PodShape(
+            ("spec", field),
+            MainContainer(container, ("spec", field, "resources")),
+            daemon=True,
+            tolerations=("spec", "daemonsets", "tolerations"),
+            component=field,
+            enabled=None if field == "validator" else (("spec", field, "enabled"), default),
+        )
+        for field, (container, default) in GPU_OPERATOR_DAEMONSETS.items()
+    )
+
+
+# tigera operator: Installation/APIServer override field -> whether it is a DaemonSet. Each
+# holds `spec.template.spec` with `containers`/`initContainers` (name and resources: they
+# replace the resources of the operator's container of that name) and `tolerations` (they
+# replace the component's).
+TIGERA_OVERRIDES: dict[str, bool] = {
+    "calicoNodeDaemonSet": True,
+    "calicoNodeWindowsDaemonSet": True,
+    "csiNodeDriverDaemonSet": True,
+    "typhaDeployment": False,
+    "calicoKubeControllersDeployment": False,
+}
+
+
+def _tigera(overrides: Iterable[str], daemons: Mapping[str, bool]) -> tuple[PodShape, ...]:
+    return tuple(
+        PodShape(("spec", field, *TEMPLATE), daemon=daemons[field], component=field)
+        for field in overrides
+    )
+
+
+# `controlPlaneTolerations`: added to the operator's control-plane Deployments (not to
+# calico-node, which tolerates everything): judged once, as a Deployment's tolerations.
+CONTROL_PLANE = PodShape(
+    ("spec",), tolerations=("spec", "controlPlaneTolerations"), component="controlPlane"
+)
 
 
 # Well-known custom resources, by (API group, kind): README "Custom resources" gives the
 # types each row was read from. Any version of the group matches.
 RELOADERS = ("config-reloader", "init-config-reloader")  # memory limit from operator flags
-CUSTOM_KINDS: dict[tuple[str, str], PodShape] = {
+CUSTOM_KINDS: dict[tuple[str, str], tuple[PodShape, ...]] = {
     ("argoproj.io", "Rollout"): _template(),  # or workloadRef: a Deployment's template
     ("apps.kruise.io", "CloneSet"): _template(),
     ("apps.kruise.io", "StatefulSet"): _template(),  # Advanced StatefulSet
@@ -80,8 +155,8 @@ CUSTOM_KINDS: dict[tuple[str, str], PodShape] = {
     ("apps.kruise.io", "DaemonSet"): _template(daemon=True),
     ("serving.knative.dev", "Service"): _template(),  # RevisionSpec inlines a PodSpec
     ("serving.knative.dev", "Configuration"): _template(),
-    ("serving.knative.dev", "Revision"): PodShape(("spec",)),
-    ("keda.sh", "ScaledJob"): PodShape(("spec", "jobTargetRef", "template", "spec")),
+    ("serving.knative.dev", "Revision"): (PodShape(("spec",)),),
+    ("keda.sh", "ScaledJob"): (PodShape(("spec", "jobTargetRef", "template", "spec")),),
     ("monitoring.coreos.com", "Prometheus"): _operated(
         "prometheus", generated=(*RELOADERS, "thanos-sidecar")
     ),
@@ -93,6 +168,21 @@ CUSTOM_KINDS: dict[tuple[str, str], PodShape] = {
     ),
     ("monitoring.coreos.com", "ThanosRuler"): _operated(
         "thanos-ruler", "200Mi", generated=RELOADERS
+    ),
+    # CloudNativePG: the instance pods' `postgres` container takes `spec.resources`, their
+    # tolerations are `spec.affinity.tolerations` (pkg/specs/pods.go); a Pooler's
+    # `spec.template` is a PodTemplateSpec the operator completes (pgbouncer/deployments.go).
+    ("postgresql.cnpg.io", "Cluster"): _operated(
+        "postgres", tolerations=("spec", "affinity", "tolerations")
+    ),
+    ("postgresql.cnpg.io", "Pooler"): _template(),
+    ("nvidia.com", "ClusterPolicy"): _gpu_operator(),
+    ("operator.tigera.io", "Installation"): (
+        CONTROL_PLANE,
+        *_tigera(TIGERA_OVERRIDES, TIGERA_OVERRIDES),
+    ),
+    ("operator.tigera.io", "APIServer"): _tigera(
+        ["apiServerDeployment"], {"apiServerDeployment": False}
     ),
 }
 
@@ -138,8 +228,8 @@ class ExtraKind:
     main: MainContainer | None = None
 
     @property
-    def shape(self) -> PodShape:
-        return PodShape(self.path, self.main)
+    def shapes(self) -> tuple[PodShape, ...]:
+        return (PodShape(self.path, self.main),)
 
 
 @dataclass(frozen=True)
@@ -239,10 +329,10 @@ def is_daemon(obj: Mapping[str, Any], trust_owner_references: bool = True) -> bo
 
 
 def _tolerations(
-    spec: Mapping[str, Any], spec_pointer: str
+    spec: Mapping[str, Any], spec_pointer: str, key: str = "tolerations"
 ) -> tuple[tuple[TolerationView, ...], list[StructureProblem]]:
-    items = spec.get("tolerations")
-    field_pointer = jp.child(spec_pointer, "tolerations")
+    items = spec.get(key)
+    field_pointer = jp.child(spec_pointer, key)
     if items is None:
         return (), []
     if not isinstance(items, list):
@@ -268,24 +358,28 @@ def api_group(api_version: str) -> str:
     return api_version.rsplit("/", 1)[0] if "/" in api_version else ""
 
 
-def pod_shape(api_version: str, kind: str, extra: Iterable[ExtraKind] = ()) -> PodShape | None:
-    """Where objects of this kind keep their pods: the policy's podSpecKinds first, then
-    the built-in kinds, then the well-known custom resources."""
+def pod_shapes(
+    api_version: str, kind: str, extra: Iterable[ExtraKind] = ()
+) -> tuple[PodShape, ...]:
+    """Where objects of this kind keep their pods (one place per component), none for kinds
+    without: the policy's podSpecKinds first, then the built-in kinds, then the well-known
+    custom resources."""
     group = api_group(api_version)
     for custom in extra:
         if custom.kind == kind and custom.api_group in (None, group):
-            return custom.shape
+            return custom.shapes
     known = POD_SPEC_PATHS.get(kind)
     if known and group in known[0]:
-        return PodShape(known[1])
-    return CUSTOM_KINDS.get((group, kind))
+        return (PodShape(known[1]),)
+    return CUSTOM_KINDS.get((group, kind), ())
 
 
 def pod_spec_path(
     api_version: str, kind: str, extra: Iterable[ExtraKind] = ()
 ) -> tuple[str, ...] | None:
-    shape = pod_shape(api_version, kind, extra)
-    return None if shape is None else shape.path
+    """The path of the first (for most kinds the only) place the kind keeps pods."""
+    shapes = pod_shapes(api_version, kind, extra)
+    return shapes[0].path if shapes else None
 
 
 def may_hold_unknown_pods(api_version: str) -> bool:
@@ -296,17 +390,71 @@ def may_hold_unknown_pods(api_version: str) -> bool:
     return "." in group and not group.endswith(".k8s.io")
 
 
-def unchecked_pod_spec(obj: Mapping[str, Any]) -> str | None:
-    """The pointer of the pod spec or container list of an object whose kind no table
-    knows, when it holds one at a usual place (`spec.template.spec.containers`,
-    `spec.containers`, ...), else None."""
+# What an object of a kind no table knows was seen to hold (NotChecked.seen).
+SEEN_CONTAINERS = "containers"
+SEEN_RESOURCES = "container resources"
+SEEN_TOLERATIONS = "tolerations"
+TOLERATION_FIELDS = frozenset({"key", "operator", "value", "effect", "tolerationSeconds"})
+MAX_SEEN_DEPTH = 16  # deeper than any operator's CRD nests them: not walked further
+# Not walked: label selector requirements look like tolerations ({key, operator}), and an
+# Argo CD Application's Helm values make pods only through a chart, linted on its own.
+NOT_WALKED = frozenset({"matchExpressions", "matchFields", "valuesObject", "status"})
+
+
+def unchecked_pods(obj: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(pointer, what was seen) in an object whose kind no table knows, when it holds
+    pods or what an operator makes pods from: a pod spec or container list at a usual
+    place (`spec.template.spec.containers`, `spec.containers`, ...), else anywhere in its
+    spec container resources with a memory value or a list of tolerations; else None."""
     for path in UNCHECKED_PATHS:
-        node: Any = obj
-        for token in path:
-            node = node.get(token) if isinstance(node, Mapping) else None
+        node = value_at(obj, path)
         if isinstance(node, Mapping) and isinstance(node.get("containers"), list):
-            return jp.join(*path, "containers")
+            return jp.join(*path, "containers"), SEEN_CONTAINERS
+    spec = obj.get("spec")
+    return _seen_in(spec, ("spec",)) if isinstance(spec, Mapping) else None
+
+
+def _seen_in(node: Mapping[str, Any], path: tuple[str, ...]) -> tuple[str, str] | None:
+    """The first ResourceRequirements with memory, or list of tolerations under a key
+    naming them (`tolerations`, `podTolerations`), under `node`."""
+    for key, value in node.items():
+        if not isinstance(key, str) or key in NOT_WALKED:
+            continue
+        if key == "resources" and _has_memory(value):
+            return jp.join(*path, key), SEEN_RESOURCES
+        if (
+            key.lower().endswith("tolerations")  # tolerations, podTolerations, ...
+            and isinstance(value, list)
+            and value
+            and all(map(_is_toleration, value))
+        ):
+            return jp.join(*path, key), SEEN_TOLERATIONS
+        if len(path) < MAX_SEEN_DEPTH:
+            children = value if isinstance(value, list) else (value,)
+            for i, child in enumerate(children):
+                if isinstance(child, Mapping):
+                    step = (key, str(i)) if isinstance(value, list) else (key,)
+                    if (found := _seen_in(child, (*path, *step))) is not None:
+                        return found
     return None
+
+
+def _has_memory(value: Any) -> bool:
+    """ResourceRequirements-shaped: `limits` or `requests` holding `memory`."""
+    return isinstance(value, Mapping) and any(
+        isinstance(value.get(section), Mapping) and "memory" in value[section]
+        for section in ("limits", "requests")
+    )
+
+
+def _is_toleration(item: Any) -> bool:
+    """Toleration-shaped: only a toleration's fields, with an operator or an effect (a
+    list of `{key, value}` pairs is not)."""
+    return (
+        isinstance(item, Mapping)
+        and item.keys() <= TOLERATION_FIELDS
+        and ("operator" in item or "effect" in item)
+    )
 
 
 def value_at(obj: Mapping[str, Any], path: tuple[str, ...]) -> Any:
@@ -319,11 +467,26 @@ def value_at(obj: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     return node
 
 
+def _holds(obj: Mapping[str, Any], path: tuple[str, ...], value: Any) -> bool:
+    """Whether the field at `path` is `value`, of its type (`enabled: 0` is not false)."""
+    found = value_at(obj, path)
+    return type(found) is type(value) and found == value
+
+
 def _is_daemon_shape(shape: PodShape, obj: Mapping[str, Any]) -> bool:
     if isinstance(shape.daemon, tuple):
         path, value = shape.daemon
-        return value_at(obj, path) == value
+        return _holds(obj, path, value)
     return shape.daemon
+
+
+def _is_made(shape: PodShape, obj: Mapping[str, Any]) -> bool:
+    """Whether the operator makes this component's pods (its `enabled` switch)."""
+    if shape.enabled is None:
+        return True
+    path, default = shape.enabled
+    found = value_at(obj, path)
+    return found if isinstance(found, bool) else default
 
 
 def _main_container(
@@ -349,11 +512,33 @@ def _main_container(
 def extract_pod_spec(
     obj: Mapping[str, Any], extra: Iterable[ExtraKind] = (), trust_owner_references: bool = True
 ) -> tuple[PodSpecView | None, list[StructureProblem]]:
-    """The object's pod spec, or None for kinds without one (or partial objects without a
-    pod spec, such as kustomize patches); malformed shapes are problems."""
-    shape = pod_shape(str(obj.get("apiVersion", "")), str(obj.get("kind", "")), extra)
-    if shape is None:
-        return None, []
+    """The object's (first) pod spec, or None for kinds without one (or partial objects
+    without a pod spec, such as kustomize patches); malformed shapes are problems."""
+    views, problems = extract_pod_specs(obj, extra, trust_owner_references)
+    return (views[0] if views else None), problems
+
+
+def extract_pod_specs(
+    obj: Mapping[str, Any], extra: Iterable[ExtraKind] = (), trust_owner_references: bool = True
+) -> tuple[list[PodSpecView], list[StructureProblem]]:
+    """Each pod spec of the object, one per component its kind's table row names (those the
+    object holds and makes), and the problems of all of them, each said once."""
+    views: list[PodSpecView] = []
+    problems: list[StructureProblem] = []
+    shapes = pod_shapes(str(obj.get("apiVersion", "")), str(obj.get("kind", "")), extra)
+    for shape in shapes:
+        if not _is_made(shape, obj):
+            continue
+        view, found = _extract_shape(obj, shape, trust_owner_references)
+        if view is not None:
+            views.append(view)
+        problems += [p for p in found if p not in problems]  # shared tolerations: once
+    return views, problems
+
+
+def _extract_shape(
+    obj: Mapping[str, Any], shape: PodShape, trust_owner_references: bool
+) -> tuple[PodSpecView | None, list[StructureProblem]]:
     path = shape.path
     node: Any = obj
     for depth, token in enumerate(path):
@@ -404,7 +589,7 @@ def extract_pod_spec(
                     )
                 )
                 continue
-            view = ContainerView(item, item_pointer, i, field_name)
+            view = ContainerView(item, item_pointer, i, field_name, origin=shape.component)
             if shape.main is not None and field_name != EPHEMERAL_FIELD:
                 if view.name in shape.generated:
                     continue  # patches a container the controller sizes itself
@@ -415,7 +600,13 @@ def extract_pod_spec(
     if shape.main is not None:
         containers.insert(0, _main_container(shape.main, obj, main_patch))
     metadata_pointer = jp.join(*path[:-1], "metadata")
-    tolerations, toleration_problems = _tolerations(node, spec_pointer)
+    if shape.tolerations is None:
+        tolerations, toleration_problems = _tolerations(node, spec_pointer)
+    else:
+        holder = value_at(obj, shape.tolerations[:-1])  # malformed above: said elsewhere
+        holder = holder if isinstance(holder, Mapping) else {}
+        *where, key = shape.tolerations
+        tolerations, toleration_problems = _tolerations(holder, jp.join(*where), key)
     problems += toleration_problems
     view = PodSpecView(
         spec=node,
@@ -426,6 +617,6 @@ def extract_pod_spec(
         metadata_pointer=metadata_pointer,
         tolerations=tolerations,
         daemon=is_daemon(obj, trust_owner_references) or _is_daemon_shape(shape, obj),
-        pod_level=shape.main is None,
+        pod_level=not shape.operated,
     )
     return view, problems

@@ -15,7 +15,7 @@ from typing import Any
 
 from .config import Policy
 from .engine import check_object, object_ref
-from .extract import may_hold_unknown_pods, pod_spec_path, unchecked_pod_spec, value_at
+from .extract import may_hold_unknown_pods, pod_shapes, pod_spec_path, unchecked_pods, value_at
 from .fixes import compose
 from .helm import SourceComments, bare_action_line, helm_line, template_notice
 from .loader import LoadedSource, SourceText, load_text
@@ -138,26 +138,26 @@ def note_not_checked(
     kind would change nothing). `position(pointer)`: its line and column in `file`, where
     they are known."""
     api_version, kind = str(obj.get("apiVersion", "")), str(obj.get("kind", ""))
-    path = pod_spec_path(api_version, kind, policy.extra_kinds)
+    shapes = pod_shapes(api_version, kind, policy.extra_kinds)
     ref = object_ref(obj)
     ignored = policy.is_ignored_namespace(ref.namespace)
-    if path is not None:
+    reason, seen = KIND_NOT_KNOWN, None
+    if shapes:
         if not ignored:
             return False
-        if not isinstance(value_at(obj, path), dict):
+        if not any(isinstance(value_at(obj, shape.path), dict) for shape in shapes):
             return True  # no pod spec (a kustomize patch): nothing to name, as elsewhere
         where = NAMESPACE_POINTER
     else:
-        found = unchecked_pod_spec(obj)
+        found = unchecked_pods(obj)
         if found is None:
             return True
-        where = found
-    reason = KIND_NOT_KNOWN
+        where, seen = found
     if ignored:
-        reason, where = NAMESPACE_IGNORED, NAMESPACE_POINTER
+        reason, where, seen = NAMESPACE_IGNORED, NAMESPACE_POINTER, None
     line = position(where)[0] if position is not None else None
     report.not_checked.append(
-        NotChecked(api_version, kind, ref.namespace, ref.name, file, line, where, reason)
+        NotChecked(api_version, kind, ref.namespace, ref.name, file, line, where, reason, seen)
     )
     return True
 

@@ -153,7 +153,8 @@ NAMESPACE_IGNORED = "namespace left out of admission"
 
 @dataclass(frozen=True)
 class NotChecked:
-    """An object holding pods (a pod template or a container list) that no rule judged:
+    """An object holding pods (a pod template or a container list, or the resources or
+    tolerations an operator builds pods from) that no rule judged:
     of a kind no table knows, or in a namespace admission leaves out (the policy's
     `admission.ignoredNamespaces`). Neither an error nor a finding, but said."""
 
@@ -165,6 +166,9 @@ class NotChecked:
     line: int | None
     pointer: str  # where its pod spec or containers are; for a namespace, /metadata/namespace
     reason: str = KIND_NOT_KNOWN
+    # For a kind not known, what it was seen to hold (extract.SEEN_*): containers, or the
+    # container resources or tolerations an operator makes pods from.
+    seen: str | None = None
 
 
 @dataclass

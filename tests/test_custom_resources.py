@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from policies.config import ConfigError, load_policy_file, load_preset
-from policies.extract import CUSTOM_KINDS, extract_pod_spec
+from policies.extract import CUSTOM_KINDS, extract_pod_spec, extract_pod_specs, unchecked_pods
 from policies.lint import lint_parallel, lint_text
 from policies.sources import SourceText
 from tests.conftest import DATA, run_cli, run_json
@@ -27,10 +27,10 @@ def test_unknown_kinds_with_pods_are_named_in_the_text_summary() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr  # not an error, not a finding
     summary = proc.stdout.splitlines()[-1]
     assert summary == (
-        "1 file(s), 5 object(s): 0 error(s), 0 warning(s), 0 info, 0 input error(s); "
-        "3 object(s) with pods not checked, of kinds evictguard does not know (add them to "
-        "podSpecKinds): ClusterServingRuntime (serving.kserve.io), Notebook (kubeflow.org), "
-        "Pooler (postgresql.cnpg.io)"
+        "1 file(s), 7 object(s): 0 error(s), 0 warning(s), 0 info, 0 input error(s); "
+        "4 object(s) with pods not checked, of kinds evictguard does not know (add them to "
+        "podSpecKinds): CephCluster (ceph.rook.io), ClusterServingRuntime (serving.kserve.io), "
+        "Kafka (kafka.strimzi.io), Notebook (kubeflow.org)"
     )
 
 
@@ -45,9 +45,10 @@ def test_unknown_kinds_with_pods_are_listed_in_the_json_summary() -> None:
             "namespace": "kubeflow-user",
             "name": "jupyter",
             "file": UNKNOWN,
-            "line": 12,
+            "line": 14,
             "pointer": "/spec/template/spec/containers",
             "reason": "kind not known",
+            "seen": "containers",
         },
         {
             "apiVersion": "serving.kserve.io/v1alpha1",
@@ -55,19 +56,32 @@ def test_unknown_kinds_with_pods_are_listed_in_the_json_summary() -> None:
             "namespace": None,
             "name": "kserve-sklearnserver",
             "file": UNKNOWN,
-            "line": 26,
+            "line": 28,
             "pointer": "/spec/containers",
             "reason": "kind not known",
+            "seen": "containers",
         },
         {
-            "apiVersion": "postgresql.cnpg.io/v1",
-            "kind": "Pooler",
+            "apiVersion": "kafka.strimzi.io/v1beta2",
+            "kind": "Kafka",
             "namespace": "db",
-            "name": "pooler-rw",
+            "name": "events",
             "file": UNKNOWN,
-            "line": 48,
-            "pointer": "/spec/template/spec/containers",
+            "line": 46,
+            "pointer": "/spec/kafka/resources",
             "reason": "kind not known",
+            "seen": "container resources",
+        },
+        {
+            "apiVersion": "ceph.rook.io/v1",
+            "kind": "CephCluster",
+            "namespace": "rook-ceph",
+            "name": "rook-ceph",
+            "file": UNKNOWN,
+            "line": 98,
+            "pointer": "/spec/placement/all/tolerations",
+            "reason": "kind not known",
+            "seen": "tolerations",
         },
     ]
 
@@ -83,8 +97,8 @@ def test_parallel_runs_merge_the_not_checked_objects() -> None:
     text = Path(UNKNOWN).read_text("utf-8")
     sources = [SourceText(f"f{i}.yaml", text) for i in range(60)]
     report = lint_parallel(sources, load_preset("default"), jobs=2)
-    assert len(report.not_checked) == 180
-    assert [item.file for item in report.not_checked[:4]] == ["f0.yaml"] * 3 + ["f1.yaml"]
+    assert len(report.not_checked) == 240
+    assert [item.file for item in report.not_checked[:5]] == ["f0.yaml"] * 4 + ["f1.yaml"]
 
 
 def _policy(tmp_path: Path, kinds: str) -> Any:
@@ -118,7 +132,11 @@ spec:
 
 
 def test_the_policy_adds_a_container_spec_kind(tmp_path: Path) -> None:
-    assert [n.kind for n in lint_text(CACHE, load_preset("default")).not_checked] == []
+    # Unknown, it is named: an operator makes pods from the resources it holds.
+    unknown = lint_text(CACHE, load_preset("default")).not_checked
+    assert [(n.kind, n.pointer, n.seen) for n in unknown] == [
+        ("Cache", "/spec/server/resources", "container resources")
+    ]
     policy = _policy(
         tmp_path,
         "  - apiGroup: cache.example.com\n    kind: Cache\n    path: spec\n"
@@ -234,3 +252,108 @@ def test_a_kustomize_build_names_the_kinds_it_cannot_check(tmp_path: Path) -> No
     assert [(n["kind"], n["name"], n["line"]) for n in report["summary"]["notChecked"]] == [
         ("Notebook", "jupyter", None)
     ]
+
+
+CLUSTER_POLICY = RULE_DATA / "custom-gpu-operator.yaml"
+
+
+def test_each_component_is_judged_as_its_own_pod_spec() -> None:
+    """The ClusterPolicy's components each make a DaemonSet: one pod spec each, named in
+    messages by the path of their resources; switched-off components make none."""
+    [item] = [obj for obj in _objects(CLUSTER_POLICY)]
+    pods, problems = extract_pod_specs(item)
+    assert problems == []
+    assert [(p.pointer, p.containers[0].name, p.daemon) for p in pods] == [
+        ("/spec/driver", "nvidia-driver-ctr", True),
+        ("/spec/toolkit", "nvidia-container-toolkit-ctr", True),
+        ("/spec/devicePlugin", "nvidia-device-plugin", True),
+        ("/spec/dcgmExporter", "nvidia-dcgm-exporter", True),
+        ("/spec/gfd", "gpu-feature-discovery", True),
+        ("/spec/validator", "nvidia-operator-validator", True),
+    ]  # dcgm and migManager: enabled: false; nodeStatusExporter: off by default
+    shared = "/spec/daemonsets/tolerations/0"
+    assert all([t.pointer for t in p.tolerations] == [shared] for p in pods)
+    assert all(not p.pod_level for p in pods)
+
+
+def test_a_toleration_components_share_is_judged_once() -> None:
+    text = CLUSTER_POLICY.read_text("utf-8").replace(
+        "        effect: NoSchedule\n  driver:", "        effect: NoSchedul\n  driver:"
+    )
+    report = lint_text(text, load_preset("default"))
+    invalid = [f for f in report.findings if f.rule == "toleration-invalid"]
+    assert [(f.pointer, f.line) for f in invalid] == [("/spec/daemonsets/tolerations/0/effect", 18)]
+
+
+def test_a_cnpg_cluster_takes_tolerations_from_its_affinity() -> None:
+    obj = {
+        "apiVersion": "postgresql.cnpg.io/v1",
+        "kind": "Cluster",
+        "metadata": {"name": "pg", "namespace": "db"},
+        "spec": {
+            "resources": {"limits": {"memory": "1Gi"}},
+            "affinity": {"tolerations": [{"key": "a", "operator": "Exists"}]},
+            "tolerations": [{"key": "not-a-cnpg-field", "operator": "Exists"}],
+        },
+    }
+    [pod], problems = extract_pod_specs(obj)
+    assert problems == [] and [t.pointer for t in pod.tolerations] == [
+        "/spec/affinity/tolerations/0"
+    ]
+    assert [(c.name, c.origin) for c in pod.containers] == [("postgres", "spec.resources")]
+
+
+def test_tigera_overrides_and_control_plane_tolerations() -> None:
+    obj = {
+        "apiVersion": "operator.tigera.io/v1",
+        "kind": "Installation",
+        "metadata": {"name": "default"},
+        "spec": {
+            "controlPlaneTolerations": [{"key": "a", "operator": "Exists"}],
+            "calicoNodeDaemonSet": {
+                "spec": {"template": {"spec": {"containers": [{"name": "calico-node"}]}}}
+            },
+            "typhaDeployment": {"spec": {"template": {"spec": {"tolerations": []}}}},
+        },
+    }
+    pods, _ = extract_pod_specs(obj)
+    assert [(p.pointer, p.daemon, len(p.tolerations)) for p in pods] == [
+        ("/spec", False, 1),
+        ("/spec/calicoNodeDaemonSet/spec/template/spec", True, 0),
+        ("/spec/typhaDeployment/spec/template/spec", False, 0),
+    ]
+    assert pods[1].containers[0].describe() == 'container "calico-node" (calicoNodeDaemonSet)'
+
+
+def test_the_webhook_judges_each_component() -> None:
+    [item] = [obj for obj in _objects(CLUSTER_POLICY)]
+    decision = validate(_review(item), load_preset("default"))
+    assert not decision.allowed
+    assert "spec.driver.resources" in (decision.message or "")
+    assert "spec.devicePlugin.resources" in (decision.message or "")
+    assert {"ClusterPolicy", "Cluster", "Pooler", "Installation", "APIServer"} <= checked_kinds(
+        load_preset("default")
+    )
+
+
+def test_unknown_kinds_named_for_resources_or_tolerations_only_where_shaped() -> None:
+    def seen(spec: dict[str, Any]) -> Any:
+        found = unchecked_pods({"apiVersion": "x.example.com/v1", "kind": "X", "spec": spec})
+        return found and found[1]
+
+    assert seen({"a": {"resources": {"limits": {"memory": "1Gi"}}}}) == "container resources"
+    assert seen({"a": {"resources": {"limits": {"cpu": "1"}}}}) is None  # no memory
+    assert seen({"resources": ["pods", "services"]}) is None  # RBAC-like lists
+    assert seen({"nodes": [{"tolerations": [{"effect": "NoSchedule"}]}]}) == "tolerations"
+    assert seen({"podTolerations": [{"operator": "Exists"}]}) == "tolerations"
+    assert seen({"selector": {"matchExpressions": [{"key": "a", "operator": "Exists"}]}}) is None
+    assert seen({"other": [{"key": "a", "operator": "Exists"}]}) is None  # not named so
+    assert seen({"match": [{"key": "a", "value": "b"}]}) is None  # pairs, not tolerations
+    assert seen({"x": [{"key": "a", "operator": "Exists", "path": "/"}]}) is None
+    assert unchecked_pods({"kind": "ConfigMap", "data": {"resources": "limits"}}) is None
+
+
+def _objects(path: Path) -> list[dict[str, Any]]:
+    from policies.loader import load_text
+
+    return [item.obj for item in load_text(path.read_text("utf-8"), str(path)).objects]

@@ -68,6 +68,7 @@ def test_lint_leaves_kube_system_and_evictguard_out_by_default(tmp_path: Path) -
             "line": 5,  # where the namespace is written
             "pointer": "/metadata/namespace",
             "reason": NAMESPACE_IGNORED,
+            "seen": None,
         },
         {
             "apiVersion": "apps/v1",
@@ -78,6 +79,7 @@ def test_lint_leaves_kube_system_and_evictguard_out_by_default(tmp_path: Path) -
             "line": 19,
             "pointer": "/metadata/namespace",
             "reason": NAMESPACE_IGNORED,
+            "seen": None,
         },
     ]
 

@@ -73,14 +73,14 @@ def test_lint_reports_a_rule_that_raised_and_keeps_every_other_verdict(broken_ru
 def test_lint_reports_an_engine_crash_for_that_object_and_goes_on(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real = engine.extract_pod_spec
+    real = engine.extract_pod_specs
 
     def extract(obj: Any, *args: Any) -> Any:
         if obj["metadata"]["name"] == "first":
             raise RuntimeError("engine bug")
         return real(obj, *args)
 
-    monkeypatch.setattr(engine, "extract_pod_spec", extract)
+    monkeypatch.setattr(engine, "extract_pod_specs", extract)
     report = lint_text(TWO_PODS, load_preset(), name="pods.yaml")
     [error] = report.errors
     assert error.file == "pods.yaml" and error.line == 1
@@ -170,7 +170,7 @@ def test_an_engine_crash_is_answered_as_on_internal_error_says(
     def extract(*args: Any) -> Any:
         raise RuntimeError("engine bug")
 
-    monkeypatch.setattr(engine, "extract_pod_spec", extract)
+    monkeypatch.setattr(engine, "extract_pod_specs", extract)
     review = admission.parse_review(admission_review(CRASHING_POD))
     for on_error, allowed in (("allow", True), ("deny", False)):
         policy = dataclasses.replace(load_preset(), on_internal_error=on_error)

@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 from policies import pointer as jp
 from policies.config import Policy, RuleSettings, load_policy_file, load_preset
 from policies.engine import check_object
-from policies.extract import extract_pod_spec
+from policies.extract import PodSpecView, extract_pod_spec, extract_pod_specs
 from policies.lint import lint_text
 from policies.loader import load_text
 from policies.model import Finding, Mode, Report
@@ -206,12 +206,13 @@ def test_findings_name_object_container_and_value(case: tuple[str, Path], tmp_pa
     loaded = load_text(path.read_text("utf-8"), str(path))
     checked = 0
     for item in loaded.objects:
-        pod, _ = extract_pod_spec(item.obj)
+        pods, _ = extract_pod_specs(item.obj)
         for finding in check_object(item.obj, policy).findings:
             if finding.rule != rule_id:
                 continue
             checked += 1
             assert finding.ref.describe() in finding.message
+            pod = _pod_of(pods, finding.pointer)
             assert pod is not None and finding.pointer.startswith(pod.pointer + "/")
             rest = jp.split(finding.pointer[len(pod.pointer) :])
             if rest[0] == "resources" and not pod.pod_level:
@@ -254,25 +255,38 @@ def test_findings_name_object_and_toleration(case: tuple[str, Path], tmp_path: P
     loaded = load_text(path.read_text("utf-8"), str(path))
     checked = 0
     for item in loaded.objects:
-        pod, _ = extract_pod_spec(item.obj)
+        pods, _ = extract_pod_specs(item.obj)
         for finding in check_object(item.obj, policy).findings:
             if finding.rule != rule_id:
                 continue
             checked += 1
             assert finding.ref.describe() in finding.message
-            assert pod is not None
-            annotation = jp.child(pod.metadata_pointer, "annotations", TOLERATIONS_ANNOTATION)
-            if finding.pointer == annotation:
+            annotations = [
+                jp.child(pod.metadata_pointer, "annotations", TOLERATIONS_ANNOTATION)
+                for pod in pods
+            ]
+            if finding.pointer in annotations:
                 assert f"annotation {TOLERATIONS_ANNOTATION}" in finding.message
                 assert finding.container is None
                 continue
-            assert finding.pointer.startswith(pod.pointer + "/tolerations/")
-            index = int(jp.split(finding.pointer[len(pod.pointer) :])[1])
+            # Where the pod spec's tolerations are (an operator's kind may keep them apart).
+            [view] = [
+                view
+                for pod in pods
+                for view in pod.tolerations
+                if finding.pointer.startswith(view.pointer + "/") or finding.pointer == view.pointer
+            ][:1]
+            index = view.index
             assert finding.container is None
-            view = pod.tolerations[index]
             assert view.describe() in finding.message, finding.message
             assert f"toleration #{index} " in finding.message
     assert checked, f"{path}: no finding of {rule_id} to check"
+
+
+def _pod_of(pods: list[PodSpecView], pointer: str) -> PodSpecView | None:
+    """The pod spec a pointer lies in: the innermost (an object may hold several)."""
+    holding = [pod for pod in pods if pointer.startswith(pod.pointer + "/")]
+    return max(holding, key=lambda pod: len(pod.pointer), default=None)
 
 
 # --- a few findings spelled out ----------------------------------------------------------

@@ -27,7 +27,7 @@ from policies.engine import (
     check_object,
     where_raised,
 )
-from policies.extract import CUSTOM_KINDS, POD_SPEC_PATHS, extract_pod_spec, pod_spec_path
+from policies.extract import CUSTOM_KINDS, POD_SPEC_PATHS, extract_pod_specs, pod_spec_path
 from policies.fixes import diff
 from policies.model import Finding, JsonPatch, Mode, Severity
 from policies.remedy import remedy
@@ -193,8 +193,8 @@ def _uses_comparison_operators(obj: Mapping[str, Any] | None, policy: Policy) ->
     uses Lt/Gt keeps validating with them (ratcheting), whatever the feature gate says."""
     if obj is None:
         return False
-    pod, _ = extract_pod_spec(obj, policy.extra_kinds)
-    return pod is not None and any(t.data.get("operator") in (LT, GT) for t in pod.tolerations)
+    pods, _ = extract_pod_specs(obj, policy.extra_kinds)
+    return any(t.data.get("operator") in (LT, GT) for pod in pods for t in pod.tolerations)
 
 
 def _policy_for(review: Review, policy: Policy) -> Policy:

@@ -53,6 +53,7 @@ def not_checked_to_dict(item: NotChecked) -> dict[str, Any]:
         "line": item.line,
         "pointer": item.pointer,
         "reason": item.reason,  # "kind not known" or "namespace left out of admission"
+        "seen": item.seen,  # kind not known: "containers", "container resources", "tolerations"
     }
 
 
