@@ -524,7 +524,7 @@ def extract_pod_specs(
     """Each pod spec of the object, one per component its kind's table row names (those the
     object holds and makes), and the problems of all of them, each said once."""
     views: list[PodSpecView] = []
-    problems: list[StructureProblem] = []
+    problems: dict[StructureProblem, None] = {}  # in order; shared tolerations' once
     shapes = pod_shapes(str(obj.get("apiVersion", "")), str(obj.get("kind", "")), extra)
     for shape in shapes:
         if not _is_made(shape, obj):
@@ -532,8 +532,8 @@ def extract_pod_specs(
         view, found = _extract_shape(obj, shape, trust_owner_references)
         if view is not None:
             views.append(view)
-        problems += [p for p in found if p not in problems]  # shared tolerations: once
-    return views, problems
+        problems.update(dict.fromkeys(found))
+    return views, list(problems)
 
 
 def _extract_shape(

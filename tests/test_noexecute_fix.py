@@ -33,7 +33,7 @@ import pytest
 from policies import pointer as jp
 from policies.config import Policy, load_preset
 from policies.engine import check_object
-from policies.extract import extract_pod_spec
+from policies.extract import extract_pod_specs
 from policies.loader import load_text
 from policies.model import Finding
 from policies.remedy import remedy
@@ -91,9 +91,12 @@ def _fix(obj: Any, policy: Policy) -> Any:
 
 
 def _tolerations_pointer(obj: Mapping[str, Any]) -> str:
-    pod, _ = extract_pod_spec(obj)  # the one table of where each kind keeps its pod spec
-    assert pod is not None
-    return jp.child(pod.pointer, "tolerations")
+    """The one table of where each kind keeps its tolerations (an operator's kind may keep
+    them apart from its containers: CloudNativePG's `spec.affinity.tolerations`)."""
+    pods, _ = extract_pod_specs(obj)
+    views = [view for pod in pods for view in pod.tolerations]
+    assert views
+    return jp.join(*jp.split(views[0].pointer)[:-1])
 
 
 def _get(obj: Any, pointer: str) -> Any:
