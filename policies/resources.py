@@ -307,7 +307,18 @@ def _max(current: Quantity | None, value: Quantity | None) -> Quantity | None:
     return current
 
 
-def aggregate_memory_requests(pod: PodSpecView, *, stored: bool = True) -> Quantity | None:
+@dataclass(frozen=True)
+class MemoryAggregate:
+    """What helpers.go `aggregateContainerResourcesByFn` computes for memory, with what it
+    passes through on the way: `request` is its result; `sidecars_before` gives each run-to-
+    completion init container (by pointer) the sum of the requests of the sidecars declared
+    before it, which run beside it (`restartableInitContainerResources` at that point)."""
+
+    request: Quantity | None
+    sidecars_before: Mapping[str, Quantity | None]
+
+
+def aggregate_memory(pod: PodSpecView, *, stored: bool = True) -> MemoryAggregate:
     """The pod's aggregate container memory request, as component-helpers
     resource/helpers.go `AggregateContainerRequests(pod, PodResourcesOptions{})` computes it
     (`aggregateContainerResourcesByFn` with `containerSpecRequests`): the maximum of
@@ -315,27 +326,34 @@ def aggregate_memory_requests(pod: PodSpecView, *, stored: bool = True) -> Quant
     declared before i), over the requests left after SetDefaults_Pod (`effective_request`).
 
     `stored` picks the values rounded up to 1m (what validation sees) or as decoded (what
-    SetDefaults_Pod sees: it runs before the resource lists are rounded). Returns None when
-    no container has a memory request (Go's map has no memory key) and raises
+    SetDefaults_Pod sees: it runs before the resource lists are rounded). `request` is None
+    when no container has a memory request (Go's map has no memory key); raises
     `UnreadableResources` when a value or a `resources` field cannot be read.
     """
     total: Quantity | None = None
     sidecars: Quantity | None = None
     init_peak: Quantity | None = None
+    before: dict[str, Quantity | None] = {}
     regular = [c for c in pod.containers if c.field == "containers"]
     init = [c for c in pod.containers if c.field != "containers"]
     for container in regular:
         total = _add(total, _request_of(container, stored))
     for container in init:
         value = _request_of(container, stored)
-        if container.role == "sidecar container":
+        if container.is_sidecar:
             total = _add(total, value)
             sidecars = _add(sidecars, value)
             running = sidecars  # a sidecar keeps running: the ones before it, and itself
         else:
+            before[container.pointer] = sidecars
             running = _add(value, sidecars)  # this init container and the sidecars before it
         init_peak = _max(init_peak, running)
-    return _max(total, init_peak)
+    return MemoryAggregate(_max(total, init_peak), before)
+
+
+def aggregate_memory_requests(pod: PodSpecView, *, stored: bool = True) -> Quantity | None:
+    """`aggregate_memory(pod).request`: what pod-level requests are checked against."""
+    return aggregate_memory(pod, stored=stored).request
 
 
 def _request_of(container: ContainerView, stored: bool) -> Quantity | None:

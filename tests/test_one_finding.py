@@ -127,9 +127,11 @@ def test_without_the_request_rule_the_message_speaks_of_the_limit_only(
 
 
 def test_containers_are_judged_one_by_one(default_policy: Policy) -> None:
-    """Each bare container gets its one finding; a sized one none."""
+    """Each bare container gets its one finding; a sized one none. (A sidecar runs beside
+    the others, so their requests do not cover it; a run-to-completion init container would
+    run inside the sized container's 1Gi: see the end of this file.)"""
     obj = copy.deepcopy(BARE)
-    obj["spec"]["initContainers"] = [{"name": "init", "image": "x"}]
+    obj["spec"]["initContainers"] = [{"name": "init", "image": "x", "restartPolicy": "Always"}]
     obj["spec"]["containers"].append(
         {"name": "sized", "image": "x", "resources": {"limits": {"memory": "1Gi"}}}
     )
@@ -467,3 +469,126 @@ def test_repeated_names_are_told_apart_when_a_comment_silences_one(tmp_path: Pat
         (6, REQUEST),  # the init container's limit finding silenced: its request one stands
         (9, LIMIT),
     ]
+
+
+# --- an init container inside the pod's request --------------------------------------------
+
+VOLUME_PERMISSIONS: dict[str, Any] = {
+    "apiVersion": "apps/v1",
+    "kind": "Deployment",
+    "metadata": {"name": "shop-redis", "namespace": "shop"},
+    "spec": {
+        "selector": {"matchLabels": {"app.kubernetes.io/name": "redis"}},
+        "template": {
+            "metadata": {"labels": {"app.kubernetes.io/name": "redis"}},
+            "spec": {
+                "initContainers": [
+                    {
+                        "name": "volume-permissions",
+                        "image": "docker.io/bitnami/os-shell:12-debian-12-r43",
+                        "command": ["/bin/bash", "-ec", "chown -R 1001:1001 /data"],
+                        "securityContext": {"runAsUser": 0},
+                    }
+                ],
+                "containers": [
+                    {
+                        "name": "redis",
+                        "image": "docker.io/bitnami/redis:7.4.2-debian-12-r0",
+                        "resources": {
+                            "requests": {"memory": "128Mi"},
+                            "limits": {"memory": "256Mi"},
+                        },
+                    }
+                ],
+            },
+        },
+    },
+}
+
+
+@pytest.mark.parametrize("preset", ["default", "strict"])
+def test_a_covered_init_container_gets_the_limit_finding_in_its_own_words(preset: str) -> None:
+    """The init container runs inside the pod's 128Mi: no request finding to leave out, so
+    the limit finding says only the limit (an init container without one is unbounded)."""
+    result = check_object(VOLUME_PERMISSIONS, load_preset(preset))
+    [finding] = result.findings
+    assert (finding.rule, finding.container) == (LIMIT, "volume-permissions")
+    assert finding.message == (
+        'Deployment shop/shop-redis: init container "volume-permissions" has no memory '
+        "limit; set resources.limits.memory (policy default 512Mi)"
+    )
+    assert result.superseded == []
+
+
+def test_a_covered_init_container_has_no_request_finding_without_the_limit_rule(
+    default_policy: Policy,
+) -> None:
+    policy = with_modes(default_policy, memory_limit_missing=Mode.OFF)
+    assert check_object(VOLUME_PERMISSIONS, policy).findings == []
+
+
+def test_the_limit_fix_of_a_covered_init_container_keeps_its_reservation_small(
+    default_policy: Policy,
+) -> None:
+    """Decision: the fix writes the default request beside the limit, as for any container
+    without a request. A limit alone would be copied into the request when the Pod is
+    created (SetDefaults_Pod): the pod would reserve 512Mi, not 256Mi."""
+    [finding] = check_object(VOLUME_PERMISSIONS, default_policy).findings
+    fixed = jsonpatch.apply_patch(VOLUME_PERMISSIONS, finding.fix)
+    init = fixed["spec"]["template"]["spec"]["initContainers"][0]
+    assert init["resources"] == {"limits": {"memory": "512Mi"}, "requests": {"memory": "256Mi"}}
+    assert check_object(fixed, default_policy).findings == []
+
+
+def test_a_covered_init_container_with_a_zero_request_keeps_it(default_policy: Policy) -> None:
+    """`requests.memory: 0` counts for nothing in the aggregate: the init container runs
+    inside the pod's request, and the limit fix leaves the 0 as written."""
+    obj = copy.deepcopy(VOLUME_PERMISSIONS)
+    init = obj["spec"]["template"]["spec"]["initContainers"][0]
+    init["resources"] = {"requests": {"memory": "0"}}
+    [finding] = check_object(obj, default_policy).findings
+    assert finding.rule == LIMIT and "request" not in finding.message
+    fixed = jsonpatch.apply_patch(obj, finding.fix)
+    resources = fixed["spec"]["template"]["spec"]["initContainers"][0]["resources"]
+    assert resources == {"requests": {"memory": "0"}, "limits": {"memory": "512Mi"}}
+
+
+def test_the_mutating_webhook_sets_no_request_on_a_covered_init_container(
+    default_policy: Policy,
+) -> None:
+    """The policy mutates Pods (`mutateKinds`): one of the Deployment's."""
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "shop-redis-0", "namespace": "shop"},
+        "spec": copy.deepcopy(VOLUME_PERMISSIONS["spec"]["template"]["spec"]),
+    }
+    decision = mutate(_review(pod), default_policy)
+    assert not decision.patch  # nothing to set: the request rule has no finding
+    bare = copy.deepcopy(pod)  # ... where the app reserves nothing, it sets the request
+    del bare["spec"]["containers"][0]["resources"]
+    patched = mutate(_review(bare), default_policy).patch
+    assert patched is not None
+    assert {op["path"] for op in patched if op["path"].startswith("/spec/")} == {
+        "/spec/initContainers/0/resources",
+        "/spec/containers/0/resources",
+    }
+    verdict = validate(_review(pod), default_policy)
+    assert not verdict.allowed
+    assert [f.rule for f in verdict.denied_by] == [LIMIT]
+
+
+def test_an_init_container_the_pod_leaves_no_room_still_gets_one_finding_for_both(
+    default_policy: Policy,
+) -> None:
+    """Without the app's request the pod reserves nothing: the one finding says both."""
+    obj = copy.deepcopy(VOLUME_PERMISSIONS)
+    del obj["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]
+    obj["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"] = "0"
+    result = check_object(obj, default_policy)
+    assert sorted((f.rule, f.container) for f in result.findings) == [
+        (LIMIT, "redis"),
+        (LIMIT, "volume-permissions"),
+    ]
+    assert all("no memory request" in f.message for f in result.findings)
+    assert len(result.superseded) == 2

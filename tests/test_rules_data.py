@@ -784,3 +784,40 @@ def test_aggregate_is_the_semantics_formula(
         assert result is None
     else:
         assert result is not None and result.value == expected
+
+
+@given(
+    st.lists(st.one_of(st.just(0), st.integers(0, 2**30)), max_size=3),
+    st.lists(
+        st.tuples(st.one_of(st.none(), st.just(0), st.integers(0, 2**30)), st.booleans()),
+        max_size=5,
+    ),
+)
+def test_a_bare_init_container_is_reported_exactly_when_the_pod_leaves_it_no_room(
+    regular: list[int], init: list[tuple[int | None, bool]]
+) -> None:
+    """memory-request-missing on run-to-completion init containers without a request of
+    their own (none, or 0): reported exactly when the pod's aggregate request (the formula
+    above) is no more than the requests of the sidecars declared before it, which run
+    beside it. Sidecars without a request are always reported (they run beside all)."""
+    spec: dict[str, Any] = {
+        "containers": [_container(f"c{i}", v, False) for i, v in enumerate(regular)]
+        or [_container("c", 1, False)],
+        "initContainers": [_container(f"i{i}", v, s) for i, (v, s) in enumerate(init)],
+    }
+    values = [v or 0 for v, _ in init]
+    is_sidecar = [sidecar for _, sidecar in init]
+    sizes = regular or [1]
+    sidecars = sum(v for i, v in enumerate(values) if is_sidecar[i])
+    before = [sum(w for j, w in enumerate(values[:i]) if is_sidecar[j]) for i in range(len(init))]
+    peaks = [values[i] + before[i] for i in range(len(init)) if not is_sidecar[i]]
+    aggregate = max([sum(sizes) + sidecars, *peaks])
+    expected = {
+        f"i{i}"
+        for i, (value, sidecar) in enumerate(init)
+        if not value and (sidecar or aggregate <= before[i])
+    } | {f"c{i}" for i, v in enumerate(regular) if v == 0}
+    obj = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": spec}
+    findings = check_object(obj, limits_not_required(load_preset("default"))).findings
+    reported = {f.container for f in findings if f.rule == "memory-request-missing"}
+    assert reported == expected

@@ -11,7 +11,7 @@ from .base import Context, Param, ParamType, Rule
 from .memory_quantity_suspicious import RULE as SUSPICIOUS
 from .memory_quantity_suspicious import problem as suspicious_problem
 from .memory_request_missing import RULE as REQUEST_MISSING
-from .memory_request_missing import container_reserves, pod_reserves
+from .memory_request_missing import unreserved
 
 
 def _sets_no_limit(value: MemoryValue | None) -> bool:
@@ -58,6 +58,9 @@ def check(ctx: Context) -> Iterator[Violation]:
     if not _sets_no_limit(ctx.pod_memory.limit):
         return  # a pod-level memory limit caps every container together
     default_limit = ctx.params["defaultLimit"]
+    # The containers memory-request-missing reports (an init container that runs inside the
+    # pod's request is not one of them): only their finding here speaks of the request.
+    request_missing = {container.pointer for container in unreserved(ctx)}
     for container in ctx.pod.containers:
         memory = container_memory(container)
         if not _sets_no_limit(memory.limit) or memory.shape_problems:
@@ -65,7 +68,7 @@ def check(ctx: Context) -> Iterator[Violation]:
         what = f"{ctx.ref.describe()}: {memory.what}"
         fix = _fix(ctx, memory, with_request=False)
         cover = None
-        if not pod_reserves(ctx.pod_memory) and not container_reserves(memory):
+        if container.pointer in request_missing:
             # memory-request-missing reports this container too: the words and fix that
             # say both, used where the engine leaves that finding out for this one.
             cover = Cover(

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..extract import ContainerView
 from ..fixes import set_value_ops
 from ..model import Applicability, Violation
-from ..resources import MemorySettings, MemoryValue, container_memory
+from ..resources import (
+    MemorySettings,
+    MemoryValue,
+    UnreadableResources,
+    aggregate_memory,
+    container_memory,
+)
 from .base import Context, Param, ParamType, Rule
 
 
@@ -46,14 +53,52 @@ def container_reserves(memory: MemorySettings) -> bool:
     return (request is not None and request.positive) or (limit is not None and limit.positive)
 
 
+def _covered_init_containers(ctx: Context) -> frozenset[str]:
+    """The run-to-completion init containers (by pointer) that run inside the pod's memory
+    request. component-helpers resource/helpers.go `PodRequests`: the pod-level request
+    when one is set (`applyPodLevelResources`), else `AggregateContainerRequests`, the
+    larger of regular plus sidecar requests and of each init container's plus the sidecars
+    declared before it. While init container i runs, only those sidecars run beside it, so
+    the request leaves it room when it is above their sum. Sidecars and regular containers
+    run together: one without a request has none of its own. Where a value is unreadable
+    the sum is unknown, and every container is judged on its own."""
+    pod = ctx.pod_memory
+    if pod.request is not None:
+        return frozenset()  # set, yet not pod_reserves: 0 or null, which replaces the sum
+    memories = [container_memory(container) for container in ctx.pod.containers]
+    if any(_unreadable(memory.request, memory.limit) for memory in memories):
+        return frozenset()
+    try:
+        aggregate = aggregate_memory(ctx.pod)
+    except UnreadableResources:
+        return frozenset()
+    if aggregate.request is None:
+        return frozenset()
+    return frozenset(
+        pointer
+        for pointer, beside in aggregate.sidecars_before.items()
+        if aggregate.request.value > (0 if beside is None else beside.value)
+    )
+
+
+def unreserved(ctx: Context) -> Iterator[ContainerView]:
+    """The containers this rule reports: none reserves memory for them."""
+    if pod_reserves(ctx.pod_memory):
+        return
+    covered: frozenset[str] | None = None
+    for container in ctx.pod.containers:
+        if container_reserves(container_memory(container)):
+            continue
+        if covered is None:
+            covered = _covered_init_containers(ctx)  # only for a pod with such a container
+        if container.pointer not in covered:
+            yield container
+
+
 def check(ctx: Context) -> Iterator[Violation]:
     pod = ctx.pod_memory
-    if pod_reserves(pod):
-        return
-    for container in ctx.pod.containers:
+    for container in unreserved(ctx):
         memory = container_memory(container)
-        if container_reserves(memory):
-            continue
         request, limit = memory.request, memory.limit
         default = ctx.params["defaultRequest"]
         # With a zero or null limit present, a default request would exceed it, and with a
@@ -76,13 +121,21 @@ def check(ctx: Context) -> Iterator[Violation]:
 RULE = Rule(
     id="memory-request-missing",
     summary="Every container has a non-zero memory request or a non-zero memory limit (from "
-    "which the API server defaults the request), or the pod a non-zero pod-level one.",
+    "which the API server defaults the request), or the pod a non-zero pod-level one; an "
+    "init container may run inside the pod's aggregate request instead.",
     why="The scheduler places pods by their requests. A container that requests no memory "
     "is placed on nodes that cannot hold it, and it is the first to be evicted when the "
     "node runs short (BestEffort pods go first). A request of 0 (or `memory: null`, which "
     "the API server reads as 0) reserves nothing either. For Pods and pod templates alike, a "
     "limit alone is enough: the API server copies the limit into the missing request when "
-    "each Pod is created. A container with neither value gets one finding, memory-limit-"
+    "each Pod is created. An init container that runs to completion needs no request of its "
+    "own where the pod's request leaves it room: the pod reserves the larger of its regular "
+    "and sidecar containers' requests together and of each init container's plus the "
+    "sidecars started before it (component-helpers `PodRequests`), and only those sidecars "
+    "run beside an init container, so it is reported only when the pod's request is no "
+    "more than theirs (or 0, or a pod-level 0). A regular or sidecar container runs beside "
+    "all the others, so one without a request reserves nothing for itself, whatever the "
+    "rest reserve. A container with neither value gets one finding, memory-limit-"
     "missing's, which covers the request wherever that rule judges it at least as severely: "
     "this rule reports the containers the policy lets go without a limit.",
     remediation="Set resources.requests.memory to what the container needs in steady state.",
