@@ -197,7 +197,10 @@ def _container(finding: Finding) -> tuple[str, ...] | None:
         return ("name", finding.container)
     tokens = jp.split(finding.pointer)
     depth = container_depth(tokens)
-    return tuple(tokens[:depth]) if depth is not None else None
+    if depth is not None:
+        return tuple(tokens[:depth])
+    # Pod-level (`spec.resources`): findings on the very same value are about one thing.
+    return ("value", finding.pointer)
 
 
 def _leave_out_superseded(result: ObjectResult) -> None:

@@ -66,6 +66,10 @@ class PodShape:
     # Made only when the field at the path is true, or absent and the default is true (the
     # ClusterPolicy's `<component>.enabled`, defaulted by the operator's `IsEnabled`).
     enabled: tuple[tuple[str, ...], bool] | None = None
+    # Where the node selector its pods get is, when not `nodeSelector` in the pod spec
+    # (CloudNativePG `spec.affinity.nodeSelector`, tigera `spec.controlPlaneNodeSelector`):
+    # placement decides whether a control-plane toleration is an opt-in.
+    node_selector: tuple[str, ...] | None = None
 
     @property
     def operated(self) -> bool:
@@ -139,7 +143,10 @@ def _tigera(overrides: Iterable[str], daemons: Mapping[str, bool]) -> tuple[PodS
 # `controlPlaneTolerations`: added to the operator's control-plane Deployments (not to
 # calico-node, which tolerates everything): judged once, as a Deployment's tolerations.
 CONTROL_PLANE = PodShape(
-    ("spec",), tolerations=("spec", "controlPlaneTolerations"), component="controlPlane"
+    ("spec",),
+    tolerations=("spec", "controlPlaneTolerations"),
+    component="controlPlane",
+    node_selector=("spec", "controlPlaneNodeSelector"),  # given to the same Deployments
 )
 
 
@@ -173,7 +180,10 @@ CUSTOM_KINDS: dict[tuple[str, str], tuple[PodShape, ...]] = {
     # tolerations are `spec.affinity.tolerations` (pkg/specs/pods.go); a Pooler's
     # `spec.template` is a PodTemplateSpec the operator completes (pgbouncer/deployments.go).
     ("postgresql.cnpg.io", "Cluster"): _operated(
-        "postgres", tolerations=("spec", "affinity", "tolerations")
+        "postgres",
+        tolerations=("spec", "affinity", "tolerations"),
+        # its `spec.affinity.nodeAffinity` is where a pod spec's is
+        node_selector=("spec", "affinity", "nodeSelector"),
     ),
     ("postgresql.cnpg.io", "Pooler"): _template(),
     ("nvidia.com", "ClusterPolicy"): _gpu_operator(),
@@ -286,6 +296,8 @@ class PodSpecView:
     # `spec.resources` is pod-level resources (a pod spec), not a container spec's main
     # container's resources.
     pod_level: bool = True
+    # The node selector its pods get (`spec.nodeSelector`, or where the kind keeps it).
+    node_selector: Any = None
     # What several rules derive from this pod spec (valid and effective tolerations), kept
     # so that each is computed once per check.
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -618,5 +630,10 @@ def _extract_shape(
         tolerations=tolerations,
         daemon=is_daemon(obj, trust_owner_references) or _is_daemon_shape(shape, obj),
         pod_level=not shape.operated,
+        node_selector=(
+            node.get("nodeSelector")
+            if shape.node_selector is None
+            else value_at(obj, shape.node_selector)
+        ),
     )
     return view, problems

@@ -47,13 +47,18 @@ def _list(parent: Any, *path: str) -> list[Any]:
 def _weighed(term: Any) -> bool:
     """A preferred term the scheduler scores (NewPreferredSchedulingTerms skips weight 0)."""
     weight = term.get("weight") if isinstance(term, Mapping) else None
-    return isinstance(weight, int) and not isinstance(weight, bool) and weight != 0
+    # A negative weight (which the API server refuses: 1-100) would mean "avoid".
+    return isinstance(weight, int) and not isinstance(weight, bool) and weight > 0
 
 
-def chooses_nodes_labelled(spec: Mapping[str, Any], keys: Collection[str]) -> bool:
+def chooses_nodes_labelled(
+    spec: Mapping[str, Any], keys: Collection[str], selector: Any = None
+) -> bool:
     """The pod selects, requires (in one of its ORed terms) or prefers nodes carrying one of
-    `keys`, with any value."""
-    selector = spec.get("nodeSelector")
+    `keys`, with any value. `selector`: its node selector, where the kind keeps it outside
+    the pod spec (else `spec.nodeSelector`)."""
+    if selector is None:
+        selector = spec.get("nodeSelector")
     if isinstance(selector, Mapping) and any(k in keys for k in selector):
         return True
     node_affinity = spec.get("affinity")
@@ -75,4 +80,4 @@ def chooses_nodes_labelled(spec: Mapping[str, Any], keys: Collection[str]) -> bo
 
 def chooses_control_plane(pod: PodSpecView) -> bool:
     """The pod is meant for control-plane nodes: tolerating their taints is its opt-in."""
-    return chooses_nodes_labelled(pod.spec, CONTROL_PLANE_LABELS)
+    return chooses_nodes_labelled(pod.spec, CONTROL_PLANE_LABELS, pod.node_selector)

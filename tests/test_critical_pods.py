@@ -60,7 +60,9 @@ def findings(obj: Any, policy: Policy) -> list[tuple[str, Severity]]:
         ({"priorityClassName": "high-priority"}, None, False),
         ({"priorityClassName": "System-Node-Critical"}, None, False),
         ({}, {"kubernetes.io/config.mirror": "5b4fd8a7"}, True),
-        ({}, {"kubernetes.io/config.source": "file"}, True),
+        # The kubelet overwrites config.source with the pod's real source (`api` for every
+        # pod from the API server): written on an object it proves nothing.
+        ({}, {"kubernetes.io/config.source": "file"}, False),
         ({}, {"kubernetes.io/config.source": "api"}, False),
         ({}, None, False),
     ],
@@ -119,3 +121,23 @@ def test_a_more_severe_ratio_finding_still_stands(default_policy: Policy) -> Non
     policy = dataclasses.replace(default_policy, rules=rules)
     got = findings(pod({"priorityClassName": "system-cluster-critical"}), policy)
     assert sorted(got) == sorted([(RATIO, Severity.ERROR), (RULE, Severity.WARNING)])
+
+
+def test_a_pod_level_gap_gets_one_finding_under_strict() -> None:
+    """Pod-level values have no container: the two findings on the same `spec.resources`
+    value are one problem (memory-critical-overcommit supersedes memory-limit-ratio)."""
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "podlevel", "namespace": "app"},
+        "spec": {
+            "priorityClassName": "system-cluster-critical",
+            "resources": {"requests": {"memory": "128Mi"}, "limits": {"memory": "4Gi"}},
+            "containers": [{"name": "c", "image": "x"}],
+        },
+    }
+    result = check_object(pod, load_preset("strict"))
+    assert [(f.rule, f.pointer) for f in result.findings] == [
+        ("memory-critical-overcommit", "/spec/resources/limits/memory")
+    ]
+    assert [left.rule for _, left in result.superseded] == ["memory-limit-ratio"]

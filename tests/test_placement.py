@@ -152,3 +152,72 @@ def test_an_alias_beside_the_current_key_is_no_misspelling(
     for order in ((RKE1 % alias_effect, current), (current, RKE1 % alias_effect)):
         got = rules_on(pod("", f"[{', '.join(order)}]"))
         assert ("toleration-never-matches" in got) is reported, (order, got)
+
+
+OPERATED = """\
+# CloudNativePG: the instance pods get `spec.affinity.nodeSelector` and
+# `spec.affinity.tolerations` (pkg/specs/pods.go).
+apiVersion: postgresql.cnpg.io/v1
+kind: Cluster
+metadata: {name: pg, namespace: db}
+spec:
+  instances: 1
+  resources: {requests: {memory: 1Gi}, limits: {memory: 1Gi}}
+  affinity:
+    nodeSelector: {SELECTOR}
+    tolerations:
+      - {key: node-role.kubernetes.io/control-plane, operator: Exists, effect: NoSchedule}
+---
+# tigera: the control-plane Deployments get controlPlaneNodeSelector and
+# controlPlaneTolerations together.
+apiVersion: operator.tigera.io/v1
+kind: Installation
+metadata: {name: default}
+spec:
+  controlPlaneNodeSelector: {SELECTOR}
+  controlPlaneTolerations:
+    - {key: node-role.kubernetes.io/control-plane, operator: Exists, effect: NoSchedule}
+"""
+
+
+@pytest.mark.parametrize(
+    ("selector", "reported"),
+    [
+        ('{node-role.kubernetes.io/control-plane: ""}', []),
+        ("{disktype: ssd}", ["Cluster", "Installation"]),
+    ],
+)
+def test_operators_placements_are_read_where_they_keep_them(
+    selector: str, reported: list[str]
+) -> None:
+    """A found-by-review false positive: the opt-in was looked for at `spec.nodeSelector`
+    of custom resources that keep it elsewhere."""
+    text = OPERATED.replace("{SELECTOR}", selector)
+    policy = load_preset("strict")
+    kinds = []
+    for item in load_text(text, "operators.yaml").objects:
+        found = check_object(item.obj, policy).findings
+        kinds += [item.obj["kind"] for f in found if f.rule == "toleration-control-plane"]
+    assert kinds == reported
+
+
+def test_a_negative_preferred_weight_is_no_opt_in() -> None:
+    """To the scheduler a negative weight means "avoid" (the API server refuses it, but
+    lint sees what is written)."""
+    affinity = {
+        "nodeAffinity": {
+            "preferredDuringSchedulingIgnoredDuringExecution": [
+                {
+                    "weight": -50,
+                    "preference": {
+                        "matchExpressions": [
+                            {"key": "node-role.kubernetes.io/control-plane", "operator": "Exists"}
+                        ]
+                    },
+                }
+            ]
+        }
+    }
+    assert not chooses_nodes_labelled({"affinity": affinity}, CONTROL_PLANE_LABELS)
+    affinity["nodeAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]["weight"] = 50
+    assert chooses_nodes_labelled({"affinity": affinity}, CONTROL_PLANE_LABELS)

@@ -27,11 +27,12 @@ CRITICAL_CLASSES: Mapping[str, int] = {
 # pkg/kubelet/qos/policy.go `GetContainerOOMScoreAdjust`: `IsNodeCriticalPod` (critical and
 # of this class) gets guaranteedOOMScoreAdj, -997, whatever its QoS class.
 NODE_CRITICAL_CLASS = "system-node-critical"
-# pod_update.go `IsStaticPod` (config.source other than "api") and `IsMirrorPod`
-# (config.mirror present): critical whatever their priority.
-SOURCE_ANNOTATION = "kubernetes.io/config.source"
+# pod_update.go `IsMirrorPod` (config.mirror present): critical whatever its priority. Its
+# `IsStaticPod` reads `kubernetes.io/config.source`, but the kubelet overwrites that with
+# the pod's real source (`api` for every pod from the API server: pkg/kubelet/config
+# `podStorage.merge`), so written on an object it proves nothing; a read-back mirror pod
+# carries config.mirror.
 MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
-API_SOURCE = "api"
 
 
 def _annotations(ctx: Context) -> Mapping[str, Any]:
@@ -57,9 +58,6 @@ def why_critical(ctx: Context) -> str | None:
     annotations = _annotations(ctx)
     if MIRROR_ANNOTATION in annotations:
         return f"the annotation {MIRROR_ANNOTATION} (a static pod's mirror)"
-    source = annotations.get(SOURCE_ANNOTATION)
-    if isinstance(source, str) and source != API_SOURCE:
-        return f"{SOURCE_ANNOTATION}: {source} (a static pod)"
     return None
 
 
