@@ -47,6 +47,6 @@ def command(
         EVICTGUARD_MAX_BODY=str(max_body),
         EVICTGUARD_POLICY="",
     )
-    config = str(resources.files("webhook").joinpath("gunicorn.conf.py"))
+    config = str(resources.files("evictguard.webhook").joinpath("gunicorn.conf.py"))
     argv = [sys.executable, "-m", "gunicorn", "--config", config, "bench.echo_app:app"]
     return argv, env

@@ -50,9 +50,8 @@ sys.path[:0] = [str(ROOT), str(HERE)]
 
 import admission_corpus  # noqa: E402
 import loadgen  # noqa: E402
-
-from policies.config import Policy, load_policy_file  # noqa: E402
-from webhook import admission  # noqa: E402
+from evictguard.config import Policy, load_policy_file  # noqa: E402
+from evictguard.webhook import admission  # noqa: E402
 
 
 def _bench_webhook() -> Any:
@@ -654,7 +653,7 @@ def fault_rotate(run: Run, fault: Fault) -> None:
     connections must then get the new one, still verified against the unchanged CA."""
     ca_file = run.cert_dir / "ca.crt"
     ca_before, (old, _) = ca_file.read_bytes(), peer_certificate(run.server.port, ca_file)
-    argv = [sys.executable, "-m", "policies", "certs", "generate", "--renew", "--out"]
+    argv = [sys.executable, "-m", "evictguard", "certs", "generate", "--renew", "--out"]
     argv += [str(run.cert_dir), "--service", SERVICE, "--namespace", NAMESPACE]
     for san in DEV_SANS:
         argv += ["--san", san]
@@ -1031,7 +1030,7 @@ def write_policies(workdir: Path) -> tuple[Path, dict[str, str], dict[str, Path]
 def start_server(settings: Settings, workdir: Path, policy: Path, body: Any, started: list) -> Any:
     cert_dir = workdir / "certs"  # empty: `evictguard serve` makes a development CA there
     port = bw.free_port()
-    argv = [sys.executable, "-m", "policies", "serve", "--bind", f"127.0.0.1:{port}"]
+    argv = [sys.executable, "-m", "evictguard", "serve", "--bind", f"127.0.0.1:{port}"]
     argv += ["--cert-dir", str(cert_dir), "--policy", str(policy)]
     argv += ["--workers", str(settings.workers), "--threads", str(settings.threads)]
     server = bw.Server("evictguard", argv, dict(os.environ), port, workdir / "server.log")

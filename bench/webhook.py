@@ -207,7 +207,7 @@ def free_port() -> int:
 
 def serve_defaults() -> argparse.Namespace:
     """`evictguard serve`'s own defaults (workers, threads, body limit)."""
-    from webhook import serve
+    from evictguard.webhook import serve
 
     parser = argparse.ArgumentParser()
     serve.configure(parser)
@@ -216,7 +216,7 @@ def serve_defaults() -> argparse.Namespace:
 
 def evictguard_server(workdir: Path, cert_dir: Path, workers: int, threads: int) -> Server:
     port = free_port()
-    argv = [sys.executable, "-m", "policies", "serve", "--bind", f"127.0.0.1:{port}"]
+    argv = [sys.executable, "-m", "evictguard", "serve", "--bind", f"127.0.0.1:{port}"]
     argv += ["--cert-dir", str(cert_dir), "--workers", str(workers), "--threads", str(threads)]
     return Server("evictguard", argv, dict(os.environ), port, workdir / "evictguard.log")
 

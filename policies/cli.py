@@ -292,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     fix = commands.add_parser(
         "fix", help="apply the safe fixes to manifest files in place, keeping their layout"
     )
-    importlib.import_module("policies.fixer").configure(fix)
+    importlib.import_module(".fixer", __package__).configure(fix)
 
     rules = commands.add_parser(
         "rules", help="list every rule with its mode and its fix (safe, unsafe or none)"
@@ -309,9 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
     # The other doors and their tools live in their own packages; each module adds its own
     # arguments and handler, and imports its heavy dependencies only when run.
     serve = commands.add_parser("serve", help="run the admission webhook (gunicorn, TLS)")
-    importlib.import_module("webhook.serve").configure(serve)
+    importlib.import_module(".webhook.serve", __package__).configure(serve)
     certs = commands.add_parser("certs", help="TLS material for the webhook")
-    importlib.import_module("certs.cli").configure(certs)
+    importlib.import_module(".certs.cli", __package__).configure(certs)
     return parser
 
 

@@ -143,7 +143,7 @@ def _read_yaml(path: str, label: str) -> Any:
 
 
 def _preset_path(name: str) -> str:
-    return str(resources.files("policies").joinpath(f"presets/{name}.yaml"))
+    return str(resources.files(__package__).joinpath(f"presets/{name}.yaml"))
 
 
 def _normalise_modes(data: dict[str, Any]) -> None:

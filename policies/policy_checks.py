@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 @cache
 def schema() -> dict[str, Any]:
-    text = resources.files("policies").joinpath("schema/policy.schema.json").read_text("utf-8")
+    text = resources.files(__package__).joinpath("schema/policy.schema.json").read_text("utf-8")
     return json.loads(text)
 
 

@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from policies.config import Policy, RuleSettings, load_preset
-from policies.lint import lint_sources
-from policies.loader import read_sources
-from policies.model import Mode, Report
+from evictguard.config import Policy, RuleSettings, load_preset
+from evictguard.lint import lint_sources
+from evictguard.loader import read_sources
+from evictguard.model import Mode, Report
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -54,7 +53,7 @@ def run_cli(
     """Run `evictguard ...` as a user would (a separate process, real stdin/stdout)."""
     data = stdin.encode() if isinstance(stdin, str) else stdin
     proc = subprocess.run(
-        [sys.executable, "-m", "policies", *args],
+        [sys.executable, "-m", "evictguard", *args],
         input=data,
         capture_output=True,
         cwd=cwd or ROOT,

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from policies import config
-from policies.config import Policy, RuleSettings
-from policies.model import Mode, Violation
-from policies.registry import RULES
-from policies.rules.base import Context, Rule
+from evictguard import config
+from evictguard.config import Policy, RuleSettings
+from evictguard.model import Mode, Violation
+from evictguard.registry import RULES
+from evictguard.rules.base import Context, Rule
 
 RULE_ID = "test-crashes"
 TRIGGER = "test.evictguard.io/crash"  # the annotation that makes the rule raise

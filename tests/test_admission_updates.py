@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from evictguard.certs.generate import generate
 
-from certs.generate import generate
 from tests.conftest import run_json
 from tests.test_webhook_server import NO_LIMIT, UNBOUNDED, deployment, pod, rules_in
 from tests.webhook_client import Server, admission_review, running_server

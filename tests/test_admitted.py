@@ -25,19 +25,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from policies.admitted import (
+from evictguard.admitted import (
     Admitter,
     build_admitter,
     decode_tolerations_annotation,
     merge_tolerations,
 )
-from policies.config import ConfigError, load_policy_file, load_preset
-from policies.engine import check_object
-from policies.lint import LintOptions, lint_sources
-from policies.loader import load_text, read_sources
-from policies.model import Finding, ObjectRef, Severity
-from policies.tolerations import Toleration, is_superset
+from evictguard.config import ConfigError, load_policy_file, load_preset
+from evictguard.engine import check_object
+from evictguard.lint import LintOptions, lint_sources
+from evictguard.loader import load_text, read_sources
+from evictguard.model import Finding, ObjectRef, Severity
+from evictguard.tolerations import Toleration, is_superset
+
 from tests.conftest import DATA, ROOT, run_cli, run_json
 
 HERE = DATA / "admitted"

@@ -21,10 +21,18 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
+from evictguard.certs.generate import (
+    CertFiles,
+    _ca_cert,
+    _cert_pem,
+    _key_pem,
+    ca_bundle,
+    generate,
+    renew,
+)
+from evictguard.certs.inject import InjectError, inject_files, inject_text
+from evictguard.certs.inspect import check_pair, not_after
 
-from certs.generate import CertFiles, _ca_cert, _cert_pem, _key_pem, ca_bundle, generate, renew
-from certs.inject import InjectError, inject_files, inject_text
-from certs.inspect import check_pair, not_after
 from tests.conftest import ROOT, run_cli
 
 SERVICE, NAMESPACE = "evictguard", "evictguard-system"

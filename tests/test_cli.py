@@ -14,9 +14,9 @@ from typing import Any
 
 import jsonschema
 import pytest
+from evictguard.config import load_preset
+from evictguard.registry import RULES
 
-from policies.config import load_preset
-from policies.registry import RULES
 from tests.conftest import DATA, ROOT, run_cli, run_json
 
 CLI = DATA / "cli"
@@ -405,7 +405,7 @@ def test_explain_unknown_rule_exits_2() -> None:
 # --- the installed console script ---------------------------------------------------------
 
 
-def test_console_script_is_installed_and_behaves_like_python_m_policies() -> None:
+def test_console_script_is_installed_and_behaves_like_python_m_evictguard() -> None:
     exe = shutil.which("evictguard")
     assert exe, "`evictguard` is not on PATH: install the project (pip install -e .)"
     env = plain_env()
@@ -490,9 +490,9 @@ def test_github_format_is_the_default_inside_github_actions() -> None:
 def test_a_progress_line_counts_files_done() -> None:
     import io
 
-    from policies.config import load_preset
-    from policies.lint import lint_parallel
-    from policies.loader import read_sources
+    from evictguard.config import load_preset
+    from evictguard.lint import lint_parallel
+    from evictguard.loader import read_sources
 
     sources = list(read_sources(["examples"]))
     progress = io.StringIO()

@@ -12,19 +12,19 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-
-from policies.config import (
+from evictguard.config import (
     ConfigError,
     find_config,
     load_policy_file,
     load_preset,
     resolve_policy,
 )
-from policies.features import GATE_DEFAULTS
-from policies.model import Mode
-from policies.policy_checks import param_problems, schema
-from policies.registry import RULES
-from policies.rules.base import Param, ParamType, Rule
+from evictguard.features import GATE_DEFAULTS
+from evictguard.model import Mode
+from evictguard.policy_checks import param_problems, schema
+from evictguard.registry import RULES
+from evictguard.rules.base import Param, ParamType, Rule
+
 from tests.conftest import DATA, ROOT, lint_paths, run_cli, run_json
 
 CONFIG = DATA / "config"

@@ -20,17 +20,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from evictguard.config import Policy, RuleSettings, load_preset
+from evictguard.engine import check_object
+from evictguard.extract import extract_pod_spec
+from evictguard.loader import load_text
+from evictguard.model import Finding, Mode
+from evictguard.registry import RULES
+from evictguard.rules.base import Consequence
+from evictguard.taints import EFFECTS, WELL_KNOWN_TAINTS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policies.config import Policy, RuleSettings, load_preset
-from policies.engine import check_object
-from policies.extract import extract_pod_spec
-from policies.loader import load_text
-from policies.model import Finding, Mode
-from policies.registry import RULES
-from policies.rules.base import Consequence
-from policies.taints import EFFECTS, WELL_KNOWN_TAINTS
 from tests.conftest import DATA
 
 EVICTION_RULES = {

@@ -13,10 +13,9 @@ import dataclasses
 from typing import Any
 
 import pytest
-
-from policies.config import Policy, RuleSettings, load_preset
-from policies.engine import check_object
-from policies.model import Mode, Severity
+from evictguard.config import Policy, RuleSettings, load_preset
+from evictguard.engine import check_object
+from evictguard.model import Mode, Severity
 
 RULE, RATIO = "memory-critical-overcommit", "memory-limit-ratio"
 

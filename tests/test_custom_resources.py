@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from evictguard.config import ConfigError, load_policy_file, load_preset
+from evictguard.extract import CUSTOM_KINDS, extract_pod_spec, extract_pod_specs, unchecked_pods
+from evictguard.lint import lint_parallel, lint_text
+from evictguard.sources import SourceText
+from evictguard.webhook.admission import checked_kinds, parse_review, validate
 
-from policies.config import ConfigError, load_policy_file, load_preset
-from policies.extract import CUSTOM_KINDS, extract_pod_spec, extract_pod_specs, unchecked_pods
-from policies.lint import lint_parallel, lint_text
-from policies.sources import SourceText
 from tests.conftest import DATA, run_cli, run_json
-from webhook.admission import checked_kinds, parse_review, validate
 
 UNKNOWN = "tests/data/custom/unknown-kinds.yaml"
 RULE_DATA = DATA / "rules" / "memory-limit-missing" / "fail"
@@ -354,6 +354,6 @@ def test_unknown_kinds_named_for_resources_or_tolerations_only_where_shaped() ->
 
 
 def _objects(path: Path) -> list[dict[str, Any]]:
-    from policies.loader import load_text
+    from evictguard.loader import load_text
 
     return [item.obj for item in load_text(path.read_text("utf-8"), str(path)).objects]

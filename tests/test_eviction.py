@@ -6,12 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from policies.config import load_preset
-from policies.engine import check_object
-from policies.eviction import (
+from evictguard.config import load_preset
+from evictguard.engine import check_object
+from evictguard.eviction import (
     DAEMONSET_CONTROLLER,
     DEFAULT_TOLERATION_SECONDS,
     MANIFEST,
@@ -19,15 +16,17 @@ from policies.eviction import (
     effective_tolerations,
     first_match,
 )
-from policies.extract import extract_pod_spec
-from policies.suggest import edit_distance, suggest_taint_key
-from policies.taints import (
+from evictguard.extract import extract_pod_spec
+from evictguard.suggest import edit_distance, suggest_taint_key
+from evictguard.taints import (
     DEFAULT_TOLERATIONS,
     EFFECTS,
     LIFECYCLE_NOEXECUTE_TAINTS,
     WELL_KNOWN_TAINTS,
 )
-from policies.tolerations import Toleration, compare_numbers, is_superset
+from evictguard.tolerations import Toleration, compare_numbers, is_superset
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 NOT_READY, UNREACHABLE = LIFECYCLE_NOEXECUTE_TAINTS
 

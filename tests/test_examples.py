@@ -26,9 +26,10 @@ typos.yaml, Deployment shop/checkout:
 
 from __future__ import annotations
 
-from policies.engine import check_object
-from policies.fixes import apply_patch
-from policies.loader import load_text
+from evictguard.engine import check_object
+from evictguard.fixes import apply_patch
+from evictguard.loader import load_text
+
 from tests.conftest import ROOT, lint_paths, run_cli, run_json
 
 EXPECTED_BAD = {

@@ -16,8 +16,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from evictguard.formatters.sarif import tool_version
 
-from policies.formatters.sarif import tool_version
 from tests.conftest import ROOT, run_cli, run_json
 from tests.test_formatters import hermetic_env
 

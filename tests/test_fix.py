@@ -2,7 +2,7 @@
 
 Golden files: `tests/data/fix/input/` holds the inputs (copies of `examples/bad/` and cases
 for comments, flow style, quoting, indentation, streams, Lists, inline suppression, JSON),
-`tests/data/fix/expected/` the exact result of `python -m policies fix` on a copy of them.
+`tests/data/fix/expected/` the exact result of `python -m evictguard fix` on a copy of them.
 After an intended change rewrite them with
 
     EVICTGUARD_UPDATE_GOLDEN=1 python -m pytest tests/test_fix.py
@@ -26,13 +26,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from evictguard import roundtrip
+from evictguard.config import load_policy_file, load_preset
+from evictguard.fixes import json_equal
+from evictguard.loader import load_text
+from evictguard.remedy import remedy
+from evictguard.roundtrip import detect_layouts, merge3, opcodes, split_lines
 
-from policies import roundtrip
-from policies.config import load_policy_file, load_preset
-from policies.fixes import json_equal
-from policies.loader import load_text
-from policies.remedy import remedy
-from policies.roundtrip import detect_layouts, merge3, opcodes, split_lines
 from tests.conftest import DATA, ROOT, run_cli
 
 FIX = DATA / "fix"
@@ -555,7 +555,7 @@ def test_an_explicit_null_resources_is_replaced_keeping_its_comment(tmp_path: Pa
         "    - name: c\n      image: x\n      resources: null   # nothing yet\n"
     )
     proc = subprocess.run(
-        [sys.executable, "-m", "policies", "fix", "--unsafe-fixes", str(path)],
+        [sys.executable, "-m", "evictguard", "fix", "--unsafe-fixes", str(path)],
         capture_output=True,
         text=True,
         check=False,
@@ -686,8 +686,7 @@ def test_the_json_fixes_of_one_object_compose_in_report_order(tmp_path: Path) ->
     library, all apply and none undoes another: every finding that offered a fix is gone
     (two fixes that both create `resources` used to leave only the second's request)."""
     import jsonpatch
-
-    from policies.engine import check_object
+    from evictguard.engine import check_object
 
     (tmp_path / "compose.yaml").write_text(COMPOSE)
     files = [tmp_path / "compose.yaml", *(INPUT / name for name in CASES)]

@@ -2,7 +2,7 @@
 the official OASIS schema, JUnit parsed as the CI servers parse it, GitHub's escaping.
 
 Golden files: `tests/data/formats/expected.<format>`, the output of
-`python -m policies lint --format <format> tests/data/formats/input/` run from the repository
+`python -m evictguard lint --format <format> tests/data/formats/input/` run from the repository
 root. After an intended change to a formatter, a rule's text or the input, rewrite them with
 
     EVICTGUARD_UPDATE_GOLDEN=1 python -m pytest tests/test_formatters.py
@@ -24,12 +24,12 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from evictguard.config import load_preset
+from evictguard.formatters import FORMATS, github, junit, sarif
+from evictguard.model import Finding, InputError, Mode, ObjectRef, Report, Severity
+from evictguard.registry import RULES
 from referencing import Registry, Resource
 
-from policies.config import load_preset
-from policies.formatters import FORMATS, github, junit, sarif
-from policies.model import Finding, InputError, Mode, ObjectRef, Report, Severity
-from policies.registry import RULES
 from tests.conftest import DATA, ROOT, run_cli
 
 FORMATS_DATA = DATA / "formats"
@@ -69,7 +69,7 @@ def tool_version() -> str:
     try:
         return metadata.version("evictguard")
     except metadata.PackageNotFoundError:
-        from policies import __version__
+        from evictguard import __version__
 
         return __version__
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 import yaml
+from evictguard.goyaml import go_parse_integer, plain_tag
+from evictguard.yamlsafety import SafeLoader
 
-from policies.goyaml import go_parse_integer, plain_tag
-from policies.yamlsafety import SafeLoader
 from tests.conftest import lint_paths
 
 

@@ -29,14 +29,14 @@ from typing import Any
 
 import pytest
 import yaml
+from evictguard import yamlstream
+from evictguard.config import load_preset
+from evictguard.engine import check_object
+from evictguard.loader import load_text
+from evictguard.yamlsafety import MAX_DEPTH, TOO_DEEP
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from policies import yamlstream
-from policies.config import load_preset
-from policies.engine import check_object
-from policies.loader import load_text
-from policies.yamlsafety import MAX_DEPTH, TOO_DEEP
 from tests.conftest import ROOT
 
 GOOD = """\
@@ -600,7 +600,7 @@ CASES = [
 def lint(paths: list[str]) -> tuple[subprocess.CompletedProcess[str], float]:
     started = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, "-m", "policies", "lint", "--format", "json", *paths],
+        [sys.executable, "-m", "evictguard", "lint", "--format", "json", *paths],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -652,7 +652,7 @@ def test_a_control_character_error_is_placed_in_text_output(tmp_path: Path) -> N
     path = tmp_path / "ctrl.yaml"
     path.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: caf\u00e9\u001b[0m\n")
     proc = subprocess.run(
-        [sys.executable, "-m", "policies", "lint", str(path)],
+        [sys.executable, "-m", "evictguard", "lint", str(path)],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -673,7 +673,7 @@ def test_a_folder_walk_with_a_pipe_finishes(tmp_path: Path) -> None:
     pipe = tmp_path / "named.yaml"
     os.mkfifo(pipe)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "policies", "lint", "--format", "json", str(pipe)],
+        [sys.executable, "-m", "evictguard", "lint", "--format", "json", str(pipe)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

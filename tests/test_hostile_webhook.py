@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from evictguard.certs.generate import generate
+from evictguard.registry import RULES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from certs.generate import generate
-from policies.registry import RULES
 from tests.test_webhook_server import pod
 from tests.webhook_client import (
     Answer,

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from evictguard.config import ConfigError, load_policy_file, load_preset
+from evictguard.lint import lint_text
+from evictguard.webhook.admission import mutate, parse_review, validate
 
-from policies.config import ConfigError, load_policy_file, load_preset
-from policies.lint import lint_text
 from tests.conftest import run_cli, run_json
-from webhook.admission import mutate, parse_review, validate
 
 NAMESPACE_IGNORED = "namespace left out of admission"
 

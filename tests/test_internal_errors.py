@@ -12,20 +12,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from evictguard import engine
+from evictguard.certs.generate import generate
+from evictguard.config import load_preset
+from evictguard.fixes import apply_patch
+from evictguard.lint import lint_text
+from evictguard.registry import RULES
+from evictguard.rules.base import Rule
+from evictguard.webhook import admission
 
-from certs.generate import generate
-from policies import engine
-from policies.config import load_preset
-from policies.fixes import apply_patch
-from policies.lint import lint_text
-from policies.registry import RULES
-from policies.rules.base import Rule
 from tests import crashing_rule
 from tests.conftest import run_cli
 from tests.crashing_rule import RULE_ID, TRIGGER
 from tests.webhook_client import Server, admission_review, running_server
 from tests.webhook_client import apply_patch as answer_patch
-from webhook import admission
 
 TWO_PODS = """\
 apiVersion: v1

@@ -8,11 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from evictguard.loader import load_text
+from evictguard.model import Report
+from evictguard.sources import expand_paths
+from evictguard.yamlsafety import MAX_DEPTH, TOO_DEEP, depth_bound, too_deep
 
-from policies.loader import load_text
-from policies.model import Report
-from policies.sources import expand_paths
-from policies.yamlsafety import MAX_DEPTH, TOO_DEEP, depth_bound, too_deep
 from tests.conftest import DATA, lint_paths, run_cli, run_json
 
 LOADER = DATA / "loader"
@@ -373,7 +373,7 @@ def test_stdin_through_a_real_shell_pipe() -> None:
     import sys
 
     proc = subprocess.run(
-        f"cat {LOADER / 'pod.json'} | {sys.executable} -m policies lint -",
+        f"cat {LOADER / 'pod.json'} | {sys.executable} -m evictguard lint -",
         shell=True,
         capture_output=True,
         text=True,

@@ -26,10 +26,9 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
+from evictguard.config import load_policy_file, load_preset
+from evictguard.quantity import parse_manifest_quantity
 from kubernetes_validate.utils import latest_version
-
-from policies.config import load_policy_file, load_preset
-from policies.quantity import parse_manifest_quantity
 
 from .conftest import ROOT, run_cli, run_json
 
@@ -1019,10 +1018,12 @@ def test_dockerfile_matches_the_deployment():
 
 
 def test_dockerfile_copies_every_package():
-    """A new top-level package must reach the image: COPY it, and let .dockerignore pass it."""
+    """A folder the package is built from must reach the image: COPY it, and let
+    .dockerignore pass it."""
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    packages = {p.rstrip("*") for p in project["tool"]["setuptools"]["packages"]["find"]["include"]}
+    # The folders the installed package is built from (package-dir: evictguard = policies/)
+    packages = set(project["tool"]["setuptools"]["package-dir"].values())
     copied = set()
     for op, args in _dockerfile():
         if op == "COPY" and not args.startswith("--from"):

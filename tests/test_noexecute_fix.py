@@ -29,22 +29,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from policies import pointer as jp
-from policies.config import Policy, load_preset
-from policies.engine import check_object
-from policies.extract import extract_pod_specs
-from policies.loader import load_text
-from policies.model import Finding
-from policies.remedy import remedy
-from policies.taints import (
+from evictguard import pointer as jp
+from evictguard.config import Policy, load_preset
+from evictguard.engine import check_object
+from evictguard.extract import extract_pod_specs
+from evictguard.loader import load_text
+from evictguard.model import Finding
+from evictguard.remedy import remedy
+from evictguard.taints import (
     EFFECTS,
     NO_EXECUTE,
     NO_SCHEDULE,
     PREFER_NO_SCHEDULE,
     WELL_KNOWN_TAINTS,
 )
-from policies.tolerations import Toleration
+from evictguard.tolerations import Toleration
+
 from tests.conftest import DATA
 
 RULE = "noexecute-unbounded"

@@ -16,13 +16,13 @@ from typing import Any
 
 import jsonpatch
 import pytest
+from evictguard.config import Policy, RuleSettings, load_preset
+from evictguard.engine import ObjectResult, _leave_out_superseded, check_object
+from evictguard.loader import load_text
+from evictguard.model import Finding, Mode, ObjectRef, Severity
+from evictguard.webhook.admission import mutate, parse_review, validate
 
-from policies.config import Policy, RuleSettings, load_preset
-from policies.engine import ObjectResult, _leave_out_superseded, check_object
-from policies.loader import load_text
-from policies.model import Finding, Mode, ObjectRef, Severity
 from tests.conftest import DATA, run_cli, run_json
-from webhook.admission import mutate, parse_review, validate
 
 LIMIT, REQUEST = "memory-limit-missing", "memory-request-missing"
 
@@ -338,7 +338,7 @@ def test_leaving_out_is_linear_with_repeated_container_names(
 ) -> None:
     """Names repeat in a bad spec (and in custom resources nobody checks): containers are
     told apart by their place, and each finding is looked at a bounded number of times."""
-    from policies import engine
+    from evictguard import engine
 
     calls = 0
     real = engine._container

@@ -6,12 +6,11 @@ the control-plane taint beside the current one is an alias, not a misspelling.""
 from __future__ import annotations
 
 import pytest
-
-from policies.config import load_preset
-from policies.engine import check_object
-from policies.loader import load_text
-from policies.placement import chooses_nodes_labelled
-from policies.taints import CONTROL_PLANE_LABELS
+from evictguard.config import load_preset
+from evictguard.engine import check_object
+from evictguard.loader import load_text
+from evictguard.placement import chooses_nodes_labelled
+from evictguard.taints import CONTROL_PLANE_LABELS
 
 DEFAULT = load_preset("default")
 CP = "node-role.kubernetes.io/control-plane"

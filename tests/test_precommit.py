@@ -127,7 +127,7 @@ def test_the_hook_fails_then_passes_after_fix(tmp_path: Path) -> None:
     assert "noexecute-unbounded" not in between.stdout
 
     fixed = subprocess.run(
-        [sys.executable, "-m", "policies", "fix", "--unsafe-fixes", "deploy/api.yaml"],
+        [sys.executable, "-m", "evictguard", "fix", "--unsafe-fixes", "deploy/api.yaml"],
         cwd=repo,
         capture_output=True,
         text=True,

@@ -7,14 +7,13 @@ import re
 from typing import Any
 
 import yaml
+from evictguard.config import load_preset
+from evictguard.engine import check_object
+from evictguard.lint import lint_text
+from evictguard.model import Report
+from evictguard.sources import decode
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
-
-from policies.config import load_preset
-from policies.engine import check_object
-from policies.lint import lint_text
-from policies.model import Report
-from policies.sources import decode
 
 POLICY = load_preset("default")
 STRICT = load_preset("strict")

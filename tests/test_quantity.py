@@ -11,10 +11,7 @@ import re
 from fractions import Fraction
 
 import pytest
-from hypothesis import example, given, settings
-from hypothesis import strategies as st
-
-from policies.quantity import (
+from evictguard.quantity import (
     BINARY_SI,
     DECIMAL_EXPONENT,
     DECIMAL_SI,
@@ -32,6 +29,8 @@ from policies.quantity import (
     parse_manifest_quantity,
     parse_quantity,
 )
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 B, D, X = BINARY_SI, DECIMAL_SI, DECIMAL_EXPONENT
 MAX_INT64 = 2**63 - 1

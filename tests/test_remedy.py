@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from evictguard.config import Policy
+from evictguard.engine import check_object
+from evictguard.fixes import apply_patch, diff
+from evictguard.loader import load_text
+from evictguard.remedy import remedy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policies.config import Policy
-from policies.engine import check_object
-from policies.fixes import apply_patch, diff
-from policies.loader import load_text
-from policies.remedy import remedy
 from tests.conftest import DATA, gained_findings, list_items
 
 BARE_POD = {

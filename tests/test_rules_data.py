@@ -25,25 +25,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
-from policies import pointer as jp
-from policies.config import Policy, RuleSettings, load_policy_file, load_preset
-from policies.engine import check_object
-from policies.extract import PodSpecView, extract_pod_spec, extract_pod_specs
-from policies.lint import lint_text
-from policies.loader import load_text
-from policies.model import Finding, Mode, Report
-from policies.quantity import (
+from evictguard import pointer as jp
+from evictguard.config import Policy, RuleSettings, load_policy_file, load_preset
+from evictguard.engine import check_object
+from evictguard.extract import PodSpecView, extract_pod_spec, extract_pod_specs
+from evictguard.lint import lint_text
+from evictguard.loader import load_text
+from evictguard.model import Finding, Mode, Report
+from evictguard.quantity import (
     parse_manifest_quantity,
     parse_quantity,
     round_up_to_milli,
     round_up_value_to_milli,
 )
-from policies.registry import RULES
-from policies.resources import aggregate_memory_requests
-from policies.toleration_annotation import TOLERATIONS_ANNOTATION
+from evictguard.registry import RULES
+from evictguard.resources import aggregate_memory_requests
+from evictguard.toleration_annotation import TOLERATIONS_ANNOTATION
+from hypothesis import given
+from hypothesis import strategies as st
+
 from tests.conftest import DATA, limits_not_required, lint_paths
 
 RULES_DATA = DATA / "rules"

@@ -19,17 +19,17 @@ from typing import Any
 
 import pytest
 import yaml
+from evictguard.config import load_preset
+from evictguard.goyaml import build_plain
+from evictguard.lint import _read_by_rules
+from evictguard.loader import LoadedSource, load_text
+from evictguard.skim import Identity, identity, split_documents
+from evictguard.sources import decode
+from evictguard.yamlsafety import MAX_DEPTH, TOO_DEEP, SafeLoader, depth_bound
+from evictguard.yamlstream import ParsedDocument
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from policies.config import load_preset
-from policies.goyaml import build_plain
-from policies.lint import _read_by_rules
-from policies.loader import LoadedSource, load_text
-from policies.skim import Identity, identity, split_documents
-from policies.sources import decode
-from policies.yamlsafety import MAX_DEPTH, TOO_DEEP, SafeLoader, depth_bound
-from policies.yamlstream import ParsedDocument
 from tests.conftest import ROOT
 
 Wanted = Callable[[str, str], bool]

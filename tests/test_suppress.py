@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from evictguard.config import ConfigError, load_policy_file, load_preset
+from evictguard.engine import check_object
+from evictguard.model import Report
+from evictguard.suppress import ALL, ANNOTATION_ALL, parse_directives
 
-from policies.config import ConfigError, load_policy_file, load_preset
-from policies.engine import check_object
-from policies.model import Report
-from policies.suppress import ALL, ANNOTATION_ALL, parse_directives
 from tests.conftest import DATA, ROOT, lint_paths, run_json
 
 SUPPRESS = DATA / "suppress"
@@ -431,8 +431,8 @@ def test_a_real_comment_right_after_a_block_scalar_is_still_a_directive(tmp_path
 
 def test_the_exempt_annotation_is_ignored_when_the_policy_says_so() -> None:
     """Whoever writes a Pod can annotate it: the strict preset honours only the policy."""
-    from policies.config import load_preset
-    from policies.engine import check_object
+    from evictguard.config import load_preset
+    from evictguard.engine import check_object
 
     pod = {
         "apiVersion": "v1",

@@ -31,14 +31,13 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-
-from policies.config import Policy, load_preset
-from policies.engine import check_object
-from policies.gojson import parse, syntax_error
-from policies.loader import load_text
-from policies.model import Finding
-from policies.rules.base import COMPARISON_GATE
-from policies.toleration_annotation import TOLERATIONS_ANNOTATION, decode
+from evictguard.config import Policy, load_preset
+from evictguard.engine import check_object
+from evictguard.gojson import parse, syntax_error
+from evictguard.loader import load_text
+from evictguard.model import Finding
+from evictguard.rules.base import COMPARISON_GATE
+from evictguard.toleration_annotation import TOLERATIONS_ANNOTATION, decode
 
 DEFAULT = load_preset("default")
 KEY = TOLERATIONS_ANNOTATION

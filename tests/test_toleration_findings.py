@@ -7,15 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from policies.config import ConfigError, Policy, load_policy_file, load_preset
-from policies.engine import check_object
-from policies.eviction import eviction_delay
-from policies.fixes import apply_patch
-from policies.loader import load_text
-from policies.model import Finding
-from policies.remedy import remedy
-from policies.taints import PRE_NETWORK_TOLERATIONS
+from evictguard.config import ConfigError, Policy, load_policy_file, load_preset
+from evictguard.engine import check_object
+from evictguard.eviction import eviction_delay
+from evictguard.fixes import apply_patch
+from evictguard.loader import load_text
+from evictguard.model import Finding
+from evictguard.remedy import remedy
+from evictguard.taints import PRE_NETWORK_TOLERATIONS
 
 DEFAULT = load_preset("default")
 TOLERATION_RULES = {r for r in DEFAULT.rules if not r.startswith("memory-")}

@@ -30,9 +30,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-
-from policies.toleration_validation import INVALID, NOT_SUPPORTED, FieldError, validate_toleration
-from policies.tolerations import Toleration
+from evictguard.toleration_validation import INVALID, NOT_SUPPORTED, FieldError, validate_toleration
+from evictguard.tolerations import Toleration
 
 PATH = "spec.tolerations[0]"
 INT64_MAX = 2**63 - 1

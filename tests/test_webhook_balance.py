@@ -10,15 +10,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from evictguard.certs.generate import generate
+from evictguard.webhook import balance
 
-from certs.generate import generate
 from tests.webhook_client import (
     Server,
     connections_per_worker,
     running_server,
     wait_for_workers,
 )
-from webhook import balance
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 

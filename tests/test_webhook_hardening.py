@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from evictguard.certs.generate import generate
 
-from certs.generate import generate
 from tests.webhook_client import (
     SERVICE_HOST,
     Server,
@@ -236,7 +236,7 @@ def test_old_tls_versions_are_refused(server: Server) -> None:
 def test_a_certificate_that_cannot_be_loaded_is_logged_not_just_reset(tmp_path: Path) -> None:
     """The worker logs failed handshakes at debug (clients cause them): a server-side cause,
     a certificate gone bad before any good one was loaded, must reach the log."""
-    from webhook.tls import CERT_FILE, ServingContexts
+    from evictguard.webhook.tls import CERT_FILE, ServingContexts
 
     generate(tmp_path / "tls", "evictguard", "evictguard", extra_sans=SANS)
     (tmp_path / "tls" / CERT_FILE).write_text("not a certificate")

@@ -13,8 +13,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from evictguard.certs.generate import generate
+from evictguard.webhook.policy_store import CHECK_INTERVAL
+from evictguard.webhook.serve import DEFAULT_THREADS
 
-from certs.generate import generate
 from tests.conftest import ROOT
 from tests.test_webhook_server import NO_LIMIT, pod, rules_in
 from tests.webhook_client import (
@@ -24,8 +26,6 @@ from tests.webhook_client import (
     running_server,
     wait_for_workers,
 )
-from webhook.policy_store import CHECK_INTERVAL
-from webhook.serve import DEFAULT_THREADS
 
 SANS = ("localhost", "127.0.0.1")
 POLICY = "apiVersion: evictguard.io/v1alpha1\nkind: Policy\n"
@@ -232,7 +232,7 @@ def test_serve_refuses_a_bad_policy_and_makes_a_development_certificate(tmp_path
     bad = tmp_path / "policy.yaml"
     bad.write_text(POLICY + "rules: {nope: {mode: warn}}\n", "utf-8")
     proc = subprocess.run(
-        [sys.executable, "-m", "policies", "serve", "--policy", str(bad), "--cert-dir", "x"],
+        [sys.executable, "-m", "evictguard", "serve", "--policy", str(bad), "--cert-dir", "x"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -264,8 +264,9 @@ def test_slow_and_silent_clients_cannot_starve_the_server(tmp_path: Path) -> Non
     import ssl
     import threading
 
+    from evictguard.webhook.worker import IO_TIMEOUT, REQUEST_DEADLINE
+
     from tests.webhook_client import SERVICE_HOST, client_context
-    from webhook.worker import IO_TIMEOUT, REQUEST_DEADLINE
 
     generate(tmp_path / "tls", "evictguard", "evictguard", extra_sans=SANS)
     with running_server(tmp_path / "tls", tmp_path / "log", workers=1) as server:

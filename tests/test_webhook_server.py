@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from evictguard.certs.generate import generate
+from evictguard.registry import RULES
 
-from certs.generate import generate
-from policies.registry import RULES
 from tests.conftest import ROOT
 from tests.webhook_client import (
     SERVICE_HOST,
@@ -366,7 +366,7 @@ Key = tuple[str, str, str, str]  # file, kind, namespace, name
 
 def _lint_rules(paths: list[Path]) -> dict[Key, set[str]]:
     proc = subprocess.run(
-        [sys.executable, "-m", "policies", "lint", "--format", "json", *map(str, paths)],
+        [sys.executable, "-m", "evictguard", "lint", "--format", "json", *map(str, paths)],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -396,7 +396,7 @@ PARITY_FILES = [
 def test_lint_and_validate_give_the_same_rule_ids(server: Server) -> None:
     """Every object of the examples and of the rule data through both doors: the rule ids
     lint reports (errors and warnings) are the ones /validate denies with or warns about."""
-    from policies.loader import load_text
+    from evictguard.loader import load_text
 
     expected = _lint_rules(PARITY_FILES)
     got: dict[Key, set[str]] = {}

@@ -254,9 +254,10 @@ def running_server(
     workers: int = 2,
     extra: tuple[str, ...] = (),
     env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> Iterator[Server]:
     port = free_port()
-    argv = [sys.executable, "-m", "policies", "serve", "--bind", f"127.0.0.1:{port}"]
+    argv = [sys.executable, "-m", "evictguard", "serve", "--bind", f"127.0.0.1:{port}"]
     argv += ["--cert-dir", str(cert_dir), "--workers", str(workers), *extra]
     if policy is not None:
         argv += ["--policy", str(policy)]
@@ -266,6 +267,7 @@ def running_server(
             stdout=sink,
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},
+            cwd=cwd,
         )
     server = Server(process, port, cert_dir, policy, log)
     try:

@@ -18,21 +18,21 @@ from typing import Any
 
 import orjson
 
-from policies import pointer as jp
-from policies.config import Policy
-from policies.engine import (
+from .. import pointer as jp
+from ..config import Policy
+from ..engine import (
     EvaluationTimeout,
     ObjectResult,
     RuleCrash,
     check_object,
     where_raised,
 )
-from policies.extract import CUSTOM_KINDS, POD_SPEC_PATHS, extract_pod_specs, pod_spec_path
-from policies.fixes import diff
-from policies.model import Finding, JsonPatch, Mode, Severity
-from policies.remedy import remedy
-from policies.rules.base import COMPARISON_GATE
-from policies.taints import GT, LT
+from ..extract import CUSTOM_KINDS, POD_SPEC_PATHS, extract_pod_specs, pod_spec_path
+from ..fixes import diff
+from ..model import Finding, JsonPatch, Mode, Severity
+from ..remedy import remedy
+from ..rules.base import COMPARISON_GATE
+from ..taints import GT, LT
 
 VERSIONS = ("admission.k8s.io/v1", "admission.k8s.io/v1beta1")
 OPERATIONS = ("CREATE", "UPDATE", "DELETE", "CONNECT")

@@ -101,8 +101,7 @@ class CertificateStatus:
         if self.cert_dir is None or time.monotonic() - self._checked < self.INTERVAL:
             return self._result
         self._checked = time.monotonic()
-        from certs.inspect import check_pair, not_after
-
+        from ..certs.inspect import check_pair, not_after
         from .tls import CERT_FILE, KEY_FILE
 
         cert = os.path.join(self.cert_dir, CERT_FILE)

@@ -9,13 +9,13 @@ import os
 import shutil
 import tempfile
 
-from webhook import balance, tls
+from evictguard.webhook import balance, tls
 
 _cert_dir = os.environ["EVICTGUARD_CERT_DIR"]
 
 bind = os.environ.get("EVICTGUARD_BIND", "0.0.0.0:8443").split(",")
 workers = int(os.environ.get("EVICTGUARD_WORKERS", "2"))
-worker_class = "webhook.worker.BoundedThreadWorker"  # gthread with bounded blocking I/O
+worker_class = "evictguard.webhook.worker.BoundedThreadWorker"  # gthread with bounded blocking I/O
 # 4 per worker: the work is CPU-bound under the GIL, more threads only queue (README: Sizing).
 threads = int(os.environ.get("EVICTGUARD_THREADS", "4"))
 # Longer than the API server's idle-connection timeout (client-go's 90 s), so that the
@@ -31,7 +31,7 @@ errorlog = "-"
 loglevel = os.environ.get("EVICTGUARD_LOG_LEVEL", "info")
 proc_name = "evictguard"
 control_socket_disable = True  # gunicorn 27's control socket: not needed, and $HOME is read-only
-wsgi_app = "webhook.app:create_app()"
+wsgi_app = "evictguard.webhook.app:create_app()"
 
 
 def ssl_context(config, default_ssl_context_factory):

@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from policies.config import ConfigError, Policy, load_policy_file, load_preset
+from ..config import ConfigError, Policy, load_policy_file, load_preset
 
 log = logging.getLogger("evictguard.policy")
 

@@ -57,8 +57,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _ensure_certificate(cert_dir: Path) -> None:
-    from certs.generate import ca_bundle, generate
-
+    from ..certs.generate import ca_bundle, generate
     from .tls import CERT_FILE, KEY_FILE
 
     if (cert_dir / CERT_FILE).exists() and (cert_dir / KEY_FILE).exists():
@@ -74,7 +73,7 @@ def _ensure_certificate(cert_dir: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from policies.config import ConfigError, load_policy_file
+    from ..config import ConfigError, load_policy_file
 
     if args.policy:
         try:
@@ -111,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
         EVICTGUARD_POLICY=os.path.abspath(args.policy) if args.policy else "",
         EVICTGUARD_CLIENT_CA=client_ca,
     )
-    config = str(resources.files("webhook").joinpath("gunicorn.conf.py"))
+    config = str(resources.files(__package__).joinpath("gunicorn.conf.py"))
     argv = [sys.executable, "-m", "gunicorn", "--config", config]
     sys.stdout.flush()
     sys.stderr.flush()
