@@ -1,5 +1,7 @@
-"""`create_app()`: the Flask adapter. Routes parse, call `admission`, and answer; no rule
-logic lives here. Every malformed request is answered 400/413 with a JSON error, never 500.
+"""`create_app()`: the Flask adapter. Routes read the body within its limits, hand it to
+`review.review` (which holds what the webhook answers, with no Flask inside), record what
+happened (`observe`) and frame the answer; no rule logic lives here. Every malformed
+request is answered 400/408/413 with a JSON error, never 500.
 """
 
 from __future__ import annotations
@@ -7,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -16,12 +17,11 @@ import orjson
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from . import admission, logs, metrics
+from . import gunicorn_private, logs, metrics, observe, review
 from .policy_store import PolicyStore
 
 log = logging.getLogger("evictguard.webhook")
 
-ENDPOINTS = ("validate", "mutate")
 DEFAULT_MAX_BODY = 4 * 1024 * 1024  # the API server caps objects at 3 MiB; reviews hold two
 
 
@@ -47,12 +47,17 @@ def _json(body: dict[str, Any], status: int = 200) -> Response:
     return Response(orjson.dumps(body), status=status, mimetype="application/json")
 
 
-# orjson refuses nesting past 1,024 levels so; no AdmissionReview comes near that.
-_ORJSON_DEPTH = "depth limit exceeded"
-
-
 def _error(status: int, message: str) -> Response:
     return _json({"error": message, "code": status}, status)
+
+
+def _answer(answer: review.Answer, started: float) -> Response:
+    """Count and log the answer, then frame it."""
+    observe.record(answer.observation, time.perf_counter() - started)
+    response = _json(answer.body, answer.status)
+    if answer.close:
+        response.headers["Connection"] = "close"
+    return response
 
 
 DRAIN_LIMIT = 64 * 1024 * 1024  # beyond this a client that will not stop sending is cut off
@@ -70,20 +75,20 @@ def _drain(stream: Any, length: int) -> None:
         pass  # a client that stops sending: answer anyway (the connection is closed after)
 
 
-def _refused(
-    endpoint: str, reason: str, status: int, message: str, logged: str | None = None
-) -> Response:
-    """A request refused before review: counted by reason, logged (`logged`, else the
-    message: what was wrong, never the body), answered with a JSON error."""
-    metrics.MALFORMED.labels(endpoint, reason).inc()
-    log.warning("malformed request", extra={"endpoint": endpoint, "error": logged or message})
-    return _error(status, message)
-
-
-def _too_large(limit: int, endpoint: str) -> Response:
-    response = _refused(endpoint, "too_large", 413, f"request body larger than {limit} bytes")
-    response.headers["Connection"] = "close"
-    return response
+def _read_body(stream: Any, length: int | None, limit: int) -> bytes | None:
+    """The body, or None when it is larger than `limit` (then drained, up to a bound, so
+    the client gets to read the 413 instead of a reset connection halfway through).
+    OSError: the client stalled past the worker's I/O timeout, or went away."""
+    if length is not None and length > limit:
+        _drain(stream, min(length, DRAIN_LIMIT))
+        return None
+    # Read one byte past the cap: a chunked body (no Content-Length) that is too large is
+    # refused, not cut short and parsed.
+    body: bytes = stream.read(limit + 1)
+    if len(body) > limit:
+        _drain(stream, DRAIN_LIMIT)
+        return None
+    return body
 
 
 class CertificateStatus:
@@ -116,28 +121,6 @@ class CertificateStatus:
         return self._result
 
 
-def _client_certificate(environ: dict[str, Any]) -> bool:
-    """Whether the caller sent a certificate; the TLS layer already checked that it chains
-    to --client-ca (an untrusted one fails the handshake)."""
-    sock = environ.get("gunicorn.socket")
-    getpeercert = getattr(sock, "getpeercert", None)
-    return bool(getpeercert and getpeercert())
-
-
-def _capped(value: Any, limit: int = 253) -> Any:
-    """Request values in the log, cut to the longest name Kubernetes allows."""
-    if isinstance(value, str) and len(value) > limit:
-        return value[: limit - 1] + "…"
-    return value
-
-
-def _object_name(obj: Any) -> str | None:
-    metadata = obj.get("metadata") if isinstance(obj, dict) else None
-    if not isinstance(metadata, dict):
-        return None
-    return metadata.get("name") or metadata.get("generateName")
-
-
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     logs.configure()
@@ -151,100 +134,29 @@ def create_app(settings: Settings | None = None) -> Flask:
     metrics.POLICY_OK.set(1)
     certificate = CertificateStatus(settings.cert_dir)
     certificate.check()
+    limit = settings.max_body
 
-    def review_endpoint(endpoint: str, decide: Callable[..., admission.Decision]) -> Response:
+    def review_endpoint(endpoint: str) -> Response:
         started = time.perf_counter()
-        if settings.client_ca and not _client_certificate(request.environ):
-            metrics.MALFORMED.labels(endpoint, "no_client_certificate").inc()
-            log.warning("review refused", extra={"endpoint": endpoint, "error": "no client cert"})
-            return _error(401, "a client certificate is required (--client-ca)")
-        stream = request.environ["wsgi.input"]
-        length = request.content_length
+        peer = gunicorn_private.peer_certificate(request.environ)
+        refusal = review.check_peer(endpoint, bool(settings.client_ca), peer)
+        if refusal is not None:
+            return _answer(refusal, started)
         try:
-            if length is not None and length > settings.max_body:
-                # Read (and drop) what the client is sending, up to a bound, so that it gets
-                # to read the answer instead of a reset connection halfway through.
-                _drain(stream, min(length, DRAIN_LIMIT))
-                return _too_large(settings.max_body, endpoint)
-            # Read one byte past the cap: a chunked body (no Content-Length) that is too
-            # large is refused, not cut short and parsed.
-            body = stream.read(settings.max_body + 1)
-        except OSError:  # the client stalled past the worker's I/O timeout, or went away
-            response = _refused(endpoint, "incomplete", 408, "request body not received in time")
-            response.headers["Connection"] = "close"
-            return response
-        if len(body) > settings.max_body:
-            _drain(stream, DRAIN_LIMIT)
-            return _too_large(settings.max_body, endpoint)
-        try:
-            review = admission.parse_review(orjson.loads(body))
-        except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError and ReviewError
-            if isinstance(exc, orjson.JSONDecodeError) and _ORJSON_DEPTH in str(exc).lower():
-                message = "not an AdmissionReview: JSON nested too deeply"
-                return _refused(endpoint, "too_deep", 400, message, "too deep")
-            reason = "not_json" if isinstance(exc, orjson.JSONDecodeError) else "not_a_review"
-            return _refused(endpoint, reason, 400, f"not an AdmissionReview: {exc}", str(exc))
-        policy = store.current()
-        try:
-            decision = decide(review, policy)
-        except admission.ReviewError as exc:
-            message = f"not an AdmissionReview: {exc}"
-            return _refused(endpoint, "not_a_review", 400, message, str(exc))
-        except RecursionError:  # no built-in kind nests this deep; the API would refuse it
-            message = "not an AdmissionReview: request.object nested too deeply"
-            return _refused(endpoint, "too_deep", 400, message, "too deep")
-        except Exception as exc:  # a bug, or the time budget: answered, never a 500
-            decision = admission.on_internal_error(review, policy, exc, endpoint == "mutate")
-        if decision.internal_error:  # the whole evaluation, or some rules, failed
-            metrics.INTERNAL_ERRORS.labels(endpoint).inc()
-            log.error(
-                "evaluation failed",
-                extra={
-                    "endpoint": endpoint,
-                    "uid": _capped(review.uid),
-                    "kind": _capped(review.kind),
-                    "error": decision.internal_error,  # type and place, no values
-                    "decision": "allowed" if decision.allowed else "denied",
-                },
-            )
-        elapsed = time.perf_counter() - started
-        metrics.LATENCY.labels(endpoint).observe(elapsed)
-        metrics.REQUESTS.labels(
-            endpoint,
-            metrics.bounded(review.operation, admission.OPERATIONS),
-            metrics.bounded(review.kind, admission.checked_kinds(policy)),
-            decision.outcome,
-        ).inc()
-        for rule, mode in admission.modes_of(decision.findings, policy):
-            metrics.FINDINGS.labels(endpoint, rule, mode.value).inc()
-        log.info(
-            "review",
-            extra={
-                "endpoint": endpoint,
-                "uid": _capped(review.uid),
-                "kind": _capped(review.kind),
-                "namespace": _capped(review.namespace),
-                "object_name": _capped(review.name or _object_name(review.obj)),
-                "operation": _capped(review.operation),
-                "user": _capped(review.username),
-                "dry_run": review.dry_run,
-                "decision": decision.outcome,
-                "skipped": decision.skipped,
-                "rules": sorted({f.rule for f in decision.findings}),
-                "denied_by": sorted({f.rule for f in decision.denied_by}),
-                "exempted": sorted(decision.exempted),
-                "latency_ms": round(elapsed * 1000, 3),
-            },
-        )
-        return _json(admission.respond(review, decision))
+            body = _read_body(request.environ["wsgi.input"], request.content_length, limit)
+        except OSError:
+            return _answer(review.incomplete(endpoint), started)
+        if body is None:
+            return _answer(review.too_large(endpoint, limit), started)
+        return _answer(review.review(body, endpoint, store.current()), started)
 
     @app.post("/validate")
     def validate() -> Response:
-        return review_endpoint("validate", admission.validate)
+        return review_endpoint("validate")
 
     @app.post("/mutate")
     def mutate() -> Response:
-        return review_endpoint("mutate", admission.mutate)
+        return review_endpoint("mutate")
 
     @app.get("/healthz")
     def healthz() -> Response:
@@ -277,9 +189,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
         if isinstance(exc, RequestEntityTooLarge):
-            return _too_large(
-                settings.max_body, metrics.bounded(request.path.strip("/"), ENDPOINTS)
-            )
+            endpoint = metrics.bounded(request.path.strip("/"), review.ENDPOINTS)
+            return _answer(review.too_large(endpoint, limit), time.perf_counter())
         return _error(exc.code or 400, exc.description or exc.name)
 
     @app.errorhandler(Exception)

@@ -29,16 +29,15 @@ import threading
 import time
 from typing import Any
 
-from gunicorn.workers import gthread
-
 from . import balance
+from .gunicorn_private import DEFER, TConn, ThreadWorker, set_data_wait
 
 IO_TIMEOUT = 5.0  # as the webhook configurations' timeoutSeconds: a stalled client gets no longer
 REQUEST_DEADLINE = 6.0  # the API server gives up after timeoutSeconds (5 s here) anyway
 DATA_WAIT = 0.25  # a real client's ClientHello follows its connect at once
 
 # gthread's own wait, on a thread, for a new connection's first byte (a module constant).
-gthread.DEFAULT_WORKER_DATA_TIMEOUT = DATA_WAIT
+set_data_wait(DATA_WAIT)
 
 
 def _reset(exc: BaseException) -> ConnectionResetError:
@@ -122,7 +121,7 @@ DRAIN_SECONDS = 2.0  # as gunicorn's close_graceful: how long a closing client m
 DRAIN_BYTES = 65536
 
 
-class _Conn(gthread.TConn):
+class _Conn(TConn):
     """gthread's connection, whose graceful close drains in the worker's poller: gthread
     drained on the main thread for up to 2 s, so one client that kept its end open after
     `Connection: close` froze every other connection of the worker (found by bench/soak.py)."""
@@ -138,7 +137,7 @@ class _Conn(gthread.TConn):
             super().close(graceful)
 
 
-class BoundedThreadWorker(gthread.ThreadWorker):
+class BoundedThreadWorker(ThreadWorker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._watchdog = _Watchdog()
@@ -230,12 +229,12 @@ class BoundedThreadWorker(gthread.ThreadWorker):
                 # this thread for IO_TIMEOUT if the client then sends nothing (a few
                 # such clients would hold them all): wait in the poller instead.
                 if not conn.data_ready and not conn.wait_for_data(DATA_WAIT):
-                    return gthread._DEFER
+                    return DEFER
                 conn.sock.setblocking(True)
                 conn.init()  # the handshake, bounded by IO_TIMEOUT like any read
                 conn.data_ready = False  # the ClientHello was the data waited for
                 if not conn.sock.pending() and not conn.wait_for_data(DATA_WAIT):
-                    return gthread._DEFER
+                    return DEFER
             return super().handle(conn)
         except (OSError, ValueError) as exc:  # a failed handshake: as gthread, not logged
             self.log.debug("TLS handshake failed: %s", exc)
@@ -244,7 +243,7 @@ class BoundedThreadWorker(gthread.ThreadWorker):
             self._watchdog.done(conn)
 
     def finish_request(self, conn: Any, fs: Any) -> None:
-        deferred = not fs.cancelled() and fs.exception() is None and fs.result() is gthread._DEFER
+        deferred = not fs.cancelled() and fs.exception() is None and fs.result() is DEFER
         super().finish_request(conn, fs)
         if deferred:  # parked having sent no request: not for the whole keep-alive
             conn.timeout = min(conn.timeout, time.monotonic() + IO_TIMEOUT)
