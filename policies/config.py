@@ -23,6 +23,7 @@ from .features import gate
 from .model import Mode
 from .policy_checks import layered_problems, validate_document
 from .registry import RULES
+from .rule_policy import default_params, default_rules
 from .yamlsafety import SafeLoader
 
 CONFIG_FILENAME = ".evictguard.yaml"
@@ -178,6 +179,8 @@ def _load_layered(path: str, label: str, depth: int = 0) -> dict[str, Any]:
     if problems:
         raise ConfigError(problems)
     is_base = os.path.abspath(path) == os.path.abspath(_preset_path("default"))
+    if is_base:  # the rules' own declarations are the default preset's rules
+        data = _merge({"rules": default_rules(RULES.values())}, data)
     parent_name = data.get("extends", None if is_base else "default")
     if parent_name in (None, "none"):
         return data
@@ -194,13 +197,9 @@ def _load_layered(path: str, label: str, depth: int = 0) -> dict[str, Any]:
 
 @cache
 def _default_params() -> dict[str, dict[str, Any]]:
-    """Each rule's parameters in the default preset: a policy that `extends: none` and turns
-    a rule on still needs them (rules read them unconditionally)."""
-    data = _read_yaml(_preset_path("default"), "preset:default") or {}
-    return {
-        rule_id: {k: v for k, v in (settings or {}).items() if k != "mode"}
-        for rule_id, settings in (data.get("rules") or {}).items()
-    }
+    """Each rule's declared parameters: a policy that `extends: none` and turns a rule on
+    still needs them (rules read them unconditionally)."""
+    return {rule_id: default_params(rule) for rule_id, rule in RULES.items()}
 
 
 def _extra_kind(entry: Mapping[str, Any]) -> ExtraKind:

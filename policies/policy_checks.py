@@ -19,6 +19,7 @@ from .labels import label_value_errors, qualified_name_errors
 from .model import Mode
 from .quantity import BINARY_SI, MAX_INT64, QuantityError, parse_manifest_quantity
 from .registry import RULES
+from .rule_policy import rules_schema
 from .rules.base import ParamType
 from .toleration_validation import validate_toleration
 from .tolerations import Toleration
@@ -29,8 +30,11 @@ if TYPE_CHECKING:
 
 @cache
 def schema() -> dict[str, Any]:
+    """schema/policy.schema.json with `rules` filled in from the rules' declarations."""
     text = resources.files(__package__).joinpath("schema/policy.schema.json").read_text("utf-8")
-    return json.loads(text)
+    document = json.loads(text)
+    document["properties"]["rules"]["properties"] = rules_schema(RULES.values())
+    return document
 
 
 def _path_of(error: Any) -> str:  # a jsonschema.ValidationError
@@ -85,7 +89,7 @@ def _semantic_problems(data: dict[str, Any], label: str) -> list[str]:
 def param_problems(data: dict[str, Any], label: str) -> list[str]:
     """Every parameter a rule declares, checked by its declared type whatever its name: a
     value that passes here cannot make the rule fail on every object. (JSON types and
-    ranges are the schema's, which a test keeps in step with the declarations.)"""
+    ranges are the schema's, derived from the same declarations.)"""
     problems: list[str] = []
     rules = data.get("rules")
     gates = data.get("featureGates") if isinstance(data.get("featureGates"), dict) else {}

@@ -15,6 +15,7 @@ from typing import Any
 import jsonschema
 import pytest
 from evictguard.config import load_preset
+from evictguard.model import Mode
 from evictguard.registry import RULES
 
 from tests.conftest import DATA, ROOT, run_cli, run_json
@@ -353,7 +354,7 @@ def test_rules_lists_every_rule_with_its_default_mode() -> None:
         assert summary == RULES[rule_id].summary
 
 
-def test_explain_has_what_why_example_and_fix() -> None:
+def test_explain_has_what_why_example_and_fix(tmp_path: Path) -> None:
     explained = dict(zip(RULES, run_all([("explain", rule_id) for rule_id in RULES]), strict=True))
     examples: dict[str, tuple[str, ...]] = {}
     example_text: dict[str, str] = {}
@@ -377,8 +378,16 @@ def test_explain_has_what_why_example_and_fix() -> None:
         assert max(len(line) for line in text.splitlines() if not line.startswith("    ")) <= 88
         example = text.split("Example (fails)\n")[1].split("\n\nFix")[0]
         example_text[rule_id] = "\n".join(line[4:] for line in example.splitlines())
-        # The example is a manifest that fails this rule (with the settings idle rules need).
+        # The example is a manifest that fails this rule (with the settings idle rules need,
+        # and the rule on if it is off by default).
         config = ("--config", "tests/data/config/explain-examples.yaml")
+        if rule.default_mode is Mode.OFF:
+            policy = tmp_path / f"{rule_id}.yaml"
+            policy.write_text(
+                f"extends: {ROOT / 'tests/data/config/explain-examples.yaml'}\n"
+                f"rules:\n  {rule_id}:\n    mode: warn\n"
+            )
+            config = ("--config", str(policy))
         examples[rule_id] = ("lint", "--format", "json", *config, "--select", rule_id, "-")
     with ThreadPoolExecutor(max_workers=4) as pool:
         linted = dict(

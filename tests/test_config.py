@@ -23,6 +23,7 @@ from evictguard.features import GATE_DEFAULTS
 from evictguard.model import Mode
 from evictguard.policy_checks import param_problems, schema
 from evictguard.registry import RULES
+from evictguard.rule_policy import default_rules
 from evictguard.rules.base import Param, ParamType, Rule
 
 from tests.conftest import DATA, ROOT, lint_paths, run_cli, run_json
@@ -346,24 +347,28 @@ def test_presets_validate_against_the_schema(preset: str) -> None:
     jsonschema.Draft202012Validator(schema()).validate(data)
 
 
+def test_the_declared_defaults_are_a_valid_policy() -> None:
+    """The default preset's rules come from the declarations: they must pass the schema and
+    the checks by type that a policy file gets."""
+    data = {"rules": default_rules(RULES.values())}
+    jsonschema.Draft202012Validator(schema()).validate(data)
+    assert param_problems(data, "defaults") == []
+
+
 def test_schema_file_is_valid_draft_2020_12() -> None:
     raw = json.loads((ROOT / "policies" / "schema" / "policy.schema.json").read_text())
     jsonschema.Draft202012Validator.check_schema(raw)
 
 
-def test_every_rule_has_a_schema_entry_and_a_default_mode_and_vice_versa() -> None:
-    schema_rules = set(schema()["properties"]["rules"]["properties"])
-    default = yaml.safe_load((ROOT / "policies" / "presets" / "default.yaml").read_text())
-    preset_rules = default["rules"]
-    assert schema_rules == set(RULES)
-    assert set(preset_rules) == set(RULES)
-    for rule_id, settings in preset_rules.items():
-        assert settings["mode"] in {m.value for m in Mode}, rule_id
+def test_every_rule_has_a_schema_entry_and_a_default_mode_in_registry_order() -> None:
+    assert list(schema()["properties"]["rules"]["properties"]) == list(RULES)
+    default = load_preset("default")
+    assert list(default.rules) == list(RULES)
+    assert {r: default.mode(r) for r in RULES} == {r: RULES[r].default_mode for r in RULES}
 
 
 def test_every_parameter_a_rule_reads_is_in_the_default_preset() -> None:
-    """A rule reads its declared parameters with [], so the preset must supply them all,
-    and the schema must type each as its declaration says."""
+    """A rule reads its declared parameters with [], so the preset must supply them all."""
     expected = {rule_id: {p.name for p in rule.params} for rule_id, rule in RULES.items()}
     assert expected["memory-quantity-suspicious"] == {"floor", "ceiling"}  # not all empty
     default = load_preset("default")
@@ -372,38 +377,81 @@ def test_every_parameter_a_rule_reads_is_in_the_default_preset() -> None:
         "memory-request-missing",
         "noexecute-unbounded",
     }
-    props = schema()["properties"]["rules"]["properties"]
-    for rule_id, params in expected.items():
-        entry = props[rule_id]
-        if "$ref" in entry:
-            entry = schema()["$defs"][entry["$ref"].rsplit("/", 1)[1]]
-        # `mutate` belongs to the rules whose fix the mutating webhook can apply.
-        mutate = {"mutate"} if RULES[rule_id].fixable else set()
-        assert set(entry["properties"]) == params | {"mode"} | mutate, rule_id
-        for param in RULES[rule_id].params:
-            assert _json_type(entry["properties"][param.name]) == SCHEMA_TYPES[param.type]
 
 
-# What the schema must say of each declared type (the JSON side; the rest is checked by
-# policy_checks by the declared type).
-SCHEMA_TYPES = {
-    ParamType.QUANTITY: "quantity",
-    ParamType.MEMORY_SIZE: "quantity",
-    ParamType.RATIO: "number>0",
-    ParamType.SECONDS: "integer<=9223372036",
-    ParamType.KNOWN_TAINTS: "array",
-    ParamType.ALLOWLISTS: "array",
+# --- every declared parameter, tested from its declaration --------------------------------
+
+DECLARED = [(rule_id, param) for rule_id, rule in RULES.items() for param in rule.params]
+
+
+def _declared_id(case: tuple[str, Param]) -> str:
+    return f"{case[0]}.{case[1].name}"
+
+
+# A value each type refuses, and what the problem says (the schema's or policy_checks').
+REFUSED: dict[ParamType, tuple[Any, str]] = {
+    ParamType.QUANTITY: ("lots", "'lots' is not a Kubernetes quantity"),
+    ParamType.MEMORY_SIZE: ("512m", "'512m' is not a whole number of bytes of at least 1"),
+    ParamType.RATIO: (0, "0 is less than or equal to the minimum of 0"),
+    ParamType.SECONDS: (9223372037, "9223372037 is greater than the maximum of 9223372036"),
+    ParamType.KNOWN_TAINTS: ([{"effects": ["NoSchedule"]}], "'key' is a required property"),
+    ParamType.ALLOWLISTS: ([{"namespaces": ["a"]}], "'tolerations' is a required property"),
+}
+# A value of the wrong JSON type for each, and the schema's words for it.
+MISTYPED: dict[ParamType, tuple[Any, str]] = {
+    ParamType.QUANTITY: (["1Gi"], "['1Gi'] is not of type 'string', 'integer'"),
+    ParamType.MEMORY_SIZE: (True, "True is not of type 'string', 'integer'"),
+    ParamType.RATIO: ("two", "'two' is not of type 'number'"),
+    ParamType.SECONDS: (1.5, "1.5 is not of type 'integer'"),
+    ParamType.KNOWN_TAINTS: ("dedicated", "'dedicated' is not of type 'array'"),
+    ParamType.ALLOWLISTS: ({"a": 1}, "{'a': 1} is not of type 'array'"),
 }
 
 
-def _json_type(entry: dict[str, Any]) -> str:
-    if entry.get("$ref") == "#/$defs/quantity":
-        return "quantity"
-    if entry.get("type") == "number" and entry.get("exclusiveMinimum") == 0:
-        return "number>0"
-    if entry.get("type") == "integer" and entry.get("maximum") == 9223372036:
-        return "integer<=9223372036"
-    return str(entry.get("type"))
+def _problems(tmp_path: Path, rule_id: str, settings: dict[str, Any]) -> list[str]:
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump({"rules": {rule_id: settings}}))
+    try:
+        load_policy_file(str(path))
+    except ConfigError as exc:
+        return [p.removeprefix(f"{path}: ") for p in exc.problems]
+    return []
+
+
+@pytest.mark.parametrize("case", DECLARED, ids=_declared_id)
+def test_a_declared_parameter_defaults_and_loads(case: tuple[str, Param], tmp_path: Path) -> None:
+    """The default preset holds the declared default, and a policy that writes it loads."""
+    rule_id, param = case
+    assert load_preset("default").params(rule_id)[param.name] == param.default
+    assert _problems(tmp_path, rule_id, {"mode": "enforce", param.name: param.default}) == []
+
+
+@pytest.mark.parametrize("case", DECLARED, ids=_declared_id)
+def test_a_declared_parameter_refuses_what_its_type_refuses(
+    case: tuple[str, Param], tmp_path: Path
+) -> None:
+    rule_id, param = case
+    where = f"rules.{rule_id}.{param.name}"
+    for value, message in (REFUSED[param.type], MISTYPED[param.type]):
+        problems = _problems(tmp_path, rule_id, {param.name: value})
+        assert len(problems) == 1 and problems[0].startswith(where), (value, problems)
+        assert message in problems[0]
+    if param.type is ParamType.SECONDS:
+        floor = param.minimum or 0
+        problems = _problems(tmp_path, rule_id, {param.name: floor - 1})
+        assert problems == [f"{where}: {floor - 1} is less than the minimum of {floor}"]
+
+
+@pytest.mark.parametrize("rule_id", list(RULES))
+def test_a_rule_takes_its_declared_settings_and_no_others(rule_id: str, tmp_path: Path) -> None:
+    """`mode`, the declared parameters, and `mutate` where the rule has fixes."""
+    rule = RULES[rule_id]
+    unexpected = f"rules.{rule_id}: Additional properties are not allowed"
+    assert _problems(tmp_path, rule_id, {"headroom": 2}) == [
+        f"{unexpected} ('headroom' was unexpected)"
+    ]
+    mutate = _problems(tmp_path, rule_id, {"mutate": True})
+    assert mutate == ([] if rule.fixable else [f"{unexpected} ('mutate' was unexpected)"])
 
 
 QUANTITY_PARAM_RULE = Rule(
@@ -413,7 +461,10 @@ QUANTITY_PARAM_RULE = Rule(
     remediation="",
     example="",
     check=lambda ctx: iter(()),
-    params=(Param("headroom", ParamType.QUANTITY, "test"), Param("spread", ParamType.RATIO, "")),
+    params=(
+        Param("headroom", ParamType.QUANTITY, "1Gi", "test"),
+        Param("spread", ParamType.RATIO, 2, ""),
+    ),
 )
 
 

@@ -85,9 +85,14 @@ class Consequence(str, enum.Enum):
 
 @dataclass(frozen=True)
 class Param:
+    """One setting a rule reads from `ctx.params`: the default preset's value, the schema's
+    fragment (`rule_policy`) and the load-time check (`policy_checks`) all come from here."""
+
     name: str
     type: ParamType
-    doc: str
+    default: Any  # the default preset's value (a list is copied before use)
+    doc: str  # the schema's description
+    minimum: int | None = None  # SECONDS: a floor above the type's 0
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,8 @@ class Rule:
     fix_applicability: tuple[Applicability, ...] = ()
     fix_safety: str = ""
     params: tuple[Param, ...] = ()  # what it reads from ctx.params, checked by type
+    default_mode: Mode = Mode.OFF  # its mode in the default preset
+    mutate: bool = False  # fixable rules: the default preset lets the mutating webhook fix
     consequence: Consequence | None = None  # for toleration rules: what their findings are about
     # Rules whose finding on a container this rule's finding on the same container already
     # says (its message and fix cover it): the engine reports one, never two for one

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..fixes import merge_ops, set_value_ops
-from ..model import Applicability, Cover, Violation
+from ..model import Applicability, Cover, Mode, Violation
 from ..resources import MemorySettings, MemoryValue, container_memory
 from .base import Context, Param, ParamType, Rule
 from .memory_quantity_suspicious import RULE as SUSPICIOUS
@@ -154,7 +154,17 @@ spec:
     fix_safety=FIX_SAFETY,
     supersedes=(REQUEST_MISSING.id,),
     params=(
-        Param("defaultLimit", ParamType.MEMORY_SIZE, "the limit its fix sets without a request"),
-        Param("defaultRequest", ParamType.MEMORY_SIZE, "the request its fix sets beside it"),
+        Param(
+            "defaultLimit",
+            ParamType.MEMORY_SIZE,
+            "512Mi",
+            "the limit its fix sets without a request (at least defaultRequest)",
+        ),
+        Param(
+            "defaultRequest", ParamType.MEMORY_SIZE, "256Mi", "the request its fix sets beside it"
+        ),
     ),
+    # A guessed limit can OOM-kill a healthy app: deny instead, so a person sizes it.
+    default_mode=Mode.ENFORCE,
+    mutate=False,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from fractions import Fraction
 
-from ..model import Violation
+from ..model import Mode, Violation
 from ..resources import requests_with_limits
 from .base import Context, Param, ParamType, Rule
 
@@ -58,5 +58,6 @@ spec:
         limits: {memory: 4Gi}   # 32x the request
 """,
     check=check,
-    params=(Param("max", ParamType.RATIO, "the largest limit / request allowed"),),
+    params=(Param("max", ParamType.RATIO, 4, "the largest limit / request allowed"),),
+    default_mode=Mode.OFF,
 )

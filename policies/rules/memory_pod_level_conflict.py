@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..model import Violation
+from ..model import Mode, Violation
 from ..quantity import Quantity, format_bytes, round_up_to_milli
 from ..resources import (
     MemoryValue,
@@ -173,4 +173,5 @@ spec:
         requests: {memory: 512Mi}
 """,
     check=check,
+    default_mode=Mode.ENFORCE,
 )

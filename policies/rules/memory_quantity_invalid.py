@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..model import Violation
+from ..model import Mode, Violation
 from ..quantity import MAX_INT64, Quantity, parse_quantity
 from ..resources import MemorySettings, MemoryValue, all_memory
 from ..suggest import did_you_mean, suggest_quantity
@@ -133,4 +133,5 @@ spec:
           memory: 10E     # 10^19 bytes: Value() overflows to 0, so no limit at all
 """,
     check=check,
+    default_mode=Mode.ENFORCE,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..model import Violation
+from ..model import Mode, Violation
 from ..quantity import (
     Quantity,
     QuantityError,
@@ -131,7 +131,14 @@ spec:
 """,
     check=check,
     params=(
-        Param("floor", ParamType.QUANTITY, "non-zero values below it are suspicious"),
-        Param("ceiling", ParamType.QUANTITY, "values above it are suspicious (a suffix typo)"),
+        Param("floor", ParamType.QUANTITY, "4Mi", "non-zero values below it are suspicious"),
+        Param(
+            "ceiling",
+            ParamType.QUANTITY,
+            "1Ti",
+            "non-zero values above it are suspicious, probable suffix typos (512Gi for 512Mi); "
+            "at least floor",
+        ),
     ),
+    default_mode=Mode.ENFORCE,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..model import Violation
+from ..model import Mode, Violation
 from ..resources import requests_with_limits
 from .base import Context, Rule
 
@@ -48,4 +48,5 @@ spec:
         limits: {memory: 1Gi}
 """,
     check=check,
+    default_mode=Mode.ENFORCE,
 )

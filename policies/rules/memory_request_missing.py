@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from ..extract import ContainerView
 from ..fixes import set_value_ops
-from ..model import Applicability, Violation
+from ..model import Applicability, Mode, Violation
 from ..resources import (
     MemorySettings,
     MemoryValue,
@@ -159,5 +159,8 @@ spec:
     fix_safety="The request written is the policy's default size, a guess "
     "at what the container needs: too high keeps pods Pending, too low still reserves too "
     "little. The mutating webhook sets it by policy where `mutate: true` lets it, unchanged.",
-    params=(Param("defaultRequest", ParamType.MEMORY_SIZE, "the request its fix sets"),),
+    params=(Param("defaultRequest", ParamType.MEMORY_SIZE, "256Mi", "the request its fix sets"),),
+    # A request only reserves memory; it never kills anything.
+    default_mode=Mode.WARN,
+    mutate=True,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..eviction import dead_node_first_matches, effective_tolerations, eviction_delay
-from ..model import Violation
+from ..model import Mode, Violation
 from ..tolerations import SECONDS
 from .base import Consequence, Context, Param, ParamType, Rule
 
@@ -78,6 +78,17 @@ spec:
           tolerationSeconds: 86400   # a day on a dead node before it is replaced
 """,
     check=check,
-    params=(Param("maxSeconds", ParamType.SECONDS, "the highest tolerationSeconds accepted"),),
+    params=(
+        Param(
+            "maxSeconds",
+            ParamType.SECONDS,
+            3600,  # an hour on a dead node; at least noexecute-unbounded's 300
+            "the highest tolerationSeconds accepted for not-ready, unreachable and "
+            "out-of-service; at least noexecute-unbounded.tolerationSeconds and "
+            "noexecute-seconds-too-low.minSeconds when those rules are on",
+            minimum=1,
+        ),
+    ),
     consequence=Consequence.EVICTION,
+    default_mode=Mode.WARN,
 )

@@ -13,7 +13,7 @@ from ..eviction import (
     lifecycle_first_matches,
     show_delay,
 )
-from ..model import Violation
+from ..model import Mode, Violation
 from ..taints import NOT_READY, UNREACHABLE
 from ..tolerations import SECONDS
 from .base import Consequence, Context, Param, ParamType, Rule
@@ -118,6 +118,7 @@ spec:
       tolerationSeconds: 5     # evicted 55 s after the node stops reporting
 """,
     check=check,
-    params=(Param("minSeconds", ParamType.SECONDS, "the lowest tolerationSeconds accepted"),),
+    params=(Param("minSeconds", ParamType.SECONDS, 60, "the lowest tolerationSeconds accepted"),),
     consequence=Consequence.EVICTION,
+    default_mode=Mode.WARN,
 )

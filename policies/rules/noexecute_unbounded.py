@@ -19,7 +19,7 @@ from ..eviction import (
     show_delay,
 )
 from ..fixes import set_value_ops
-from ..model import Applicability, JsonPatch, Violation
+from ..model import Applicability, JsonPatch, Mode, Violation
 from ..taints import EFFECTS, LIFECYCLE_KEYS, NO_EXECUTE, UNREACHABLE, WELL_KNOWN_TAINTS
 from ..tolerations import FIELDS, SECONDS, Toleration, TolerationView
 from .base import Consequence, Context, Param, ParamType, Rule
@@ -186,6 +186,17 @@ spec:
     "default, nothing guessed about the workload; splitting an empty-effect toleration keeps "
     "what it tolerated for the other effects. (A policy that sets another tolerationSeconds "
     "has chosen that bound for its cluster: the fix writes it.)",
-    params=(Param("tolerationSeconds", ParamType.SECONDS, "what the fix sets"),),
+    params=(
+        Param(
+            "tolerationSeconds",
+            ParamType.SECONDS,
+            300,  # DefaultTolerationSeconds' default
+            "what the fix sets",
+            minimum=1,
+        ),
+    ),
     consequence=Consequence.EVICTION,
+    # 300 s is what DefaultTolerationSeconds gives every other pod.
+    default_mode=Mode.ENFORCE,
+    mutate=True,
 )

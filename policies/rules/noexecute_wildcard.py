@@ -19,7 +19,7 @@ from ..eviction import (
     eviction_delay,
     first_match,
 )
-from ..model import Violation
+from ..model import Mode, Violation
 from ..taints import LIFECYCLE_NOEXECUTE_TAINTS, NO_EXECUTE, OUT_OF_SERVICE_NOEXECUTE_TAINT
 from .base import Consequence, Context, Rule
 
@@ -119,4 +119,5 @@ spec:
 """,
     check=check,
     consequence=Consequence.EVICTION,
+    default_mode=Mode.ENFORCE,
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..eviction import written_tolerations
-from ..model import Violation
+from ..model import Mode, Violation
 from ..placement import chooses_control_plane
 from ..taints import CONTROL_PLANE_EFFECTS, DISTRIBUTION_CONTROL_PLANE_EFFECTS, EQUAL, EXISTS
 from .base import Consequence, Context, Rule
@@ -70,4 +70,5 @@ spec:
 """,
     check=check,
     consequence=Consequence.SCHEDULING,
+    default_mode=Mode.WARN,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..model import Violation
+from ..model import Mode, Violation
 from ..toleration_annotation import NO_EFFECT, TOLERATIONS_ANNOTATION
 from ..toleration_annotation import read as read_annotation
 from ..toleration_validation import validate_toleration
@@ -90,4 +90,5 @@ spec:
       tolerationSeconds: 60     # needs effect: NoExecute
 """,
     check=check,
+    default_mode=Mode.ENFORCE,
 )

@@ -290,7 +290,9 @@ spec:
         Param(
             "knownTaints",
             ParamType.KNOWN_TAINTS,
+            [],
             "the cluster's own taints ({key, effects, values}): typos of them are caught too",
         ),
     ),
+    default_mode=Mode.WARN,
 )

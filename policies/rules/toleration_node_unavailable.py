@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..eviction import written_tolerations
-from ..model import Violation
+from ..model import Mode, Violation
 from ..taints import HOST_NETWORK_KEYS, NO_SCHEDULE, UNAVAILABLE_KEYS, UNSCHEDULABLE
 from .base import Consequence, Context, Rule
 
@@ -71,4 +71,5 @@ spec:
 """,
     check=check,
     consequence=Consequence.SCHEDULING,
+    default_mode=Mode.WARN,
 )

@@ -7,7 +7,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from ..eviction import written_tolerations
-from ..model import Violation
+from ..model import Mode, Violation
 from ..tolerations import Toleration, describe, is_superset
 from .base import Context, Param, ParamType, Rule
 
@@ -78,7 +78,11 @@ spec:
         Param(
             "allowlists",
             ParamType.ALLOWLISTS,
-            "per-namespace allowed tolerations ({namespaces, tolerations}); none: rule idle",
+            [],
+            "per-namespace allowed tolerations ({namespaces, tolerations}), covered as "
+            "PodTolerationRestriction's whitelist covers them; every entry whose namespaces "
+            "match applies; none: rule idle",
         ),
     ),
+    default_mode=Mode.WARN,
 )

@@ -11,7 +11,7 @@ from ..eviction import (
     covering_in,
     effective_tolerations,
 )
-from ..model import Violation
+from ..model import Mode, Violation
 from ..taints import NO_EXECUTE
 from ..tolerations import Toleration, describe
 from .base import Context, Rule
@@ -81,4 +81,5 @@ spec:
       tolerationSeconds: 600
 """,
     check=check,
+    default_mode=Mode.WARN,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..eviction import written_tolerations
-from ..model import Violation
+from ..model import Mode, Violation
 from ..taints import NO_SCHEDULE, PRE_NETWORK_KEYS
 from .base import Consequence, Context, Rule
 
@@ -72,4 +72,5 @@ spec:
 """,
     check=check,
     consequence=Consequence.SCHEDULING,
+    default_mode=Mode.WARN,
 )
