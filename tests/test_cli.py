@@ -143,6 +143,8 @@ def test_select_does_not_turn_on_a_rule_the_policy_has_off() -> None:
     assert proc.stderr == (
         "evictguard: note: memory-limit-ratio is off in preset:default; "
         "set its mode in a policy file to run it\n"
+        "evictguard: note: memory-limit-too-high is off in preset:default; "
+        "set its mode in a policy file to run it\n"
     )
 
 
@@ -329,6 +331,7 @@ def test_rules_lists_every_rule_with_its_default_mode() -> None:
         ("memory-quantity-suspicious", "enforce"),
         ("memory-limit-ratio", "off"),
         ("memory-critical-overcommit", "warn"),
+        ("memory-limit-too-high", "off"),
         ("toleration-invalid", "enforce"),
         ("toleration-never-matches", "warn"),
         ("toleration-wildcard", "warn"),
