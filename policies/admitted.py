@@ -64,7 +64,8 @@ apply` would put it with the default context; this holds for LimitRanges and for
 objects linted. An object in the input replaces one of the same kind, namespace and name
 from the directory. A Namespace missing from the context has no default tolerations. A
 LimitRange the API server would refuse (a value that is not a quantity, a default above the
-max, ...) or a Namespace whose annotation the plugin cannot decode raises `ConfigError`.
+max, ...) or a Namespace whose annotation the plugin cannot decode raises `ContextError`
+(a `ConfigError` whose problems are also InputErrors: file, line and column as data).
 
 An object the API server cannot decode (a resource quantity that does not parse, a
 malformed container or toleration) is left as written: the cluster refuses it before any
@@ -97,9 +98,8 @@ from .eviction import add_or_update, covers_for_default_seconds, daemonset_toler
 from .extract import PodSpecView, extract_pod_spec
 from .features import POD_LEVEL_GATE
 from .fixes import PatchError, apply_patch
-from .lint import NOT_AN_OBJECT
 from .loader import LoadedObject, load_text, read_sources
-from .model import Finding, JsonPatch
+from .model import ErrorCode, Finding, InputError, JsonPatch
 from .quantity import (
     Quantity,
     QuantityError,
@@ -173,18 +173,31 @@ class NamespaceDefaults:
     tolerations: tuple[Mapping[str, Any], ...] | None
 
 
+class ContextError(ConfigError):
+    """Context the API server would refuse: each problem an InputError (file, line and
+    column as data, for the lint report), and a `FILE[:LINE]: message` line of
+    ConfigError's (for a usage error)."""
+
+    def __init__(self, errors: list[InputError]):
+        super().__init__([_problem_line(e) for e in errors])
+        self.errors = errors
+
+
+def _problem_line(error: InputError) -> str:
+    line = f":{error.line}" if error.line else ""
+    return f"{error.file}{line}: {error.message}"
+
+
 @dataclass(frozen=True)
 class _Where:
-    """Where a context object came from, for ConfigError lines."""
+    """Where a context object came from, for its errors."""
 
     file: str
     position: Callable[[str], tuple[int, int]] | None = None
 
-    def at(self, pointer: str) -> str:
-        if self.position is None:
-            return self.file
-        line, _ = self.position(pointer)
-        return f"{self.file}:{line}"
+    def error(self, pointer: str, message: str) -> InputError:
+        line, column = (None, None) if self.position is None else self.position(pointer)
+        return InputError(self.file, line, message, column, code=ErrorCode.INVALID_CONTEXT)
 
 
 def _name_of(obj: Mapping[str, Any]) -> tuple[str, str]:
@@ -225,10 +238,10 @@ def read_limit_range(obj: Mapping[str, Any], where: _Where) -> ContainerDefaults
     SetDefaults_LimitRangeItem applied, ValidateLimitRange's checks on them passed)."""
     namespace, name = _name_of(obj)
     label = f"LimitRange {namespace}/{name}"
-    problems: list[str] = []
+    problems: list[InputError] = []
 
     def problem(pointer: str, message: str) -> None:
-        problems.append(f"{where.at(pointer)}: {label}: {jp.to_dotted(pointer)}: {message}")
+        problems.append(where.error(pointer, f"{label}: {jp.to_dotted(pointer)}: {message}"))
 
     spec = obj.get("spec")
     items: Any = spec.get("limits") if isinstance(spec, Mapping) else None
@@ -297,7 +310,7 @@ def read_limit_range(obj: Mapping[str, Any], where: _Where) -> ContainerDefaults
         for resource, (raw, _, origin) in default_request.items():
             requests[resource] = DefaultValue(resource, raw, origin)
     if problems:
-        raise ConfigError(problems)
+        raise ContextError(problems)
     return ContainerDefaults(
         f"{namespace}/{name}",
         tuple(limits[k] for k in sorted(limits)),
@@ -378,41 +391,36 @@ def read_namespace(obj: Mapping[str, Any], where: _Where) -> NamespaceDefaults:
         return NamespaceDefaults(name, None)
     pointer = jp.join("metadata", "annotations", NS_DEFAULT_TOLERATIONS)
     text = annotations[NS_DEFAULT_TOLERATIONS]
-    prefix = f"{where.at(pointer)}: Namespace {name}: {jp.to_dotted(pointer)}"
+    prefix = f"Namespace {name}: {jp.to_dotted(pointer)}"
     if text is None:
         text = ""  # JSON null in a map[string]string: the empty string
     if not isinstance(text, str):
-        raise ConfigError([f"{prefix}: is {type_name(text)}, not a string"])
+        raise ContextError([where.error(pointer, f"{prefix}: is {type_name(text)}, not a string")])
     try:
         return NamespaceDefaults(name, decode_tolerations_annotation(text))
     except ValueError as exc:
-        raise ConfigError(
-            [
-                f"{prefix}: PodTolerationRestriction cannot decode it ({exc}): it refuses every "
-                "Pod created in the namespace"
-            ]
-        ) from None
+        message = (
+            f"{prefix}: PodTolerationRestriction cannot decode it ({exc}): it refuses every "
+            "Pod created in the namespace"
+        )
+        raise ContextError([where.error(pointer, message)]) from None
 
 
 def _context_objects(
     context: Iterable[Any], context_dir: str | None
-) -> tuple[list[tuple[Mapping[str, Any], _Where]], list[str]]:
+) -> tuple[list[tuple[Mapping[str, Any], _Where]], list[InputError]]:
     """Directory objects first, then the input's (which replace them by identity)."""
     found: list[tuple[Mapping[str, Any], _Where]] = []
-    problems: list[str] = []
+    problems: list[InputError] = []
     if context_dir is not None:
         for source in read_sources([context_dir]):
             if source.error is not None:
-                line = f":{source.error.line}" if source.error.line else ""
-                problems.append(f"{source.error.file}{line}: {source.error.message}")
+                problems.append(source.error)
                 continue
             assert source.text is not None
             loaded = load_text(source.text, source.name)
-            for error in loaded.errors:
-                if NOT_AN_OBJECT in error.message:
-                    continue  # other YAML (Helm values, ...): it holds no LimitRange
-                line = f":{error.line}" if error.line else ""
-                problems.append(f"{error.file}{line}: {error.message}")
+            # Other YAML (Helm values, ...) holds no LimitRange: not a problem here.
+            problems.extend(e for e in loaded.errors if e.code is not ErrorCode.NOT_AN_OBJECT)
             for item in loaded.objects:
                 found.append((item.obj, _Where(source.name, item.position)))
     for entry in context:
@@ -432,13 +440,13 @@ def build_admitter(
     context_dir: str | None,
     *,
     pod_toleration_restriction: bool = False,
-    problems_out: list[str] | None = None,
+    problems_out: list[InputError] | None = None,
 ) -> Admitter:
     """An Admitter from the LimitRanges and Namespaces among `context` (the linted objects:
     dicts, or `LoadedObject`s for file:line in errors) and under `context_dir`.
-    Raises ConfigError for context the API server would refuse (see the module docstring),
-    or, given `problems_out`, records the problems there and leaves those objects out, so
-    that linting a tree goes on past one bad LimitRange."""
+    Raises ContextError (a ConfigError) for context the API server would refuse (see the
+    module docstring), or, given `problems_out`, records the problems there and leaves those
+    objects out, so that linting a tree goes on past one bad LimitRange."""
     objects, problems = _context_objects(context, context_dir)
     limit_ranges: dict[tuple[str, str], ContainerDefaults] = {}
     namespaces: dict[str, NamespaceDefaults] = {}
@@ -449,10 +457,10 @@ def build_admitter(
             elif _is_core(obj, "Namespace"):
                 namespace = read_namespace(obj, where)
                 namespaces[namespace.name] = namespace
-        except ConfigError as exc:
-            problems.extend(exc.problems)
+        except ContextError as exc:
+            problems.extend(exc.errors)
     if problems and problems_out is None:
-        raise ConfigError(problems)
+        raise ContextError(problems)
     if problems_out is not None:
         problems_out.extend(problems)
     by_namespace: dict[str, list[ContainerDefaults]] = {}

@@ -9,7 +9,6 @@ import argparse
 import dataclasses
 import importlib
 import os
-import re
 import sys
 import textwrap
 from collections.abc import Iterable, Sequence
@@ -86,9 +85,6 @@ def _format(args: argparse.Namespace) -> str:
     return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
 
 
-_PROBLEM = re.compile(r"^(?P<file>.*?)(?::(?P<line>\d+))?: (?P<message>.*)$", re.DOTALL)
-
-
 def _lint_options(
     args: argparse.Namespace, sources: list[SourceText]
 ) -> tuple[LintOptions, list[InputError]]:
@@ -108,14 +104,8 @@ def _lint_options(
         if source.text is not None and ("LimitRange" in source.text or "Namespace" in source.text)
         for item in load_text(source.text, source.name).objects
     ]
-    problems: list[str] = []
-    admit = build_admitter(context, args.cluster_context, problems_out=problems)
-    errors = []
-    for problem in problems:
-        match = _PROBLEM.match(problem)
-        assert match is not None
-        line = int(match["line"]) if match["line"] else None
-        errors.append(InputError(match["file"], line, match["message"]))
+    errors: list[InputError] = []
+    admit = build_admitter(context, args.cluster_context, problems_out=errors)
     return dataclasses.replace(options, admit=admit), errors
 
 

@@ -49,7 +49,7 @@ from .config import Policy
 from .engine import ObjectResult, check_object
 from .fixes import apply_patch, json_equal
 from .loader import LoadedObject, LoadedSource, load_text
-from .model import Applicability, Finding, InputError, JsonPatch, Mode, Notice
+from .model import Applicability, ErrorCode, Finding, InputError, JsonPatch, Mode, Notice
 from .registry import RULES
 from .remedy import remedy
 from .sources import STDIN_NAME, decode, expand_paths
@@ -59,7 +59,6 @@ from .suppress import InlineDirectives, parse_directives
 # imports this module for every command to register `fix`.
 
 EXIT_OK, EXIT_FIXED, EXIT_ERROR = 0, 1, 2
-NOT_AN_OBJECT = "not a Kubernetes object"  # the loader's words (as lint's --skip-non-kubernetes)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -208,7 +207,7 @@ def _acceptor(
 def _load_errors(loaded: LoadedSource, skip_non_kubernetes: bool) -> list[InputError]:
     errors = loaded.errors
     if skip_non_kubernetes:
-        errors = [e for e in errors if NOT_AN_OBJECT not in e.message]
+        errors = [e for e in errors if e.code is not ErrorCode.NOT_AN_OBJECT]
     return errors
 
 
@@ -444,7 +443,9 @@ def fix_text(
     except rt.RoundTripError as exc:
         result.applied.clear()
         line = None if exc.line is None else exc.line + 1
-        result.failures.append(InputError(name, line, f"cannot fix: {exc}"))
+        result.failures.append(
+            InputError(name, line, f"cannot fix: {exc}", code=ErrorCode.CANNOT_FIX)
+        )
         return result
     result.fixed = new_text
     return result
@@ -505,7 +506,7 @@ def _inputs(paths: list[str]) -> list[_Input]:
                 with open(path, "rb") as handle:
                     raw = handle.read()
             except OSError as exc:
-                inputs.append(_Input(name, real, None, error=InputError(name, None, _why(exc))))
+                inputs.append(_Input(name, real, None, error=_unreadable(name, exc)))
                 continue
         text, problem = decode(raw, name)
         prefix, encoding = _encoding_of(raw)
@@ -513,8 +514,8 @@ def _inputs(paths: list[str]) -> list[_Input]:
     return inputs
 
 
-def _why(exc: OSError) -> str:
-    return f"cannot read: {exc.strerror}"
+def _unreadable(name: str, exc: OSError) -> InputError:
+    return InputError(name, None, f"cannot read: {exc.strerror}", code=ErrorCode.UNREADABLE)
 
 
 def _write(path: str, data: bytes) -> None:

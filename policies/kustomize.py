@@ -37,7 +37,7 @@ from .engine import check_object, object_ref
 from .extract import container_depth
 from .lint import note_not_checked
 from .loader import LoadedObject, LoadedSource, load_text
-from .model import Applicability, Finding, InputError, Report
+from .model import Applicability, ErrorCode, Finding, InputError, Report
 from .positions import locate
 from .sources import SourceText, decode
 from .suppress import InlineDirectives, parse_directives
@@ -752,6 +752,7 @@ def lint_builds(
                         None,
                         f"{object_ref(obj).describe()}: internal error "
                         f"({type(exc).__name__}: {exc}); please report it",
+                        code=ErrorCode.INTERNAL,
                     )
                 )
                 continue

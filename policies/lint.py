@@ -22,6 +22,7 @@ from .loader import LoadedSource, SourceText, load_text
 from .model import (
     KIND_NOT_KNOWN,
     NAMESPACE_IGNORED,
+    ErrorCode,
     Finding,
     InputError,
     NotChecked,
@@ -44,8 +45,6 @@ class LintOptions:
     admit: Admit | None = None
 
 
-NOT_AN_OBJECT = "not a Kubernetes object"  # the loader's words for such a document
-INVALID_YAML = "invalid YAML"  # and for a syntax error
 NAMESPACE_POINTER = "/metadata/namespace"  # where an object left out by namespace says so
 
 
@@ -58,7 +57,7 @@ def lint_source(
     report.documents += loaded.documents
     errors = loaded.errors
     if options.skip_non_kubernetes:
-        errors = [e for e in errors if NOT_AN_OBJECT not in e.message]
+        errors = [e for e in errors if e.code is not ErrorCode.NOT_AN_OBJECT]
     report.errors.extend(errors)
     sources: SourceComments | None = None  # `# Source:` comments, read for findings only
     for item in loaded.objects:
@@ -81,14 +80,15 @@ def lint_source(
                     f"{object_ref(item.obj).describe()}: internal error "
                     f"({type(exc).__name__}: {exc}); please report it",
                     column,
+                    code=ErrorCode.INTERNAL,
                 )
             )
             continue
         for problem in result.problems:
             line, column = item.position(problem.pointer)
-            report.errors.append(
-                InputError(loaded.name, line, f"{result.ref.describe()}: {problem.message}", column)
-            )
+            message = f"{result.ref.describe()}: {problem.message}"
+            code = ErrorCode.INTERNAL if problem.internal else ErrorCode.INVALID_OBJECT
+            report.errors.append(InputError(loaded.name, line, message, column, code=code))
 
         def place(finding: Finding, item: Any = item, explain: Any = explain) -> Finding | None:
             nonlocal sources
@@ -180,7 +180,7 @@ def lint_sources(
             report.notices.append(template_notice(source.name, line, source.is_file))
             continue
         loaded = load_text(source.text, source.name, partial(_read_by_rules, policy))
-        if loaded.errors and any(e.message.startswith(INVALID_YAML) for e in loaded.errors):
+        if loaded.errors and any(e.code is ErrorCode.INVALID_YAML for e in loaded.errors):
             line = bare_action_line(source.text)
             if line is not None:  # not broken YAML: a Go template
                 report.notices.append(template_notice(source.name, line, source.is_file))

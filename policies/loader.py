@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import pointer as jp
-from .model import InputError
+from .model import ErrorCode, InputError
 from .sources import SourceText, read_sources
 from .values import type_name
 from .yamlstream import ParsedDocument, Skimmed, parse_documents
@@ -43,9 +43,11 @@ class LoadedSource:
     parsed: list[ParsedDocument] = field(default_factory=list)
 
 
-def _object_error(source: str, document: ParsedDocument, base: str, message: str) -> InputError:
+def _object_error(
+    source: str, document: ParsedDocument, base: str, message: str, code: ErrorCode
+) -> InputError:
     line, col = document.position(base)
-    return InputError(source, line, message, column=col)
+    return InputError(source, line, message, column=col, code=code)
 
 
 def _missing_identity(data: Mapping[str, Any]) -> str | None:
@@ -58,13 +60,15 @@ def _objects_of(
 ) -> tuple[list[LoadedObject], list[InputError]]:
     """The objects in a document: the document itself, or the items of a `List` (or of a
     typed list such as `PodList`), flattened recursively as kubectl does."""
+    # A List's item is wrong in the List; a document is no Kubernetes object (other YAML).
+    code = ErrorCode.INVALID_LIST if item else ErrorCode.NOT_AN_OBJECT
     if not isinstance(data, Mapping):
         message = (
             f"{item} is {type_name(data)}, not an object"
             if item
             else f"document is {type_name(data)}, not a Kubernetes object (a mapping)"
         )
-        return [], [_object_error(source, document, base, message)]
+        return [], [_object_error(source, document, base, message, code)]
     missing = _missing_identity(data)
     if missing:
         message = (
@@ -72,7 +76,7 @@ def _objects_of(
             if item
             else f"object has no {missing}: not a Kubernetes object"
         )
-        return [], [_object_error(source, document, base, message)]
+        return [], [_object_error(source, document, base, message, code)]
     kind = data["kind"]
     if not kind.endswith("List") or "items" not in data:
         return [LoadedObject(dict(data), document, base)], []
@@ -82,7 +86,7 @@ def _objects_of(
     if not isinstance(items, list):
         where = jp.child(base, "items")
         message = f"{kind}.items is {type_name(items)}, not a list"
-        return [], [_object_error(source, document, where, message)]
+        return [], [_object_error(source, document, where, message, ErrorCode.INVALID_LIST)]
     objects: list[LoadedObject] = []
     errors: list[InputError] = []
     item_kind = kind[: -len("List")] if kind != "List" else None

@@ -130,6 +130,26 @@ class Finding:
         return self.applicability if self.fix is not None else None
 
 
+class ErrorCode(str, enum.Enum):
+    """The kind of an input error, as data (the JSON report's `errors[].code`): callers
+    decide on it (skip what is no Kubernetes object, ...), never on the message's words."""
+
+    NOT_FOUND = "not-found"  # no such file or folder, a broken symbolic link
+    NO_MANIFESTS = "no-manifests"  # a folder holding no .yaml, .yml or .json file
+    UNREADABLE = "unreadable"  # no regular file, a symbolic link loop, the OS refused
+    ENCODING = "encoding"  # not UTF-8 or UTF-16 text
+    INVALID_YAML = "invalid-yaml"  # syntax, a forbidden character or tag, a value unfit for its tag
+    TOO_DEEP = "too-deep"  # collections nested past the parser's bound
+    EXCESSIVE_ALIASING = "excessive-aliasing"  # an alias bomb, an anchor aliasing itself
+    NOT_AN_OBJECT = "not-an-object"  # a document that is no mapping with apiVersion and kind
+    INVALID_LIST = "invalid-list"  # a List's items, or one of them, not an object
+    INVALID_OBJECT = "invalid-object"  # a field the API server would reject
+    INVALID_CONTEXT = "invalid-context"  # a LimitRange or Namespace the API server would refuse
+    CANNOT_FIX = "cannot-fix"  # `fix` could not edit the file safely
+    INTERNAL = "internal-error"  # a bug of ours, said for the object it met
+    NOT_RENDERED = "not-rendered"  # a notice: a Helm chart or template, not YAML until rendered
+
+
 @dataclass(frozen=True)
 class InputError:
     """A file or document that could not be linted; the rest of the run goes on."""
@@ -138,12 +158,15 @@ class InputError:
     line: int | None
     message: str
     column: int | None = None
+    code: ErrorCode = field(kw_only=True)
 
 
 @dataclass(frozen=True)
 class Notice(InputError):
     """Input not linted for a reason that is no error (a Helm chart: not YAML until
     rendered), with how to lint it; it does not fail a run by itself."""
+
+    code: ErrorCode = field(default=ErrorCode.NOT_RENDERED, kw_only=True)
 
 
 # Why an object holding pods was not checked (the JSON report's `notChecked[].reason`).

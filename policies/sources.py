@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .helm import CHART_FILE, CRDS, chart_notice
-from .model import InputError
+from .model import ErrorCode, InputError
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 STDIN_NAME = "<stdin>"
@@ -21,12 +21,16 @@ def decode(raw: bytes, source: str) -> tuple[str | None, InputError | None]:
     if raw.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
         # Read as UTF-16 (the first two bytes match its BOM), it would fail on a NUL with
         # no hint. kubectl's YAML reader knows UTF-8 and UTF-16 only.
-        return None, InputError(source, None, "UTF-32 text is not supported: save it as UTF-8")
+        return None, InputError(
+            source, None, "UTF-32 text is not supported: save it as UTF-8", code=ErrorCode.ENCODING
+        )
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return raw.decode("utf-16"), None
         except UnicodeDecodeError as exc:
-            return None, InputError(source, None, f"cannot decode UTF-16 text: {exc.reason}")
+            return None, InputError(
+                source, None, f"cannot decode UTF-16 text: {exc.reason}", code=ErrorCode.ENCODING
+            )
     nul = raw.find(b"\x00")
     if nul >= 0:
         # YAML allows no NUL anywhere; the usual cause is UTF-16 saved without its BOM.
@@ -36,12 +40,18 @@ def decode(raw: bytes, source: str) -> tuple[str | None, InputError | None]:
             line,
             f"not UTF-8 text (a NUL byte at byte {nul}): binary data, or UTF-16 text without "
             "a byte order mark",
+            code=ErrorCode.ENCODING,
         )
     try:
         return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        return None, InputError(source, line, f"not UTF-8 text (byte {exc.start}: {exc.reason})")
+        return None, InputError(
+            source,
+            line,
+            f"not UTF-8 text (byte {exc.start}: {exc.reason})",
+            code=ErrorCode.ENCODING,
+        )
 
 
 @dataclass(frozen=True)
@@ -62,10 +72,20 @@ def _broken_link(path: str) -> InputError | None:
         os.stat(path)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            return InputError(path, None, "symbolic link loop (it never reaches a file)")
+            return InputError(
+                path,
+                None,
+                "symbolic link loop (it never reaches a file)",
+                code=ErrorCode.UNREADABLE,
+            )
         if os.path.islink(path):
             target = os.readlink(path)
-            return InputError(path, None, f"broken symbolic link: its target {target!r} is missing")
+            return InputError(
+                path,
+                None,
+                f"broken symbolic link: its target {target!r} is missing",
+                code=ErrorCode.NOT_FOUND,
+            )
         return None  # open() reports it in its own words
     return None
 
@@ -80,7 +100,12 @@ def _not_a_file(path: str) -> InputError | None:
     if stat.S_ISREG(mode):
         return None
     what = "a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else None
-    return InputError(path, None, f"not a regular file ({what or 'a device'}): not read")
+    return InputError(
+        path,
+        None,
+        f"not a regular file ({what or 'a device'}): not read",
+        code=ErrorCode.UNREADABLE,
+    )
 
 
 def expand_paths(paths: Iterable[str]) -> Iterator[tuple[str, InputError | None]]:
@@ -107,13 +132,25 @@ def expand_paths(paths: Iterable[str]) -> Iterator[tuple[str, InputError | None]
                     full = os.path.join(root, name)
                     yield full, _not_a_file(full)
             if not found:
-                yield path, InputError(path, None, "folder holds no .yaml, .yml or .json file")
+                yield (
+                    path,
+                    InputError(
+                        path,
+                        None,
+                        "folder holds no .yaml, .yml or .json file",
+                        code=ErrorCode.NO_MANIFESTS,
+                    ),
+                )
         elif os.path.exists(path):
             yield path, None
         elif os.path.islink(path):
-            yield path, _broken_link(path) or InputError(path, None, "no such file or folder")
+            yield (
+                path,
+                _broken_link(path)
+                or InputError(path, None, "no such file or folder", code=ErrorCode.NOT_FOUND),
+            )
         else:
-            yield path, InputError(path, None, "no such file or folder")
+            yield path, InputError(path, None, "no such file or folder", code=ErrorCode.NOT_FOUND)
 
 
 def read_sources(paths: Iterable[str], stdin: Any = None) -> Iterator[SourceText]:
@@ -138,7 +175,13 @@ def read_expanded(
                 with open(path, "rb") as handle:
                     raw = handle.read()
             except OSError as exc:
-                yield SourceText(name, None, InputError(name, None, f"cannot read: {exc.strerror}"))
+                yield SourceText(
+                    name,
+                    None,
+                    InputError(
+                        name, None, f"cannot read: {exc.strerror}", code=ErrorCode.UNREADABLE
+                    ),
+                )
                 continue
         if isinstance(raw, str):
             yield SourceText(name, raw)

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from .goyaml import KubernetesLoader
+from .model import ErrorCode
 
 # The only loader anything here uses: safe construction, libyaml when PyYAML has it, and
 # plain scalars resolved as kubectl resolves them.
@@ -75,20 +76,23 @@ def expanded_size(node: yaml.Node, limit: int) -> tuple[int, int]:
     return len(sizes), expanded
 
 
-def alias_problem(node: yaml.Node) -> str | None:
+def alias_problem(node: yaml.Node) -> tuple[ErrorCode, str] | None:
+    """Why the document's aliases are refused (its error code and words), else None."""
     try:
         distinct, expanded = expanded_size(node, MAX_EXPANDED_NODES)
     except _AliasCycle:
-        return "an anchor contains an alias to itself (refused, as Kubernetes refuses it)"
+        return ErrorCode.EXCESSIVE_ALIASING, (
+            "an anchor contains an alias to itself (refused, as Kubernetes refuses it)"
+        )
     except RecursionError:
-        return "document is nested too deeply"
+        return ErrorCode.TOO_DEEP, "document is nested too deeply"
     if expanded > MAX_EXPANDED_NODES:
-        return (
+        return ErrorCode.EXCESSIVE_ALIASING, (
             f"document contains excessive aliasing: its aliases expand to more than "
             f"{MAX_EXPANDED_NODES:,} nodes (refused, as Kubernetes refuses it)"
         )
     if expanded > MIN_NODES_FOR_RATIO and expanded > MAX_ALIAS_RATIO * distinct:
-        return (
+        return ErrorCode.EXCESSIVE_ALIASING, (
             f"document contains excessive aliasing: {distinct:,} nodes expand to {expanded:,} "
             f"(refused, as Kubernetes refuses it)"
         )
@@ -148,7 +152,7 @@ def bounded_documents(text: str) -> Iterator[tuple[yaml.Node, Any]]:
             continue
         problem = alias_problem(node)
         if problem is not None:
-            raise yaml.YAMLError(problem)
+            raise yaml.YAMLError(problem[1])
         yield node, SafeLoader("").construct_document(node)
 
 

@@ -17,7 +17,7 @@ import yaml
 
 from . import pointer as jp
 from .goyaml import build_plain
-from .model import InputError
+from .model import ErrorCode, InputError
 from .positions import in_scalar, locate
 from .skim import identity, split_documents, valid_stream
 from .yamlsafety import TOO_DEEP, SafeLoader, alias_problem, too_deep
@@ -92,7 +92,7 @@ def _reader_error(
     character = exc.character
     code = f"U+{ord(character):04X}" if isinstance(character, str) else f"U+{character:04X}"
     message = f"invalid YAML: character {code} is not allowed ({exc.reason})"
-    return InputError(source, line, message, column=column)
+    return InputError(source, line, message, column=column, code=ErrorCode.INVALID_YAML)
 
 
 def _end_of_text(text: str | None, mark: Any) -> tuple[int, int] | None:
@@ -139,9 +139,11 @@ def _mark_error(
         # at its last line, not on a line past the end.
         text += ": the document ends before it is complete"
     if mark is None:
-        return InputError(source, None, f"invalid YAML: {text}")
+        return InputError(source, None, f"invalid YAML: {text}", code=ErrorCode.INVALID_YAML)
     line, column = cut if cut is not None else (mark.line, mark.column)
-    return InputError(source, line + 1 + line_offset, f"invalid YAML: {text}", column=column + 1)
+    where = line + 1 + line_offset
+    message = f"invalid YAML: {text}"
+    return InputError(source, where, message, column=column + 1, code=ErrorCode.INVALID_YAML)
 
 
 def _parse_stream(
@@ -158,7 +160,9 @@ def _parse_stream(
     errors: list[InputError] = []
     deep_line = too_deep(text)
     if deep_line is not None:
-        errors.append(InputError(source, deep_line + 1 + line_offset, TOO_DEEP))
+        errors.append(
+            InputError(source, deep_line + 1 + line_offset, TOO_DEEP, code=ErrorCode.TOO_DEEP)
+        )
         return results, errors, True, first_index + 1, previous_end + line_offset
     check_aliases = "*" in text and _ANCHOR.search(text) is not None
     try:
@@ -178,7 +182,9 @@ def _parse_stream(
                 errors.append(_mark_error(source, exc, line_offset, text))
                 return results, errors, True, index + 1, previous_end + line_offset
             except RecursionError:  # the pure-Python composer, when libyaml is missing
-                errors.append(InputError(source, line_offset + 1, TOO_DEEP))
+                errors.append(
+                    InputError(source, line_offset + 1, TOO_DEEP, code=ErrorCode.TOO_DEEP)
+                )
                 return results, errors, True, index + 1, previous_end + line_offset
             end = node.end_mark
             last_line = end.line + (0 if end.column == 0 and end.line > 0 else 1)
@@ -199,8 +205,9 @@ def _parse_stream(
             index += 1
             problem = alias_problem(node) if check_aliases else None
             if problem:
+                code, message = problem
                 line, col = node.start_mark.line + 1 + line_offset, node.start_mark.column + 1
-                errors.append(InputError(source, line, problem, column=col))
+                errors.append(InputError(source, line, message, column=col, code=code))
                 continue
             try:
                 data = _build(loader, node, check_aliases)
@@ -214,7 +221,8 @@ def _parse_stream(
                 readable = (ValueError, TypeError, OverflowError, RecursionError)
                 detail = str(exc) if isinstance(exc, readable) else "a scalar does not fit its tag"
                 line = node.start_mark.line + 1 + line_offset
-                errors.append(InputError(source, line, f"invalid YAML value: {detail}"))
+                message = f"invalid YAML value: {detail}"
+                errors.append(InputError(source, line, message, code=ErrorCode.INVALID_YAML))
                 continue
             results.append((document, data))
     finally:

@@ -29,7 +29,7 @@ FINDING_KEYS = {
     "rule", "severity", "file", "line", "column", "apiVersion", "kind", "namespace", "name",
     "container", "pointer", "message", "fix", "fixApplicability", "template",
 }  # fmt: skip
-ERROR_KEYS = {"file", "line", "message"}
+ERROR_KEYS = {"file", "line", "code", "message"}
 SUMMARY_KEYS = {"files", "documents", "objects", "findings", "errors", "notChecked"}
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 TEXT_LINE = re.compile(
@@ -303,6 +303,7 @@ def test_json_nulls_and_severities() -> None:
         {
             "file": BROKEN,
             "line": 4,
+            "code": "invalid-yaml",
             "message": "invalid YAML: mapping values are not allowed in this context",
         }
     ]

@@ -26,7 +26,7 @@ import pytest
 import yaml
 from evictguard.config import load_preset
 from evictguard.formatters import FORMATS, github, junit, sarif
-from evictguard.model import Finding, InputError, Mode, ObjectRef, Report, Severity
+from evictguard.model import ErrorCode, Finding, InputError, Mode, ObjectRef, Report, Severity
 from evictguard.registry import RULES
 from referencing import Registry, Resource
 
@@ -450,7 +450,7 @@ def test_junit_escapes_and_drops_what_xml_cannot_hold() -> None:
     message = 'a <b> & "c"\nnext\x01line \ud800'
     report = Report(
         findings=[finding("memory-limit-missing", Severity.ERROR, message)],
-        errors=[InputError("we&ird <file>.yaml", None, "bad\x1bbyte")],
+        errors=[InputError("we&ird <file>.yaml", None, "bad\x1bbyte", code=ErrorCode.ENCODING)],
     )
     output = junit.render(report)
     root = ET.fromstring(output.encode("utf-8"))
@@ -498,8 +498,8 @@ def test_github_severities_errors_and_summary() -> None:
             Finding("toleration-wildcard", Severity.WARNING, POD, "/spec", "w", file="<stdin>"),
         ],
         errors=[
-            InputError("b.yaml", 4, "invalid YAML", column=2),
-            InputError("gone", None, "nope"),
+            InputError("b.yaml", 4, "invalid YAML", column=2, code=ErrorCode.INVALID_YAML),
+            InputError("gone", None, "nope", code=ErrorCode.NOT_FOUND),
         ],
         files=2,
         objects=1,

@@ -460,7 +460,12 @@ def test_a_folder_without_manifests_is_an_error(tmp_path: Path) -> None:
     code, report = run_json(str(empty))
     assert code == 2
     assert report["errors"] == [
-        {"file": str(empty), "line": None, "message": "folder holds no .yaml, .yml or .json file"}
+        {
+            "file": str(empty),
+            "line": None,
+            "code": "no-manifests",
+            "message": "folder holds no .yaml, .yml or .json file",
+        }
     ]
     assert report["findings"] == []
 

@@ -1,8 +1,8 @@
 """The JSON report: a stable contract other tools parse (documented in README.md).
 
 {"findings": [{rule, severity, file, line, column, apiVersion, kind, namespace, name,
-container, pointer, message, fix, fixApplicability, template}], "errors": [{file, line, message}],
-"notices": [{file, line, message}],
+container, pointer, message, fix, fixApplicability, template}],
+"errors": [{file, line, code, message}], "notices": [{file, line, code, message}],
 "summary": {files, documents, objects, findings, errors, notChecked: [{apiVersion, kind,
 namespace, name, file, line, pointer, reason}]}}
 """
@@ -40,7 +40,14 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
 
 
 def error_to_dict(error: InputError) -> dict[str, Any]:
-    return {"file": error.file, "line": error.line, "message": error.message}
+    # `code`: the kind of error (model.ErrorCode), for tools that act on it without
+    # reading the message.
+    return {
+        "file": error.file,
+        "line": error.line,
+        "code": error.code.value,
+        "message": error.message,
+    }
 
 
 def not_checked_to_dict(item: NotChecked) -> dict[str, Any]:

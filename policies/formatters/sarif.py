@@ -232,6 +232,7 @@ def _notification(error: InputError, notice: bool = False) -> dict[str, Any]:
     elif has_file(error.file):
         physical = _physical_location(error.file, error.line, error.column)
         notification["locations"] = [{"physicalLocation": physical}]
+    notification["properties"] = {"code": error.code.value}  # as JSON's `errors[].code`
     return notification
 
 
