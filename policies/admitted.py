@@ -73,8 +73,8 @@ admission plugin runs, and the rules say why.
 
 Each value a default supplied is recorded with its JSON Pointer; `explain(finding)` appends
 ` [as admitted: <what> from <source>]` to findings about it (same pointer, below it or above
-it; for the rules that compare values, `SIBLING_RULES` and `POD_LEVEL_RULES`, also the same
-resource's other value in that container, or the containers' values for a pod-level one).
+it; for the rules that compare values (`Rule.compares_siblings`, `compares_containers`), also
+the same resource's other value in that container, or the containers' values for a pod-level one).
 A finding's `fix` is a patch against the admitted object: it is kept only when the finding
 is not about a supplied value itself and the patch applies to the object as written. When
 the toleration merge dropped or added entries, toleration pointers are mapped back to the
@@ -106,6 +106,7 @@ from .quantity import (
     parse_manifest_quantity,
     round_up_to_milli,
 )
+from .registry import RULES
 from .resources import UnreadableResources, aggregate_memory_requests
 from .taints import EXISTS, LIFECYCLE_KEYS, MEMORY_PRESSURE, NO_SCHEDULE, default_toleration
 from .toleration_annotation import V1_TOLERATION, decode
@@ -120,20 +121,6 @@ MEMORY = "memory"
 QOS_RESOURCES = ("cpu", MEMORY)
 RESOURCE_LISTS = ("max", "min", "default", "defaultRequest", "maxLimitRequestRatio")
 
-# Rules whose findings on one value are about another one too, which a default may have
-# supplied: a container's request and limit of a resource (compared, or quoted in the
-# remedy), and pod-level values against the containers' (validatePodResourceConsistency).
-SIBLING_RULES = frozenset(
-    {
-        "memory-request-exceeds-limit",
-        "memory-limit-ratio",
-        "memory-critical-overcommit",
-        "memory-limit-missing",
-        "memory-request-missing",
-        "memory-pod-level-conflict",
-    }
-)
-POD_LEVEL_RULES = frozenset({"memory-pod-level-conflict"})
 MEMORY_PRESSURE_SOURCE = "PodTolerationRestriction (every Pod that is not BestEffort)"
 DTS_SOURCE = "DefaultTolerationSeconds"
 DAEMONSET_SOURCE = "the DaemonSet controller"
@@ -494,9 +481,12 @@ class Supplied:
         rules compare with it (1: in the same container, 2: at pod level); else None."""
         if self.is_at(pointer):
             return 0, f"{self.what} from {self.source}"
-        if finding.rule in SIBLING_RULES and any(_within(pointer, p) for p in self.siblings):
+        rule = RULES.get(finding.rule)
+        if rule is None:
+            return None
+        if rule.compares_siblings and any(_within(pointer, p) for p in self.siblings):
             return 1, f"{self.what} from {self.source}"
-        if finding.rule in POD_LEVEL_RULES and any(_within(pointer, p) for p in self.pod_level):
+        if rule.compares_containers and any(_within(pointer, p) for p in self.pod_level):
             return 2, f"{self.what} of {self.owner} from {self.source}"
         return None
 

@@ -10,7 +10,6 @@ import dataclasses
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 import yaml
 
 from .extract import ExtraKind, MainContainer
-from .features import gate
+from .facts import Bounds, ClusterFacts
 from .model import Mode
 from .policy_checks import layered_problems, validate_document
 from .registry import RULES
@@ -73,6 +72,9 @@ class Policy:
     disabled: frozenset[str] = field(default_factory=frozenset)  # by --select/--ignore
     system_namespaces: tuple[str, ...] = DEFAULT_SYSTEM_NAMESPACES
     feature_gates: Mapping[str, bool] = field(default_factory=dict)
+    # The cluster's own taints (`knownTaints`, and the older rules.toleration-never-matches
+    # entry of the same name, which `_freeze` moves here).
+    known_taints: tuple[Mapping[str, Any], ...] = ()
     mutate_kinds: tuple[str, ...] = DEFAULT_MUTATE_KINDS
     # Namespaces admission never sees (exact names: a namespaceSelector has no globs);
     # lint names their objects as not checked.
@@ -92,11 +94,26 @@ class Policy:
     def feature(self, name: str) -> bool:
         """A Kubernetes feature gate of the target cluster: as the policy sets it, else
         Kubernetes' default (`features.GATE_DEFAULTS`)."""
-        return gate(self.feature_gates, name)
+        return self.cluster.feature(name)
 
     def is_system_namespace(self, namespace: str | None) -> bool:
-        return namespace is not None and any(
-            fnmatchcase(namespace, pattern) for pattern in self.system_namespaces
+        return self.cluster.is_system_namespace(namespace)
+
+    @cached_property
+    def cluster(self) -> ClusterFacts:
+        """What rules may know of the target cluster (`rules.base.Context.cluster`)."""
+        return ClusterFacts(self.system_namespaces, self.feature_gates, self.known_taints)
+
+    @cached_property
+    def bounds(self) -> Bounds:
+        """The bounds rules share, read from the rules that declare them whatever their
+        mode (as before: a fix stays within them even with the judging rule off)."""
+        suspicious = self.params("memory-quantity-suspicious")
+        return Bounds(
+            suspicious["floor"],
+            suspicious["ceiling"],
+            self.params("noexecute-unbounded").get("tolerationSeconds", 300),
+            self.params("noexecute-seconds-too-low").get("minSeconds", 60),
         )
 
     def is_ignored_namespace(self, namespace: str | None) -> bool:
@@ -214,9 +231,13 @@ def _extra_kind(entry: Mapping[str, Any]) -> ExtraKind:
 
 def _freeze(data: Mapping[str, Any], source: str) -> Policy:
     rules: dict[str, RuleSettings] = {}
-    for rule_id in RULES:
+    moved: dict[str, list[Any]] = {}  # cluster section -> entries still set in a rule entry
+    for rule_id, rule in RULES.items():
         settings = dict(_default_params().get(rule_id, {}))
         settings.update((data.get("rules") or {}).get(rule_id) or {})
+        for param in rule.params:
+            if param.moved_to is not None:
+                moved.setdefault(param.moved_to, []).extend(settings.pop(param.name, None) or ())
         mode = Mode(settings.pop("mode", "off"))
         mutate = bool(settings.pop("mutate", False))
         rules[rule_id] = RuleSettings(mode, settings, mutate)
@@ -240,6 +261,8 @@ def _freeze(data: Mapping[str, Any], source: str) -> Policy:
         source=source,
         system_namespaces=DEFAULT_SYSTEM_NAMESPACES if system is None else tuple(system),
         feature_gates=dict(data.get("featureGates") or {}),
+        # The older place first: the top-level entry for a key wins.
+        known_taints=(*moved.get("knownTaints", ()), *(data.get("knownTaints") or ())),
         mutate_kinds=tuple(admission.get("mutateKinds", DEFAULT_MUTATE_KINDS)),
         ignored_namespaces=tuple(admission.get("ignoredNamespaces", DEFAULT_IGNORED_NAMESPACES)),
         controller_objects_on_template=admission.get("controllerObjectsOnTemplate", True),

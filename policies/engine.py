@@ -1,9 +1,9 @@
 """The one evaluation every door shares: an object and a policy in, findings out.
 
 Knows nothing of files, Flask or the command line. Selection (the policy's modes and
---select/--ignore) and exemptions are decided here, never inside rules (a rule may only ask,
-through `Context.runs`, whether another rule judges the object, to report what that one
-would own when it does not).
+--select/--ignore) and exemptions are decided here, never inside rules: a rule sees only the
+object, its own parameters and the shared facts (`rules.base.Context`); what it says depends
+on other rules only through what it declares on a violation, resolved here (`_resolved`).
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from __future__ import annotations
 import dataclasses
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import pointer as jp
 from .config import Policy
 from .extract import PodSpecView, StructureProblem, container_depth, extract_pod_specs
-from .model import SEVERITY_OF_MODE, Finding, ObjectRef
+from .model import SEVERITY_OF_MODE, Finding, Mode, ObjectRef, Violation
 from .registry import RULES
 from .rules.base import Context
 from .suppress import ALL, exempted_rules
@@ -151,9 +151,9 @@ def _check_pod(
             raise EvaluationTimeout(f"{ref.describe()}: evaluation stopped before {rule_id}")
         rule = RULES[rule_id]
         severity = SEVERITY_OF_MODE[policy.mode(rule_id)]
-        context = Context(obj, ref, pod, policy.params(rule_id), policy, frozenset(exempt))
+        context = Context(obj, ref, pod, policy.params(rule_id), policy.cluster, policy.bounds)
         try:
-            violations = list(rule.check(context))
+            violations = _resolved(rule.check(context), policy, exempt)
         except Exception as exc:  # a bug in one rule must not hide the others' findings
             crash = RuleCrash(rule_id, type(exc).__name__, where_raised(exc))
             if crash in result.crashed:
@@ -185,6 +185,23 @@ def _check_pod(
                     cover=violation.cover,
                 )
             )
+
+
+def _resolved(violations: Iterable[Violation], policy: Policy, exempt: set[str]) -> list[Violation]:
+    """What a rule declared about other rules, decided: a case deferred to a rule that judges
+    the object is that rule's; a note on a rule is said where the policy turns it on."""
+    out: list[Violation] = []
+    for violation in violations:
+        owner = violation.deferred_to
+        if owner is not None and policy.mode(owner) is not Mode.OFF and owner not in exempt:
+            continue
+        notes = "".join(text for rule, text in violation.notes if policy.mode(rule) is not Mode.OFF)
+        out.append(
+            dataclasses.replace(violation, message=violation.message + notes)
+            if notes
+            else violation
+        )
+    return out
 
 
 def _container(finding: Finding) -> tuple[str, ...] | None:

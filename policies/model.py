@@ -87,6 +87,11 @@ class Violation:
     # values live in two places (prometheus-operator's `spec.resources`).
     container_at: str | None = None
     cover: Cover | None = None
+    # A case another rule owns: the engine drops this violation where that rule judges the
+    # object (on, selected, not exempted), so switching it off never silences the case.
+    deferred_to: str | None = None
+    # (rule id, text): the text ends the message where the policy turns that rule on.
+    notes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,9 @@ def param_problems(data: dict[str, Any], label: str) -> list[str]:
                     f"{label}: {problem}"
                     for problem in _CHECKS[param.type](settings[param.name], path, comparison)
                 ]
+    if "knownTaints" in data:  # the cluster section the rule parameter moved to
+        check = _CHECKS[ParamType.KNOWN_TAINTS]
+        problems += [f"{label}: {p}" for p in check(data["knownTaints"], "knownTaints", comparison)]
     return problems
 
 

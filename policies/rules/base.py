@@ -9,51 +9,45 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..extract import PodSpecView
+from ..facts import Bounds, ClusterFacts
 from ..features import COMPARISON_GATE, POD_LEVEL_GATE
 from ..model import Applicability, Mode, ObjectRef, Violation
 from ..resources import MemorySettings, pod_memory
 
-if TYPE_CHECKING:
-    from ..config import Policy
-
 
 @dataclass(frozen=True)
 class Context:
-    """Everything a rule may look at for one object."""
+    """Everything a rule may look at for one object: the object, its own parameters and
+    the facts every rule shares. No policy, no other rule's mode or parameters: a case a
+    rule leaves to another it marks (`Violation.deferred_to`), and the engine decides."""
 
     obj: Mapping[str, Any]
     ref: ObjectRef
     pod: PodSpecView
     params: Mapping[str, Any]
-    policy: Policy
-    exempt: frozenset[str] = frozenset()  # the rules this object is exempted from
-
-    def runs(self, rule_id: str) -> bool:
-        """Whether `rule_id` judges this object: on in the policy (and selected), not
-        exempted. A rule that leaves a case to another reports it itself when that one does
-        not run, so switching a rule off never silences what the other would have said."""
-        return self.policy.mode(rule_id) is not Mode.OFF and rule_id not in self.exempt
+    cluster: ClusterFacts
+    bounds: Bounds
 
     @property
     def comparison(self) -> bool:
         """Lt/Gt tolerations are allowed (and match) on the target cluster."""
-        return self.policy.feature(COMPARISON_GATE)
+        return self.cluster.feature(COMPARISON_GATE)
 
     @property
     def pod_memory(self) -> MemorySettings:
         """Pod-level memory (`spec.resources`) as the target cluster keeps it: none with the
         PodLevelResources gate off, where the API server drops `spec.resources` from the Pod
         it creates (memory-quantity-invalid still reads the values as written)."""
-        if self.policy.feature(POD_LEVEL_GATE):
+        if self.cluster.feature(POD_LEVEL_GATE):
             return pod_memory(self.pod)
         return MemorySettings(self.pod.pointer, "pod-level resources", None, None, None, ())
 
     @property
     def in_system_namespace(self) -> bool:
-        return self.policy.is_system_namespace(self.ref.namespace)
+        return self.cluster.is_system_namespace(self.ref.namespace)
 
 
 CheckFunction = Callable[[Context], Iterable[Violation]]
@@ -93,6 +87,9 @@ class Param:
     default: Any  # the default preset's value (a list is copied before use)
     doc: str  # the schema's description
     minimum: int | None = None  # SECONDS: a floor above the type's 0
+    # A cluster fact that once was this rule's parameter: still accepted here, the policy
+    # moves the value to the top-level section of this name (the rule reads `ctx.cluster`).
+    moved_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +113,12 @@ class Rule:
     # says (its message and fix cover it): the engine reports one, never two for one
     # problem, unless the other is the more severe (then both stand: a deny stays a deny).
     supersedes: tuple[str, ...] = ()
+    # What its finding on one value is also about, so that `admitted` can say which of them a
+    # default supplied: the same resource's other value in the container (a request it
+    # compares with the limit, or quotes in its remedy), and for a pod-level finding the
+    # containers' values (validatePodResourceConsistency).
+    compares_siblings: bool = False
+    compares_containers: bool = False
 
 
 def fix_availability(rule: Rule) -> str:

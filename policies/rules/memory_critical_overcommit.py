@@ -134,6 +134,7 @@ spec:
             limits: {memory: 4Gi}   # 32x the request, never evicted
 """,
     check=check,
+    compares_siblings=True,
     params=(Param("max", ParamType.RATIO, 4, "the largest limit / request for critical pods"),),
     supersedes=(RATIO_RULE.id,),
     # The kubelet never evicts critical pods: their overcommit is taken from their

@@ -8,7 +8,6 @@ from ..fixes import merge_ops, set_value_ops
 from ..model import Applicability, Cover, Mode, Violation
 from ..resources import MemorySettings, MemoryValue, container_memory
 from .base import Context, Param, ParamType, Rule
-from .memory_quantity_suspicious import RULE as SUSPICIOUS
 from .memory_quantity_suspicious import problem as suspicious_problem
 from .memory_request_missing import RULE as REQUEST_MISSING
 from .memory_request_missing import unreserved
@@ -38,8 +37,8 @@ def _fix(ctx: Context, memory: MemorySettings, *, with_request: bool) -> list[di
     if request is not None and not request.readable:
         return None  # memory-quantity-invalid asks for a human first (10E: no copy, no default)
     if request is not None and request.positive:
-        bounds = ctx.policy.params(SUSPICIOUS.id)
-        if suspicious_problem(request, bounds["floor"], bounds["ceiling"]):
+        bounds = ctx.bounds  # memory-quantity-suspicious' own, shared: see `facts.Bounds`
+        if suspicious_problem(request, bounds.memory_floor, bounds.memory_ceiling):
             return None  # a limit copied from "512m" or "512Gi" would be as wrong
         limit = request.raw  # the request as written: the container keeps what it asked for
         return set_value_ops(ctx.obj, memory.value_pointer("limits"), limit)
@@ -149,6 +148,7 @@ spec:
           memory: 256Mi   # no limit: may grow until the node is out of memory
 """,
     check=check,
+    compares_siblings=True,
     fixable=True,
     fix_applicability=(Applicability.UNSAFE,),
     fix_safety=FIX_SAFETY,

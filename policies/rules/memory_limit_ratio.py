@@ -58,6 +58,7 @@ spec:
         limits: {memory: 4Gi}   # 32x the request
 """,
     check=check,
+    compares_siblings=True,
     params=(Param("max", ParamType.RATIO, 4, "the largest limit / request allowed"),),
     default_mode=Mode.OFF,
 )

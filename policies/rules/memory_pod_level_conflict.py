@@ -173,5 +173,7 @@ spec:
         requests: {memory: 512Mi}
 """,
     check=check,
+    compares_siblings=True,
+    compares_containers=True,
     default_mode=Mode.ENFORCE,
 )

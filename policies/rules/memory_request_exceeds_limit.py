@@ -48,5 +48,6 @@ spec:
         limits: {memory: 1Gi}
 """,
     check=check,
+    compares_siblings=True,
     default_mode=Mode.ENFORCE,
 )

@@ -154,6 +154,7 @@ spec:
           image: example/api:1.0   # no resources at all: BestEffort
 """,
     check=check,
+    compares_siblings=True,
     fixable=True,
     fix_applicability=(Applicability.UNSAFE,),
     fix_safety="The request written is the policy's default size, a guess "

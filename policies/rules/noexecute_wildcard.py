@@ -47,9 +47,7 @@ def check(ctx: Context) -> Iterator[Violation]:
         # replacement elsewhere to wait for.
         return
     items = effective_tolerations(ctx.pod, ctx.comparison)
-    owned = []  # noexecute-unbounded's findings, where it runs
-    if ctx.runs(UNBOUNDED):
-        owned = [entry for entry, _ in dead_node_first_matches(items, ctx.comparison)]
+    owned = [entry for entry, _ in dead_node_first_matches(items, ctx.comparison)]
     index = FirstMatchIndex(ctx.comparison)  # the tolerations before the one looked at
     for entry in items:
         view, t = entry.written, entry.toleration
@@ -59,8 +57,6 @@ def check(ctx: Context) -> Iterator[Violation]:
         index.add(t)
         if view is None or not candidate or shadowed:
             continue  # shadowed: never the first match for a NoExecute taint
-        if any(entry is other for other in owned):
-            continue
         never = _never_evicted_by(ctx, items, entry)
         reasons = ", ".join(never)
         if t.seconds is None:
@@ -76,6 +72,8 @@ def check(ctx: Context) -> Iterator[Violation]:
             message=f"{ctx.ref.describe()}: {view.describe()} tolerates NoExecute taints "
             f"{how}: the pod is never evicted, {reasons}; tolerate specific keys, {advice}",
             evidence=tuple(never),  # a reordering can make it first for more taints
+            # noexecute-unbounded's finding (and fix) where it judges the object
+            deferred_to=UNBOUNDED if any(entry is other for other in owned) else None,
         )
 
 

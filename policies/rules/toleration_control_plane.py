@@ -19,9 +19,7 @@ def check(ctx: Context) -> Iterator[Violation]:
         return
     # RKE1's control-plane key is a misspelling to Kubernetes, a control-plane taint where the
     # policy lists it among the cluster's own taints.
-    listed = {
-        k["key"] for k in ctx.policy.params("toleration-never-matches").get("knownTaints", ())
-    }
+    listed = {k["key"] for k in ctx.cluster.known_taints}
     known = {k: e for k, e in DISTRIBUTION_CONTROL_PLANE_EFFECTS.items() if k in listed}
     for view, t in written_tolerations(ctx.pod, ctx.comparison):
         # Any value may match: kubeadm's taint has none, other distributions set "true". The
@@ -33,7 +31,7 @@ def check(ctx: Context) -> Iterator[Violation]:
             pointer=view.field_pointer("key"),
             message=f"{ctx.ref.describe()}: {view.describe()} lets the pod run on "
             f"control-plane nodes ({t.key}) outside the system namespaces "
-            f"({', '.join(ctx.policy.system_namespaces)}); remove it",
+            f"({', '.join(ctx.cluster.system_namespaces)}); remove it",
         )
 
 

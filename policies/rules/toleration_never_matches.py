@@ -4,7 +4,7 @@ API server validates and nothing reads (see `toleration_annotation`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ..eviction import (
@@ -43,10 +43,10 @@ from ..tolerations import Toleration, describe, parse_canonical_int
 from .base import Context, Param, ParamType, Rule
 
 
-def known_taints(params: Mapping[str, Any]) -> dict[str, KnownTaint]:
+def known_taints(listed: Iterable[Mapping[str, Any]]) -> dict[str, KnownTaint]:
     """Kubernetes' own taints plus the cluster's, from the policy's `knownTaints`."""
     known = dict(WELL_KNOWN_TAINTS)
-    for entry in params.get("knownTaints") or ():
+    for entry in listed:
         effects, values = entry.get("effects"), entry.get("values")
         known[entry["key"]] = KnownTaint(
             entry["key"],
@@ -172,7 +172,7 @@ def _aliased(t: Toleration, written: list[Toleration]) -> bool:
 
 
 def check(ctx: Context) -> Iterator[Violation]:
-    known = known_taints(ctx.params)
+    known = known_taints(ctx.cluster.known_taints)
     untolerated: set[str] | None = None  # computed once, when first needed
     written = written_tolerations(ctx.pod, ctx.comparison)
     for view, t in written:
@@ -195,12 +195,16 @@ def check(ctx: Context) -> Iterator[Violation]:
         if t.key in DISTRIBUTION_TAINTS:
             note = f" (Only {DISTRIBUTION_TAINTS[t.key]}: list it in knownTaints if yours does.)"
         objecting = _objecting_rule(ctx, taint)
+        notes: tuple[tuple[str, str], ...] = ()  # said where that rule is on (engine decides)
         if objecting:
-            note += f" (Tolerating {taint.key} at all is what {objecting} warns about.)"
+            notes = (
+                (objecting, f" (Tolerating {taint.key} at all is what {objecting} warns about.)"),
+            )
         yield Violation(
             pointer=view.field_pointer(field),
             message=f"{ctx.ref.describe()}: {view.describe()}: {reason}, {consequence}; "
             f"did you mean {suggestions}?{note}",
+            notes=notes,
         )
     yield from _annotated(ctx)
 
@@ -224,7 +228,7 @@ def _annotated(ctx: Context) -> Iterator[Violation]:
 
 
 def _objecting_rule(ctx: Context, taint: KnownTaint) -> str | None:
-    """The rule that would fault the intended toleration itself, where it applies."""
+    """The rule that would fault the intended toleration itself on this pod, were it on."""
     if ctx.pod.daemon:
         return None
     rule = {
@@ -232,7 +236,7 @@ def _objecting_rule(ctx: Context, taint: KnownTaint) -> str | None:
         ROLE: "toleration-control-plane",
         UNAVAILABLE: "toleration-node-unavailable",
     }.get(taint.category)
-    if rule is None or ctx.policy.mode(rule) is Mode.OFF:
+    if rule is None:
         return None
     if rule != "toleration-node-pressure" and ctx.in_system_namespace:
         return None
@@ -247,9 +251,7 @@ def _bound(ctx: Context) -> tuple[int, int] | None:
     """(default seconds, floor) where the NoExecute rules will judge the suggestion."""
     if ctx.pod.daemon:
         return None  # the DaemonSet controller overwrites these tolerations anyway
-    seconds = ctx.policy.params("noexecute-unbounded").get("tolerationSeconds", 300)
-    floor = ctx.policy.params("noexecute-seconds-too-low").get("minSeconds", 60)
-    return seconds, floor
+    return ctx.bounds.toleration_seconds, ctx.bounds.min_seconds
 
 
 RULE = Rule(
@@ -291,7 +293,9 @@ spec:
             "knownTaints",
             ParamType.KNOWN_TAINTS,
             [],
-            "the cluster's own taints ({key, effects, values}): typos of them are caught too",
+            "The older place of the top-level knownTaints (still read, added to it): the "
+            "cluster's own taints are a fact about the cluster, which other rules read too",
+            moved_to="knownTaints",
         ),
     ),
     default_mode=Mode.WARN,
