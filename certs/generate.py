@@ -241,7 +241,8 @@ def generate(
     return files
 
 
-def _spki(public_key: object) -> bytes:
+def spki_der(public_key: object) -> bytes:
+    """A public key's DER SubjectPublicKeyInfo: equal bytes mean the same key, whatever type."""
     return public_key.public_bytes(  # type: ignore[attr-defined]
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -284,7 +285,7 @@ def load_ca(files: CertFiles) -> tuple[x509.Certificate, PrivateKey]:
             f"cannot renew: CA private key {files.ca_key} is {type(key).__name__}; "
             "only ECDSA and RSA CA keys are supported"
         )
-    matching = [c for c in certificates if _spki(c.public_key()) == _spki(key.public_key())]
+    matching = [c for c in certificates if spki_der(c.public_key()) == spki_der(key.public_key())]
     if not matching:
         raise ValueError(
             f"cannot renew: CA private key {files.ca_key} does not match the certificate in "

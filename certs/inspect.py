@@ -10,7 +10,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
-from .generate import load_pem_certificates
+from .generate import load_pem_certificates, spki_der
 
 
 def _read(path: str | Path, what: str) -> bytes:
@@ -32,12 +32,6 @@ def not_after(cert_path: str | Path) -> dt.datetime:
     return load_certificate(cert_path).not_valid_after_utc
 
 
-def _spki(public_key: object) -> bytes:
-    return public_key.public_bytes(  # type: ignore[attr-defined]
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-
-
 def check_pair(
     cert_path: str | Path, key_path: str | Path, *, now: dt.datetime | None = None
 ) -> None:
@@ -53,7 +47,7 @@ def check_pair(
         ) from None
     except (ValueError, UnsupportedAlgorithm) as exc:
         raise ValueError(f"{key_path} is not a PEM private key: {exc}") from None
-    if _spki(key.public_key()) != _spki(cert.public_key()):
+    if spki_der(key.public_key()) != spki_der(cert.public_key()):
         raise ValueError(f"private key {key_path} does not match certificate {cert_path}")
     moment = now or dt.datetime.now(dt.timezone.utc)
     if moment < cert.not_valid_before_utc:

@@ -28,7 +28,7 @@ from .lint import (
 from .loader import SourceText, load_text
 from .model import InputError, Mode
 from .registry import RULES
-from .rules.base import fix_availability, fix_sentence
+from .rules.base import explain_sections, fix_availability
 from .sources import expand_paths, read_expanded
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -66,7 +66,7 @@ def _use_colour(stream: TextIO) -> bool:
     return bool(os.environ.get("FORCE_COLOR")) or (hasattr(stream, "isatty") and stream.isatty())
 
 
-def _warn_selected_but_off(policy: Policy, select: Sequence[str] | None) -> None:
+def warn_selected_but_off(policy: Policy, select: Sequence[str] | None) -> None:
     """--select names rules, it does not switch them on: say so instead of staying silent."""
     for pattern in _rule_list(select):
         for rule_id in RULES:
@@ -111,7 +111,7 @@ def _lint_options(
 
 def cmd_lint(args: argparse.Namespace) -> int:
     base = resolve_policy(args.config)
-    _warn_selected_but_off(base, args.select)
+    warn_selected_but_off(base, args.select)
     policy = select_rules(base, args.select, args.ignore)
     # Files are read as they are linted; only --as-admitted reads them all first (for the
     # LimitRanges and Namespaces among them).
@@ -174,18 +174,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     rule = RULES.get(args.rule)
     if rule is None:
         raise UsageError(f"unknown rule {args.rule!r} (see `evictguard rules`)")
-    mode = load_preset("default").mode(rule.id).value
-    fix = fix_sentence(rule)
-    example = textwrap.indent(rule.example.rstrip(), "    ")
-    sections = [
-        rule.id,
-        "What it checks\n" + _paragraph(rule.summary),
-        "Why it matters\n" + _paragraph(rule.why),
-        "Example (fails)\n" + example,
-        "Fix\n" + _paragraph(rule.remediation) + "\n" + _paragraph(f"Automatic fix: {fix}"),
-        f"Default mode: {mode}",
-    ]
-    print("\n\n".join(sections))
+    mode = load_preset("default").mode(rule.id)
+    print("\n\n".join([rule.id, *explain_sections(rule, mode, _paragraph)]))
     return EXIT_OK
 
 

@@ -19,11 +19,11 @@ import yaml
 
 from .extract import ExtraKind, MainContainer
 from .facts import Bounds, ClusterFacts
+from .goyaml import KubernetesLoader
 from .model import Mode
 from .policy_checks import layered_problems, validate_document
 from .registry import RULES
 from .rule_policy import default_params, default_rules
-from .yamlsafety import SafeLoader
 
 CONFIG_FILENAME = ".evictguard.yaml"
 PRESETS = ("default", "strict")
@@ -150,7 +150,7 @@ class Policy:
 def _read_yaml(path: str, label: str) -> Any:
     try:
         with open(path, "rb") as handle:
-            return yaml.load(handle, Loader=SafeLoader)  # the safe loader (C when available)
+            return yaml.load(handle, Loader=KubernetesLoader)  # the safe loader (C when available)
     except OSError as exc:
         raise ConfigError([f"{label}: cannot read policy: {exc.strerror}"]) from exc
     except yaml.YAMLError as exc:

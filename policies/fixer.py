@@ -32,27 +32,24 @@ line and left alone; the other files are still fixed).
 from __future__ import annotations
 
 import argparse
-import codecs
 import dataclasses
 import difflib
 import os
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from typing import Any
 
 from . import pointer as jp
+from .certs.files import write_atomic  # stdlib only: the one atomic write
 from .config import Policy
 from .engine import ObjectResult, check_object
 from .fixes import apply_patch, json_equal
 from .loader import LoadedObject, LoadedSource, load_text
-from .model import Applicability, ErrorCode, Finding, InputError, JsonPatch, Mode, Notice
-from .registry import RULES
+from .model import Applicability, ErrorCode, Finding, InputError, JsonPatch, Notice
 from .remedy import remedy
-from .sources import STDIN_NAME, decode, expand_paths
+from .sources import STDIN_NAME, byte_order_mark, decode, expand_paths, read_file
 from .suppress import InlineDirectives, parse_directives
 
 # `roundtrip` (and ruamel.yaml under it) is imported only when `fix` runs: the command line
@@ -474,16 +471,6 @@ class _Input:
     error: InputError | None = None
 
 
-def _encoding_of(raw: bytes) -> tuple[bytes, str]:
-    if raw.startswith(codecs.BOM_UTF8):
-        return codecs.BOM_UTF8, "utf-8"
-    if raw.startswith(codecs.BOM_UTF16_LE):
-        return codecs.BOM_UTF16_LE, "utf-16-le"
-    if raw.startswith(codecs.BOM_UTF16_BE):
-        return codecs.BOM_UTF16_BE, "utf-16-be"
-    return b"", "utf-8"
-
-
 def _inputs(paths: list[str]) -> list[_Input]:
     inputs: list[_Input] = []
     seen: set[str] = set()
@@ -502,36 +489,20 @@ def _inputs(paths: list[str]) -> list[_Input]:
                 continue
             seen.add(real)
             name = path
-            try:
-                with open(path, "rb") as handle:
-                    raw = handle.read()
-            except OSError as exc:
-                inputs.append(_Input(name, real, None, error=_unreadable(name, exc)))
+            raw, unreadable = read_file(path)
+            if unreadable is not None:
+                inputs.append(_Input(name, real, None, error=unreadable))
                 continue
         text, problem = decode(raw, name)
-        prefix, encoding = _encoding_of(raw)
+        prefix, encoding = byte_order_mark(raw)
         inputs.append(_Input(name, real, text, prefix, encoding, problem))
     return inputs
-
-
-def _unreadable(name: str, exc: OSError) -> InputError:
-    return InputError(name, None, f"cannot read: {exc.strerror}", code=ErrorCode.UNREADABLE)
 
 
 def _write(path: str, data: bytes) -> None:
     """Replace a file's content atomically, keeping its mode (and the link, for a symlink:
     `path` is already the real path)."""
-    directory = os.path.dirname(path) or "."
-    handle, temporary = tempfile.mkstemp(prefix=".evictguard-fix-", dir=directory)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.chmod(temporary, os.stat(path).st_mode & 0o7777)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    write_atomic(path, data, os.stat(path).st_mode & 0o7777)
 
 
 def _label(name: str) -> str:
@@ -576,7 +547,7 @@ def _stdout_bytes(data: bytes) -> None:
 
 
 def cmd_fix(args: argparse.Namespace) -> int:
-    from .cli import UsageError, _rule_list, resolve_policy, select_rules
+    from .cli import UsageError, resolve_policy, select_rules, warn_selected_but_off
 
     try:
         import ruamel.yaml  # noqa: F401  (the round trip; imported here to say so plainly)
@@ -584,10 +555,7 @@ def cmd_fix(args: argparse.Namespace) -> int:
         raise UsageError("fix needs ruamel.yaml: python3 -m pip install ruamel.yaml") from None
     base = resolve_policy(args.config)
     policy = select_rules(base, args.select, args.ignore)
-    for pattern in _rule_list(args.select):  # --select names rules, it does not turn them on
-        for rule_id in RULES:
-            if fnmatchcase(rule_id, pattern) and base.mode(rule_id) is Mode.OFF:
-                print(f"evictguard: note: {rule_id} is off in {base.source}", file=sys.stderr)
+    warn_selected_but_off(base, args.select)
     fixed_findings = fixed_files = errors = unsafe_left = 0
     from .kustomize import fix_notes, plan_inputs
 

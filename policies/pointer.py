@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 
 def escape(token: str | int) -> str:
     text = str(token)
@@ -41,7 +39,3 @@ def to_dotted(pointer: str) -> str:
         else:
             out.append(token)
     return ".".join(out)
-
-
-def from_tokens(tokens: Iterable[str | int]) -> str:
-    return join(*tokens)

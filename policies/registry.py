@@ -19,10 +19,3 @@ def build_registry(rules: Iterable[Rule]) -> dict[str, Rule]:
 
 
 RULES: dict[str, Rule] = build_registry(ALL_RULES)
-
-
-def get_rule(rule_id: str) -> Rule:
-    try:
-        return RULES[rule_id]
-    except KeyError:
-        raise KeyError(f"unknown rule {rule_id!r}") from None

@@ -311,11 +311,6 @@ def path_layout(node: yaml.Node, tokens: Sequence[str], fallback: Layout) -> Lay
     return dataclasses.replace(fallback, mapping=mapping, sequence=sequence, offset=offset)
 
 
-def detect_layout(node: yaml.Node) -> Layout:
-    """The indentation most of a composed document uses."""
-    return detect_layouts(node)[0]
-
-
 # --- reconciling new data into a round-trip tree -------------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import errno
 import os
 import stat
@@ -52,6 +53,32 @@ def decode(raw: bytes, source: str) -> tuple[str | None, InputError | None]:
             f"not UTF-8 text (byte {exc.start}: {exc.reason})",
             code=ErrorCode.ENCODING,
         )
+
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def byte_order_mark(raw: bytes) -> tuple[bytes, str]:
+    """The BOM `raw` starts with and the codec for the rest, so `fix` writes a file back in
+    the encoding it was read in (`decode` drops the BOM)."""
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            return bom, encoding
+    return b"", "utf-8"
+
+
+def read_file(path: str) -> tuple[bytes, InputError | None]:
+    """A file's bytes, or why it could not be read (lint and fix report it alike)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(), None
+    except OSError as exc:
+        error = InputError(path, None, f"cannot read: {exc.strerror}", code=ErrorCode.UNREADABLE)
+        return b"", error
 
 
 @dataclass(frozen=True)
@@ -171,17 +198,9 @@ def read_expanded(
             name = STDIN_NAME
         else:
             name = path
-            try:
-                with open(path, "rb") as handle:
-                    raw = handle.read()
-            except OSError as exc:
-                yield SourceText(
-                    name,
-                    None,
-                    InputError(
-                        name, None, f"cannot read: {exc.strerror}", code=ErrorCode.UNREADABLE
-                    ),
-                )
+            raw, unreadable = read_file(path)
+            if unreadable is not None:
+                yield SourceText(name, None, unreadable)
                 continue
         if isinstance(raw, str):
             yield SourceText(name, raw)

@@ -174,7 +174,6 @@ RETIRED_TAINTS: dict[str, str] = {
 
 PRESSURE_KEYS = frozenset(k for k, t in WELL_KNOWN_TAINTS.items() if t.category == PRESSURE)
 UNAVAILABLE_KEYS = frozenset(k for k, t in WELL_KNOWN_TAINTS.items() if t.category == UNAVAILABLE)
-CONTROL_PLANE_KEYS = frozenset(k for k, t in WELL_KNOWN_TAINTS.items() if t.category == ROLE)
 LIFECYCLE_KEYS = (NOT_READY, UNREACHABLE)
 
 # The NoExecute taints the node lifecycle controller puts on dead nodes (NotReadyTaintTemplate,

@@ -9,12 +9,10 @@ from typing import Any
 
 import yaml
 
+# The only loader anything here uses: safe construction, libyaml when PyYAML has it, and
+# plain scalars resolved as kubectl (go-yaml) resolves them.
 from .goyaml import KubernetesLoader
 from .model import ErrorCode
-
-# The only loader anything here uses: safe construction, libyaml when PyYAML has it, and
-# plain scalars resolved as kubectl resolves them.
-SafeLoader: type = KubernetesLoader
 
 # Alias expansion is bounded the way Kubernetes' YAML decoder (go-yaml) bounds it: a small
 # document whose aliases expand to millions of nodes ("billion laughs") is refused before
@@ -124,7 +122,7 @@ def too_deep(text: str) -> int | None:
         return None
     depth = 0
     try:
-        for event in yaml.parse(text, Loader=SafeLoader):
+        for event in yaml.parse(text, Loader=KubernetesLoader):
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > MAX_DEPTH:
@@ -147,13 +145,13 @@ def bounded_documents(text: str) -> Iterator[tuple[yaml.Node, Any]]:
     line = too_deep(text)
     if line is not None:
         raise yaml.YAMLError(f"line {line + 1}: {TOO_DEEP}")
-    for node in yaml.compose_all(text, Loader=SafeLoader):
+    for node in yaml.compose_all(text, Loader=KubernetesLoader):
         if node is None:
             continue
         problem = alias_problem(node)
         if problem is not None:
             raise yaml.YAMLError(problem[1])
-        yield node, SafeLoader("").construct_document(node)
+        yield node, KubernetesLoader("").construct_document(node)
 
 
 def bounded_load(text: str) -> Any:

@@ -16,11 +16,11 @@ from typing import Any
 import yaml
 
 from . import pointer as jp
-from .goyaml import build_plain
+from .goyaml import KubernetesLoader, build_plain
 from .model import ErrorCode, InputError
 from .positions import in_scalar, locate
 from .skim import identity, split_documents, valid_stream
-from .yamlsafety import TOO_DEEP, SafeLoader, alias_problem, too_deep
+from .yamlsafety import TOO_DEEP, alias_problem, too_deep
 
 # An anchor (`&name`, where the name may itself start with `&`) after a space, a flow
 # indicator, a line start, a `:` (`{"a":&x [..]}`: JSON-like keys need no space after it)
@@ -48,7 +48,7 @@ class ParsedDocument:
     def node(self) -> yaml.Node:
         if self.composed is None:
             assert self.text is not None
-            loader = SafeLoader(self.text)
+            loader = KubernetesLoader(self.text)
             try:
                 self.composed = loader.get_single_node()
             finally:
@@ -73,7 +73,7 @@ _UNKNOWN_TAG = "could not determine a constructor for the tag "
 # libyaml reports a ReaderError's position in bytes of the UTF-8 text it was handed; the
 # pure-Python reader, in characters.
 _C_LOADER = getattr(yaml, "CSafeLoader", None)
-_BYTE_POSITIONS = _C_LOADER is not None and issubclass(SafeLoader, _C_LOADER)
+_BYTE_POSITIONS = _C_LOADER is not None and issubclass(KubernetesLoader, _C_LOADER)
 
 
 def _reader_error(
@@ -166,7 +166,7 @@ def _parse_stream(
         return results, errors, True, first_index + 1, previous_end + line_offset
     check_aliases = "*" in text and _ANCHOR.search(text) is not None
     try:
-        loader = SafeLoader(text)
+        loader = KubernetesLoader(text)
     except yaml.YAMLError as exc:  # the pure-Python reader checks every character first
         errors.append(_mark_error(source, exc, line_offset, text))
         return results, errors, True, first_index + 1, previous_end + line_offset

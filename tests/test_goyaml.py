@@ -8,14 +8,13 @@ from typing import Any
 
 import pytest
 import yaml
-from evictguard.goyaml import go_parse_integer, plain_tag
-from evictguard.yamlsafety import SafeLoader
+from evictguard.goyaml import KubernetesLoader, go_parse_integer, plain_tag
 
 from tests.conftest import lint_paths
 
 
 def load_value(text: str) -> Any:
-    return yaml.load(f"v: {text}\n", Loader=SafeLoader)["v"]
+    return yaml.load(f"v: {text}\n", Loader=KubernetesLoader)["v"]
 
 
 @pytest.mark.parametrize(
@@ -77,7 +76,7 @@ def test_special_floats() -> None:
 
 
 def test_merge_keys_still_work() -> None:
-    data = yaml.load("a: &x {b: 1}\nc:\n  <<: *x\n  d: 2\n", Loader=SafeLoader)
+    data = yaml.load("a: &x {b: 1}\nc:\n  <<: *x\n  d: 2\n", Loader=KubernetesLoader)
     assert data["c"] == {"b": 1, "d": 2}
 
 

@@ -692,7 +692,7 @@ def test_a_folder_walk_with_a_pipe_finishes(tmp_path: Path) -> None:
 def test_a_control_character_with_the_pure_python_loader(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without libyaml, PyYAML's reader checks every character as the loader is built; that
     ReaderError was raised outside the parse's error handling and crashed the whole run."""
-    monkeypatch.setattr(yamlstream, "SafeLoader", yaml.SafeLoader)
+    monkeypatch.setattr(yamlstream, "KubernetesLoader", yaml.SafeLoader)
     monkeypatch.setattr(yamlstream, "_BYTE_POSITIONS", False)
     text = (
         no_limit("one")

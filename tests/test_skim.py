@@ -20,12 +20,12 @@ from typing import Any
 import pytest
 import yaml
 from evictguard.config import load_preset
-from evictguard.goyaml import build_plain
+from evictguard.goyaml import KubernetesLoader, build_plain
 from evictguard.lint import _read_by_rules
 from evictguard.loader import LoadedSource, load_text
 from evictguard.skim import Identity, identity, split_documents
 from evictguard.sources import decode
-from evictguard.yamlsafety import MAX_DEPTH, TOO_DEEP, SafeLoader, depth_bound
+from evictguard.yamlsafety import MAX_DEPTH, TOO_DEEP, depth_bound
 from evictguard.yamlstream import ParsedDocument
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -744,7 +744,7 @@ plain_data = st.recursive(
 
 
 def compose(text: str) -> tuple[Any, yaml.Node] | None:
-    loader = SafeLoader(text)
+    loader = KubernetesLoader(text)
     try:
         return loader, loader.get_single_node()
     except yaml.YAMLError:

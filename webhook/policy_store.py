@@ -7,11 +7,11 @@ from __future__ import annotations
 import logging
 import os
 import pickle
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
 
+from ..certs.files import write_atomic
 from ..config import ConfigError, Policy, load_policy_file, load_preset
 
 log = logging.getLogger("evictguard.policy")
@@ -29,9 +29,7 @@ def _remember(policy: Policy) -> None:
     if not directory:
         return
     try:
-        with tempfile.NamedTemporaryFile(dir=directory, delete=False) as handle:
-            pickle.dump(policy, handle)
-        os.replace(handle.name, os.path.join(directory, _LAST_GOOD))
+        write_atomic(os.path.join(directory, _LAST_GOOD), pickle.dumps(policy), 0o600)
     except OSError as exc:
         log.warning("could not keep the last good policy", extra={"error": str(exc)})
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import textwrap
 from importlib import metadata
 from pathlib import Path, PurePath
 from typing import Any
@@ -19,7 +18,7 @@ from urllib.parse import quote
 
 from ..model import Finding, InputError, Mode, ObjectRef, Report, Severity
 from ..registry import RULES
-from ..rules.base import Rule, fix_availability, fix_sentence
+from ..rules.base import Rule, explain_sections, fix_availability, fix_sentence
 from ..sources import STDIN_NAME
 
 SCHEMA_URI = (
@@ -105,14 +104,7 @@ def camel_case(rule_id: str) -> str:
 
 def help_text(rule: Rule, mode: Mode) -> str:
     """The `evictguard explain` sections, as plain text."""
-    sections = [
-        "What it checks\n" + rule.summary,
-        "Why it matters\n" + rule.why,
-        "Example (fails)\n" + textwrap.indent(rule.example.rstrip(), "    "),
-        "Fix\n" + rule.remediation + "\nAutomatic fix: " + fix_sentence(rule),
-        f"Default mode: {mode.value}",
-    ]
-    return "\n\n".join(sections)
+    return "\n\n".join(explain_sections(rule, mode))
 
 
 def help_markdown(rule: Rule, mode: Mode) -> str:

@@ -7,6 +7,7 @@ the engine's suppression step do (as yamllint and ruff separate them).
 from __future__ import annotations
 
 import enum
+import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -142,3 +143,20 @@ def fix_sentence(rule: Rule) -> str:
         "output, `fixApplicability` saying which)"
     )
     return f"{sentence}. {rule.fix_safety}" if rule.fix_safety else sentence
+
+
+def explain_sections(
+    rule: Rule, mode: Mode, paragraph: Callable[[str], str] = lambda text: text
+) -> list[str]:
+    """The `evictguard explain` sections, one builder for the command and SARIF's help
+    text (the command wraps each paragraph with `paragraph`, SARIF leaves them whole)."""
+    return [
+        "What it checks\n" + paragraph(rule.summary),
+        "Why it matters\n" + paragraph(rule.why),
+        "Example (fails)\n" + textwrap.indent(rule.example.rstrip(), "    "),
+        "Fix\n"
+        + paragraph(rule.remediation)
+        + "\n"
+        + paragraph("Automatic fix: " + fix_sentence(rule)),
+        f"Default mode: {mode.value}",
+    ]
