@@ -236,11 +236,12 @@ def _leave_out_superseded(result: ObjectResult) -> None:
                     strongest[(where, rule)] = finding
     if not strongest:
         return
+    superseded_rules = {rule for _, rule in strongest}
     kept: list[Finding] = []
     left_out: dict[int, list[Finding]] = {}
     for finding in findings:
         by = None
-        if (where := _container(finding)) is not None:
+        if finding.rule in superseded_rules and (where := _container(finding)) is not None:
             by = strongest.get((where, finding.rule))
         if by is not None and by.severity.rank >= finding.severity.rank:
             left_out.setdefault(id(by), []).append(finding)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..extract import ContainerView
+from ..features import POD_LEVEL_GATE
 from ..fixes import set_value_ops
 from ..model import Applicability, Mode, Violation
 from ..resources import (
@@ -81,8 +82,17 @@ def _covered_init_containers(ctx: Context) -> frozenset[str]:
     )
 
 
-def unreserved(ctx: Context) -> Iterator[ContainerView]:
-    """The containers this rule reports: none reserves memory for them."""
+def unreserved(ctx: Context) -> tuple[ContainerView, ...]:
+    """The containers this rule reports: none reserves memory for them. memory-limit-missing
+    asks too (its one finding covers the request for these): computed once per pod, in the
+    pod view's memo, as eviction's derived tolerations are."""
+    key = ("memory-unreserved", ctx.cluster.feature(POD_LEVEL_GATE))
+    if key not in ctx.pod.memo:
+        ctx.pod.memo[key] = tuple(_unreserved(ctx))
+    return ctx.pod.memo[key]
+
+
+def _unreserved(ctx: Context) -> Iterator[ContainerView]:
     if pod_reserves(ctx.pod_memory):
         return
     covered: frozenset[str] | None = None
