@@ -6,7 +6,7 @@ shapes; rules see a PodSpecView and never walk `spec.template.spec` themselves.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -417,18 +417,43 @@ def unchecked_pods(obj: Mapping[str, Any]) -> tuple[str, str] | None:
     """(pointer, what was seen) in an object whose kind no table knows, when it holds
     pods or what an operator makes pods from: a pod spec or container list at a usual
     place (`spec.template.spec.containers`, `spec.containers`, ...), else anywhere in its
-    spec container resources with a memory value or a list of tolerations; else None."""
+    spec container resources with a memory value or a list of tolerations, else anywhere
+    in its spec a container list or a single container (a PyTorchJob's replica templates,
+    an Argo Workflow's `templates[].container`); else None. Resources and tolerations come
+    before containers found deeper, so what was named before is named the same way."""
     for path in UNCHECKED_PATHS:
         node = value_at(obj, path)
         if isinstance(node, Mapping) and isinstance(node.get("containers"), list):
             return jp.join(*path, "containers"), SEEN_CONTAINERS
     spec = obj.get("spec")
-    return _seen_in(spec, ("spec",)) if isinstance(spec, Mapping) else None
+    if not isinstance(spec, Mapping):
+        return None
+    containers: list[str] = []  # the first container list or container, in document order
+    found = _seen_in(spec, ("spec",), containers)
+    if found is None and containers:
+        return containers[0], SEEN_CONTAINERS
+    return found
 
 
-def _seen_in(node: Mapping[str, Any], path: tuple[str, ...]) -> tuple[str, str] | None:
+def pods_at(
+    obj: Mapping[str, Any], extra: Iterable[ExtraKind] = ()
+) -> tuple[str, str | None] | None:
+    """(pointer, what was seen) where an object holds pods, whatever its kind: the first pod
+    spec a kind the tables know has (seen: None), else what `unchecked_pods` finds; None
+    when it holds none (a Service, an image-only patch of an unknown kind)."""
+    shapes = pod_shapes(str(obj.get("apiVersion", "")), str(obj.get("kind", "")), extra)
+    if shapes:
+        held = (shape.path for shape in shapes if isinstance(value_at(obj, shape.path), dict))
+        return next(((jp.join(*path), None) for path in held), None)
+    return unchecked_pods(obj)
+
+
+def _seen_in(
+    node: Mapping[str, Any], path: tuple[str, ...], containers: list[str]
+) -> tuple[str, str] | None:
     """The first ResourceRequirements with memory, or list of tolerations under a key
-    naming them (`tolerations`, `podTolerations`), under `node`."""
+    naming them (`tolerations`, `podTolerations`), under `node`; the pointer of each
+    container list or single container met on the way is appended to `containers`."""
     for key, value in node.items():
         if not isinstance(key, str) or key in NOT_WALKED:
             continue
@@ -441,14 +466,46 @@ def _seen_in(node: Mapping[str, Any], path: tuple[str, ...]) -> tuple[str, str] 
             and all(map(_is_toleration, value))
         ):
             return jp.join(*path, key), SEEN_TOLERATIONS
+        if not containers and _CONTAINER_SHAPED.get(key, _never)(value):
+            containers.append(jp.join(*path, key))
         if len(path) < MAX_SEEN_DEPTH:
             children = value if isinstance(value, list) else (value,)
             for i, child in enumerate(children):
                 if isinstance(child, Mapping):
                     step = (key, str(i)) if isinstance(value, list) else (key,)
-                    if (found := _seen_in(child, (*path, *step))) is not None:
+                    if (found := _seen_in(child, (*path, *step), containers)) is not None:
                         return found
     return None
+
+
+def _is_container(item: Any) -> bool:
+    """Container-shaped: a mapping with an `image` or a `name` string (a pod template in
+    a patch or an operator's CRD may leave the image to the operator)."""
+    return isinstance(item, Mapping) and (
+        isinstance(item.get("image"), str) or isinstance(item.get("name"), str)
+    )
+
+
+def _is_container_list(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(map(_is_container, value))
+
+
+def _is_single_container(value: Any) -> bool:
+    """One container written alone, as Argo Workflows' templates do (`container`, and
+    `script`, a container with its source): it runs an image."""
+    return isinstance(value, Mapping) and isinstance(value.get("image"), str)
+
+
+def _never(_: Any) -> bool:
+    return False
+
+
+# Keys under which a kind no table knows holds containers, and how their value is shaped.
+_CONTAINER_SHAPED: dict[str, Callable[[Any], bool]] = {
+    **{name: _is_container_list for name in CONTAINER_FIELDS},  # containers, initContainers
+    "container": _is_single_container,
+    "script": _is_single_container,
+}
 
 
 def _has_memory(value: Any) -> bool:

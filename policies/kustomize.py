@@ -13,7 +13,9 @@ its container) is written. Roots are the kustomizations no other one in the inpu
 Files a kustomization uses as a patch (or as generator or transformer input) are never linted
 as whole objects: an image-only patch has no limits because it is not a Deployment. When no
 binary is found or a build fails, the root's own message is said once and its resource files
-are linted as files, patches still skipped.
+are linted as files. Its patches are not (most are partial objects), but each object holding
+pods in a patch file no root that built read is named as not checked: a workload written
+whole in a patch file must not pass unnamed.
 """
 
 from __future__ import annotations
@@ -34,10 +36,18 @@ import yaml
 from . import pointer as jp
 from .config import Policy
 from .engine import check_object, object_ref
-from .extract import container_depth
+from .extract import container_depth, pods_at
 from .lint import note_not_checked
 from .loader import LoadedObject, LoadedSource, load_text
-from .model import Applicability, ErrorCode, Finding, InputError, Report
+from .model import (
+    KUSTOMIZE_PATCH_NOT_BUILT,
+    Applicability,
+    ErrorCode,
+    Finding,
+    InputError,
+    NotChecked,
+    Report,
+)
 from .positions import locate
 from .sources import SourceText, decode
 from .suppress import InlineDirectives, parse_directives
@@ -663,6 +673,9 @@ class Builds:
     notes: list[str] = field(default_factory=list)  # one per root that did not build
     built: set[str] = field(default_factory=set)  # files (absolute) built roots read
     fallback: list[str] = field(default_factory=list)  # resource files of failed roots
+    # Patch files of failed roots that no built root read and that are not fallback
+    # resources: never applied, never linted, their objects holding pods named instead.
+    unbuilt_patches: list[str] = field(default_factory=list)
 
 
 def built_sources(builds: Builds) -> list[SourceText]:
@@ -706,15 +719,54 @@ def build_roots(plan: Plan, binary: str | None = None, jobs: int = 4) -> Builds:
     for built in outcome.builds:
         if built.text is None:
             outcome.notes.append(
-                f"{plan.display(built.root)}: kustomize build failed, linting its files "
-                f"instead (patches skipped): {built.error}"
+                f"{plan.display(built.root)}: kustomize build failed, linting its resource "
+                f"files instead (its patches are not linted; objects with pods in them are "
+                f"named not checked): {built.error}"
             )
             outcome.fallback.extend(
                 f for f in plan.resources_of(built.root) if f not in outcome.fallback
             )
         else:
             outcome.built.update(plan.files_of(built.root))
+    skip = outcome.built | set(outcome.fallback)
+    for built in outcome.builds:
+        if built.text is None:
+            for k in plan.closure(built.root):
+                outcome.unbuilt_patches.extend(
+                    p.file
+                    for p in k.patches
+                    if p.file and p.file not in skip and p.file not in outcome.unbuilt_patches
+                )
     return outcome
+
+
+def note_unbuilt_patches(builds: Builds, policy: Policy, placer: Placer, report: Report) -> None:
+    """Each object holding pods in a patch file that no root which built applied, named as
+    not checked (`pods_at`: a pod spec of a known kind, or what an unknown kind holds)."""
+    for path in builds.unbuilt_patches:
+        got = placer.files.get(path, builds.plan.display(path))
+        if got is None:
+            continue  # unreadable: the failed build's note already names the root
+        loaded = got[0]
+        for item in loaded.objects:
+            held = pods_at(item.obj, policy.extra_kinds)
+            if held is None:
+                continue
+            pointer, seen = held
+            ref = object_ref(item.obj)
+            report.not_checked.append(
+                NotChecked(
+                    ref.api_version,
+                    ref.kind,
+                    ref.namespace,
+                    ref.name,
+                    loaded.name,
+                    item.position(pointer)[0],
+                    pointer,
+                    KUSTOMIZE_PATCH_NOT_BUILT,
+                    seen,
+                )
+            )
 
 
 def lint_builds(
@@ -726,6 +778,7 @@ def lint_builds(
     report = Report() if into is None else into
     report.files += len(builds.built)
     placer = Placer(plan)
+    note_unbuilt_patches(builds, policy, placer, report)
     merged: dict[tuple[Any, ...], tuple[Finding, list[str]]] = {}
     for built in builds.builds:
         root_name = plan.display(built.root)
@@ -832,7 +885,8 @@ def plan_inputs(paths: Iterable[str]) -> tuple[Plan, set[str]]:
     kustomizations under the folders named, and, for files named (the pre-commit hook's
     changed files), the roots in the repository (the git work tree around the current
     folder) whose builds read them. Files used as patches are in the set whether or not
-    their root is built."""
+    their root is built (a patch of roots that all failed is named, not linted:
+    `note_unbuilt_patches`)."""
     paths = [p for p in paths if p != "-"]
     folders = [p for p in paths if os.path.isdir(p)]
     files = [p for p in paths if os.path.isfile(p)]

@@ -15,7 +15,13 @@ from typing import Any
 
 from .config import Policy
 from .engine import check_object, object_ref
-from .extract import may_hold_unknown_pods, pod_shapes, pod_spec_path, unchecked_pods, value_at
+from .extract import (
+    may_hold_unknown_pods,
+    pod_shapes,
+    pod_spec_path,
+    pods_at,
+    unchecked_pods,
+)
 from .fixes import compose
 from .helm import SourceComments, bare_action_line, helm_line, template_notice
 from .loader import LoadedSource, SourceText, load_text
@@ -145,7 +151,7 @@ def note_not_checked(
     if shapes:
         if not ignored:
             return False
-        if not any(isinstance(value_at(obj, shape.path), dict) for shape in shapes):
+        if pods_at(obj, policy.extra_kinds) is None:
             return True  # no pod spec (a kustomize patch): nothing to name, as elsewhere
         where = NAMESPACE_POINTER
     else:

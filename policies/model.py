@@ -177,14 +177,18 @@ class Notice(InputError):
 # Why an object holding pods was not checked (the JSON report's `notChecked[].reason`).
 KIND_NOT_KNOWN = "kind not known"
 NAMESPACE_IGNORED = "namespace left out of admission"
+# A file kustomizations use as a patch, whose roots all failed to build: its patch was never
+# applied, and a patch is no whole object to lint (kustomize.py).
+KUSTOMIZE_PATCH_NOT_BUILT = "kustomize patch not built"
 
 
 @dataclass(frozen=True)
 class NotChecked:
     """An object holding pods (a pod template or a container list, or the resources or
     tolerations an operator builds pods from) that no rule judged:
-    of a kind no table knows, or in a namespace admission leaves out (the policy's
-    `admission.ignoredNamespaces`). Neither an error nor a finding, but said."""
+    of a kind no table knows, in a namespace admission leaves out (the policy's
+    `admission.ignoredNamespaces`), or in a kustomize patch file whose kustomizations
+    failed to build. Neither an error nor a finding, but said."""
 
     api_version: str
     kind: str
@@ -194,8 +198,9 @@ class NotChecked:
     line: int | None
     pointer: str  # where its pod spec or containers are; for a namespace, /metadata/namespace
     reason: str = KIND_NOT_KNOWN
-    # For a kind not known, what it was seen to hold (extract.SEEN_*): containers, or the
-    # container resources or tolerations an operator makes pods from.
+    # For a kind not known (also in a patch not built), what it was seen to hold
+    # (extract.SEEN_*): containers, or the container resources or tolerations an operator
+    # makes pods from.
     seen: str | None = None
 
 

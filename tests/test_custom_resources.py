@@ -357,3 +357,53 @@ def _objects(path: Path) -> list[dict[str, Any]]:
     from evictguard.loader import load_text
 
     return [item.obj for item in load_text(path.read_text("utf-8"), str(path)).objects]
+
+
+DEEP = "tests/data/custom/deep-templates.yaml"
+
+
+def test_unknown_kinds_with_deeper_pod_templates_are_named_where_the_containers_are() -> None:
+    """Operators keep pod templates deeper than the usual places (by replica role, by
+    group, in a list of groups, one container per workflow step): each is named at the
+    first container list, or single container, in document order."""
+    code, report = run_json(DEEP)
+    assert code == 0 and report["findings"] == [] and report["errors"] == []
+    named = [
+        (n["kind"], n["line"], n["pointer"], n["reason"], n["seen"])
+        for n in report["summary"]["notChecked"]
+    ]
+    assert named == [
+        (kind, line, pointer, "kind not known", "containers")
+        for kind, line, pointer in [
+            ("PyTorchJob", 21, "/spec/pytorchReplicaSpecs/Master/template/spec/containers"),
+            ("FlinkDeployment", 45, "/spec/podTemplate/spec/containers"),
+            ("RayCluster", 75, "/spec/headGroupSpec/template/spec/containers"),
+            ("RayCluster", 96, "/spec/workerGroupSpecs/0/template/spec/containers"),
+            ("Workflow", 112, "/spec/templates/1/container"),
+            ("WorkflowTemplate", 124, "/spec/templates/0/script"),
+        ]
+    ]  # the Settings object, whose data lists container names, is not named
+
+
+def test_deeper_containers_only_where_shaped_and_after_resources_or_tolerations() -> None:
+    def found(spec: dict[str, Any]) -> Any:
+        return unchecked_pods({"apiVersion": "x.example.com/v1", "kind": "X", "spec": spec})
+
+    init = {"initContainers": [{"name": "fetch", "image": "fetch:1"}]}
+    assert found({"jobManager": {"podTemplate": {"spec": init}}}) == (
+        "/spec/jobManager/podTemplate/spec/initContainers",
+        "containers",
+    )
+    assert found({"a": {"containers": [{"name": "main"}]}}) == ("/spec/a/containers", "containers")
+    assert found({"data": {"containers": ["web", "worker"]}}) is None  # names, no containers
+    assert found({"a": {"containers": []}}) is None
+    assert found({"a": {"containers": [{"name": "web"}, "worker"]}}) is None
+    assert found({"metrics": [{"container": "web"}]}) is None  # a container's name
+    assert found({"steps": [{"container": {"name": "web"}}]}) is None  # no image: no container
+    # What named an object before still names it, whatever comes first.
+    both = {
+        "a": {"containers": [{"name": "main", "image": "main:1"}]},
+        "b": {"resources": {"limits": {"memory": "1Gi"}}},
+    }
+    assert found(both) == ("/spec/b/resources", "container resources")
+    assert unchecked_pods({"kind": "ConfigMap", "data": {"containers": "web"}}) is None

@@ -72,6 +72,8 @@ def test_the_built_objects_are_linted_and_placed_on_their_sources() -> None:
     assert f"{REL}/overlays/dev, {REL}/overlays/prod" in shared["message"]
     files = {f["file"] for f in report["findings"]}
     assert not any(name.endswith(("image-patch.yaml", "args-patch.yaml")) for name in files)
+    # image-patch.yaml holds a pod template, but prod built: applied, and not named
+    assert report["summary"]["notChecked"] == []
 
 
 @needs_kubectl
@@ -332,3 +334,113 @@ def test_a_base_shared_by_a_built_and_a_failed_root_is_reported_once(
     assert all(f["file"].startswith(typed + os.sep) for f in report["findings"]), keys
     base = os.path.join(typed, "base", "deployment.yaml")
     assert ("memory-limit-missing", base, 29) in {(k[0], k[1], k[2]) for k in keys}
+
+
+# A whole Deployment, with no memory limit, in a file a kustomization only uses as a patch.
+WHOLE_DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: bad, namespace: shop}
+spec:
+  selector: {matchLabels: {a: b}}
+  template:
+    metadata: {labels: {a: b}}
+    spec:
+      containers: [{name: c, image: i}]
+"""
+# Ways to use ../app/bad.yaml as a patch that kustomize refuses (its load restrictor: the
+# file is not in or below the kustomization's folder), so the root never builds.
+OUTSIDE_PATCH = {
+    "patches": "patches:\n  - path: ../app/bad.yaml\n    target: {kind: NoSuchKind}\n",
+    "patchesStrategicMerge": "patchesStrategicMerge:\n  - ../app/bad.yaml\n",
+}
+UNBUILT = {
+    "apiVersion": "apps/v1",
+    "kind": "Deployment",
+    "namespace": "shop",
+    "name": "bad",
+    "line": 8,
+    "pointer": "/spec/template/spec",
+    "reason": "kustomize patch not built",
+    "seen": None,
+}
+
+
+def hidden_by_a_patch(tmp_path: Path, spelling: str) -> Path:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "bad.yaml").write_text(WHOLE_DEPLOYMENT)
+    (tmp_path / "hide").mkdir()
+    (tmp_path / "hide" / "kustomization.yaml").write_text(OUTSIDE_PATCH[spelling])
+    return tmp_path
+
+
+@needs_kubectl
+@pytest.mark.parametrize("spelling", sorted(OUTSIDE_PATCH))
+def test_a_patch_whose_root_failed_is_named_not_checked(tmp_path: Path, spelling: str) -> None:
+    """The only kustomization that uses app/bad.yaml fails to build: the Deployment in it
+    is not linted (a patch is no whole object) but is named, in JSON and in the summary,
+    where it passed as "0 file(s), 0 object(s)" before."""
+    tree = hidden_by_a_patch(tmp_path, spelling)
+    code, report, stderr = lint(".", cwd=tree)
+    assert code == 0, stderr
+    assert "./hide: kustomize build failed" in stderr and "not in or below" in stderr
+    assert report["findings"] == [] and report["errors"] == []
+    assert report["summary"]["notChecked"] == [{**UNBUILT, "file": "./app/bad.yaml"}]
+    for output in ("text", "github"):  # JUnit's summary is the text one too
+        text = run_cli("lint", "--format", output, ".", cwd=tree).stdout.splitlines()[-1]
+        assert text.endswith(
+            "; 1 object(s) with pods not checked, in kustomize patches whose builds failed "
+            "(see the notes): ./app/bad.yaml"
+        ), (output, text)
+
+
+@needs_kubectl
+def test_the_hook_names_a_changed_patch_whose_root_failed(tmp_path: Path) -> None:
+    tree = hidden_by_a_patch(tmp_path, "patches")
+    subprocess.run(["git", "init", "-q"], cwd=tree, check=True)
+    proc = run_cli(
+        "lint", "--skip-non-kubernetes", "--format", "json", "app/bad.yaml",
+        cwd=tree, env=THIS_TREE,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["summary"]["notChecked"] == [{**UNBUILT, "file": "app/bad.yaml"}]
+
+
+@needs_kubectl
+def test_a_patch_a_built_root_applied_is_not_named_though_another_root_failed(
+    tmp_path: Path,
+) -> None:
+    """ok/patch.yaml is applied by ok (built; its effect is linted on the built object) and
+    refused by broken: it was applied, so it is neither linted nor named."""
+    ok, broken = tmp_path / "ok", tmp_path / "broken"
+    ok.mkdir()
+    broken.mkdir()
+    limited = WHOLE_DEPLOYMENT.replace(
+        "image: i}", "image: i, resources: {requests: {memory: 64Mi}, limits: {memory: 64Mi}}}"
+    )
+    (ok / "deployment.yaml").write_text(limited)
+    (ok / "patch.yaml").write_text(WHOLE_DEPLOYMENT.replace("image: i", "image: i:2"))
+    (ok / "kustomization.yaml").write_text(
+        "resources:\n  - deployment.yaml\npatches:\n  - path: patch.yaml\n"
+    )
+    (broken / "kustomization.yaml").write_text("patches:\n  - path: ../ok/patch.yaml\n")
+    code, report, stderr = lint(".", cwd=tmp_path)
+    assert "./broken: kustomize build failed" in stderr
+    assert "./ok: kustomize build failed" not in stderr
+    assert code == 0, stderr
+    assert report["findings"] == [] and report["summary"]["notChecked"] == []
+
+
+@needs_kubectl
+def test_a_file_both_patch_and_resource_of_a_failed_root_is_named(tmp_path: Path) -> None:
+    """A resource the failed root also patches with itself is no fallback resource (files
+    used as patches are left out of those): it is named too, where it passed silently."""
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "bad.yaml").write_text(WHOLE_DEPLOYMENT)
+    (app / "kustomization.yaml").write_text(
+        "resources:\n  - bad.yaml\n  - missing.yaml\npatches:\n  - path: bad.yaml\n"
+    )
+    code, report, stderr = lint(".", cwd=tmp_path)
+    assert code == 0 and "./app: kustomize build failed" in stderr, stderr
+    assert report["summary"]["notChecked"] == [{**UNBUILT, "file": "./app/bad.yaml"}]

@@ -59,8 +59,11 @@ def not_checked_to_dict(item: NotChecked) -> dict[str, Any]:
         "file": item.file,
         "line": item.line,
         "pointer": item.pointer,
-        "reason": item.reason,  # "kind not known" or "namespace left out of admission"
-        "seen": item.seen,  # kind not known: "containers", "container resources", "tolerations"
+        # "kind not known", "namespace left out of admission" or "kustomize patch not built"
+        "reason": item.reason,
+        # kind not known (also in a patch not built): "containers", "container resources",
+        # "tolerations"
+        "seen": item.seen,
     }
 
 

@@ -8,7 +8,15 @@ from itertools import groupby
 from typing import Any
 
 from ..extract import api_group
-from ..model import KIND_NOT_KNOWN, NAMESPACE_IGNORED, Finding, InputError, Report, Severity
+from ..model import (
+    KIND_NOT_KNOWN,
+    KUSTOMIZE_PATCH_NOT_BUILT,
+    NAMESPACE_IGNORED,
+    Finding,
+    InputError,
+    Report,
+    Severity,
+)
 
 COLOURS = {
     Severity.ERROR: "\033[31m",
@@ -76,11 +84,14 @@ def summary_line(report: Report) -> str:
 def not_checked_summary(report: Report) -> str:
     """`; 3 object(s) with pods not checked, of kinds evictguard does not know (...):
     Notebook (kubeflow.org) x2, ...` and `; 5 object(s) with pods not checked, in namespaces
-    admission leaves out (admission.ignoredNamespaces): kube-system x5`: objects holding pods
-    that no rule judged (README: Custom resources, Policy), by kind and API group or by
-    namespace; the JSON report lists each."""
+    admission leaves out (admission.ignoredNamespaces): kube-system x5` and `; 1 object(s)
+    with pods not checked, in kustomize patches whose builds failed (see the notes):
+    app/bad.yaml`: objects holding pods that no rule judged (README: Custom resources,
+    Policy, kustomize), by kind and API group, by namespace or by file; the JSON report
+    lists each."""
     unknown = [item for item in report.not_checked if item.reason == KIND_NOT_KNOWN]
     ignored = [item for item in report.not_checked if item.reason == NAMESPACE_IGNORED]
+    unbuilt = [item for item in report.not_checked if item.reason == KUSTOMIZE_PATCH_NOT_BUILT]
     text = ""
     if unknown:
         kinds = Counter((item.kind, api_group(item.api_version)) for item in unknown)
@@ -101,6 +112,15 @@ def not_checked_summary(report: Report) -> str:
         text += (
             f"; {len(ignored)} object(s) with pods not checked, in namespaces admission "
             f"leaves out (admission.ignoredNamespaces): {named}"
+        )
+    if unbuilt:
+        files = Counter(item.file for item in unbuilt)
+        named = ", ".join(
+            file + (f" x{count}" if count > 1 else "") for file, count in sorted(files.items())
+        )
+        text += (
+            f"; {len(unbuilt)} object(s) with pods not checked, in kustomize patches whose "
+            f"builds failed (see the notes): {named}"
         )
     return text
 
