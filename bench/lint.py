@@ -33,11 +33,11 @@ LINT_OK = (0, 1)  # 1 = findings, which is success here; 2 = input errors
 MB = 1_000_000 / 2**20  # one MB (10^6 bytes) in MiB: the RSS target is in MB
 TARGETS = {"vs_bare": 2.0, "vs_checkov": 40.0, "jobs2_speedup": 1.7, "rss_mb": 100.0}
 
-# The floor: the linter's own file selection and reading (evictguard.sources), then libyaml
+# The floor: the linter's own file selection and reading (evictguard.yaml.sources), then libyaml
 # and PyYAML's safe constructor on each text; nothing else. Prints what it counted.
 BARE_PARSE = """\
 import json, sys, yaml
-from evictguard.sources import read_sources
+from evictguard.yaml.sources import read_sources
 files = documents = errors = 0
 for source in read_sources(sys.argv[1:]):
     files += source.is_file

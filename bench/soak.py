@@ -50,7 +50,8 @@ sys.path[:0] = [str(ROOT), str(HERE)]
 
 import admission_corpus  # noqa: E402
 import loadgen  # noqa: E402
-from evictguard.config import Policy, load_policy_file  # noqa: E402
+from evictguard.policy.load import load_policy_file  # noqa: E402
+from evictguard.policy.model import Policy  # noqa: E402
 from evictguard.webhook import admission  # noqa: E402
 
 
@@ -1009,7 +1010,7 @@ def write_policies(workdir: Path) -> tuple[Path, dict[str, str], dict[str, Path]
     texts the faults write into it, and a file per valid policy for the oracle."""
     folder = workdir / "policy"
     folder.mkdir()
-    default = ROOT / "policies" / "presets" / "default.yaml"
+    default = ROOT / "policies" / "policy" / "presets" / "default.yaml"
     served = folder / "policy.yaml"
     shutil.copyfile(default, served)
     texts = {"A": default.read_text(), "B": POLICY_B, "invalid": POLICY_INVALID}

@@ -178,7 +178,7 @@ class Notice(InputError):
 KIND_NOT_KNOWN = "kind not known"
 NAMESPACE_IGNORED = "namespace left out of admission"
 # A file kustomizations use as a patch, whose roots all failed to build: its patch was never
-# applied, and a patch is no whole object to lint (kustomize.py).
+# applied, and a patch is no whole object to lint (lint/kustomize.py).
 KUSTOMIZE_PATCH_NOT_BUILT = "kustomize patch not built"
 
 

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from evictguard.config import Policy, RuleSettings, load_preset
-from evictguard.lint import lint_sources
-from evictguard.loader import read_sources
+from evictguard.lint.files import lint_sources
 from evictguard.model import Mode, Report
+from evictguard.policy.load import load_preset
+from evictguard.policy.model import Policy, RuleSettings
+from evictguard.yaml.loader import read_sources
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from evictguard import config
-from evictguard.config import Policy, RuleSettings
+from evictguard.engine.registry import RULES
 from evictguard.model import Mode, Violation
-from evictguard.registry import RULES
+from evictguard.policy import load as config
+from evictguard.policy.model import Policy, RuleSettings
 from evictguard.rules.base import Context, Rule
 
 RULE_ID = "test-crashes"

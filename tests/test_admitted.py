@@ -25,18 +25,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from evictguard.admitted import (
+from evictguard.engine.check import check_object
+from evictguard.k8s.tolerations import Toleration, is_superset
+from evictguard.lint.as_admitted import (
     Admitter,
     build_admitter,
     decode_tolerations_annotation,
     merge_tolerations,
 )
-from evictguard.config import ConfigError, load_policy_file, load_preset
-from evictguard.engine import check_object
-from evictguard.lint import LintOptions, lint_sources
-from evictguard.loader import load_text, read_sources
+from evictguard.lint.files import LintOptions, lint_sources
 from evictguard.model import Finding, ObjectRef, Severity
-from evictguard.tolerations import Toleration, is_superset
+from evictguard.policy.load import load_policy_file, load_preset
+from evictguard.policy.model import ConfigError
+from evictguard.yaml.loader import load_text, read_sources
 
 from tests.conftest import DATA, ROOT, run_cli, run_json
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import jsonschema
 import pytest
-from evictguard.config import load_preset
+from evictguard.engine.registry import RULES
 from evictguard.model import Mode
-from evictguard.registry import RULES
+from evictguard.policy.load import load_preset
 
 from tests.conftest import DATA, ROOT, run_cli, run_json
 
@@ -503,9 +503,9 @@ def test_github_format_is_the_default_inside_github_actions() -> None:
 def test_a_progress_line_counts_files_done() -> None:
     import io
 
-    from evictguard.config import load_preset
-    from evictguard.lint import lint_parallel
-    from evictguard.loader import read_sources
+    from evictguard.lint.files import lint_parallel
+    from evictguard.policy.load import load_preset
+    from evictguard.yaml.loader import read_sources
 
     sources = list(read_sources(["examples"]))
     progress = io.StringIO()

@@ -12,18 +12,13 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from evictguard.config import (
-    ConfigError,
-    find_config,
-    load_policy_file,
-    load_preset,
-    resolve_policy,
-)
-from evictguard.features import GATE_DEFAULTS
+from evictguard.engine.registry import RULES
+from evictguard.k8s.features import GATE_DEFAULTS
 from evictguard.model import Mode
-from evictguard.policy_checks import param_problems, schema
-from evictguard.registry import RULES
-from evictguard.rule_policy import default_rules
+from evictguard.policy.declared import default_rules
+from evictguard.policy.load import find_config, load_policy_file, load_preset, resolve_policy
+from evictguard.policy.model import ConfigError
+from evictguard.policy.validate import param_problems, schema
 from evictguard.rules.base import Param, ParamType, Rule
 
 from tests.conftest import DATA, ROOT, lint_paths, run_cli, run_json
@@ -341,7 +336,7 @@ def test_empty_config_file_is_the_default(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("preset", ["default", "strict"])
 def test_presets_validate_against_the_schema(preset: str) -> None:
-    path = ROOT / "policies" / "presets" / f"{preset}.yaml"
+    path = ROOT / "policies" / "policy" / "presets" / f"{preset}.yaml"
     data = yaml.safe_load(path.read_text())
     jsonschema.Draft202012Validator.check_schema(schema())
     jsonschema.Draft202012Validator(schema()).validate(data)
@@ -356,7 +351,7 @@ def test_the_declared_defaults_are_a_valid_policy() -> None:
 
 
 def test_schema_file_is_valid_draft_2020_12() -> None:
-    raw = json.loads((ROOT / "policies" / "schema" / "policy.schema.json").read_text())
+    raw = json.loads((ROOT / "policies" / "policy" / "schema" / "policy.schema.json").read_text())
     jsonschema.Draft202012Validator.check_schema(raw)
 
 
@@ -391,7 +386,7 @@ def _declared_id(case: tuple[str, Param]) -> str:
     return f"{case[0]}.{case[1].name}"
 
 
-# A value each type refuses, and what the problem says (the schema's or policy_checks').
+# A value each type refuses, and what the problem says (the schema's or policy.validate's).
 REFUSED: dict[ParamType, tuple[Any, str]] = {
     ParamType.QUANTITY: ("lots", "'lots' is not a Kubernetes quantity"),
     ParamType.MEMORY_SIZE: ("512m", "'512m' is not a whole number of bytes of at least 1"),
@@ -691,7 +686,9 @@ def test_every_feature_gate_has_one_default_everywhere() -> None:
     gates = schema()["properties"]["featureGates"]["properties"]
     assert set(gates) == set(GATE_DEFAULTS)
     assert all(gates[name]["type"] == "boolean" and gates[name]["description"] for name in gates)
-    preset = yaml.safe_load((ROOT / "policies" / "presets" / "default.yaml").read_text("utf-8"))
+    preset = yaml.safe_load(
+        (ROOT / "policies" / "policy" / "presets" / "default.yaml").read_text("utf-8")
+    )
     assert preset["featureGates"] == dict(GATE_DEFAULTS)
     readme = (ROOT / "README.md").read_text("utf-8")
     example = readme.split("```yaml\n# .evictguard.yaml\n", 1)[1].split("```", 1)[0]

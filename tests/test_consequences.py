@@ -20,14 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from evictguard.config import Policy, RuleSettings, load_preset
-from evictguard.engine import check_object
-from evictguard.extract import extract_pod_spec
-from evictguard.loader import load_text
+from evictguard.engine.check import check_object
+from evictguard.engine.registry import RULES
+from evictguard.k8s.podspec import extract_pod_spec
+from evictguard.k8s.taints import EFFECTS, WELL_KNOWN_TAINTS
 from evictguard.model import Finding, Mode
-from evictguard.registry import RULES
+from evictguard.policy.load import load_preset
+from evictguard.policy.model import Policy, RuleSettings
 from evictguard.rules.base import Consequence
-from evictguard.taints import EFFECTS, WELL_KNOWN_TAINTS
+from evictguard.yaml.loader import load_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

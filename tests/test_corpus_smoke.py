@@ -30,7 +30,7 @@ def test_the_whole_corpus_lints_without_input_errors(corpus_report):
     # kustomizations use only as patches or generator input are not linted as objects: those
     # a root that builds reads are counted with it, the others (their root's build fails: the
     # corpus is incomplete) are skipped. Built roots add their built documents.
-    from evictguard.kustomize import discover
+    from evictguard.lint.kustomize import discover
 
     not_objects = set(discover([str(CORPUS)]).not_objects())
     skippable = sum(1 for p in CORPUS.rglob("*.y*ml") if str(p) in not_objects)

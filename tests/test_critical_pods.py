@@ -13,9 +13,10 @@ import dataclasses
 from typing import Any
 
 import pytest
-from evictguard.config import Policy, RuleSettings, load_preset
-from evictguard.engine import check_object
+from evictguard.engine.check import check_object
 from evictguard.model import Mode, Severity
+from evictguard.policy.load import load_preset
+from evictguard.policy.model import Policy, RuleSettings
 
 RULE, RATIO = "memory-critical-overcommit", "memory-limit-ratio"
 

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from evictguard.config import ConfigError, load_policy_file, load_preset
-from evictguard.extract import CUSTOM_KINDS, extract_pod_spec, extract_pod_specs, unchecked_pods
-from evictguard.lint import lint_parallel, lint_text
-from evictguard.sources import SourceText
+from evictguard.k8s.podspec import CUSTOM_KINDS, extract_pod_spec, extract_pod_specs, unchecked_pods
+from evictguard.lint.files import lint_parallel, lint_text
+from evictguard.policy.load import load_policy_file, load_preset
+from evictguard.policy.model import ConfigError
 from evictguard.webhook.admission import checked_kinds, parse_review, validate
+from evictguard.yaml.sources import SourceText
 
 from tests.conftest import DATA, run_cli, run_json
 
@@ -354,7 +355,7 @@ def test_unknown_kinds_named_for_resources_or_tolerations_only_where_shaped() ->
 
 
 def _objects(path: Path) -> list[dict[str, Any]]:
-    from evictguard.loader import load_text
+    from evictguard.yaml.loader import load_text
 
     return [item.obj for item in load_text(path.read_text("utf-8"), str(path)).objects]
 

@@ -10,12 +10,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from evictguard.admitted import build_admitter
-from evictguard.config import load_preset
-from evictguard.fixer import fix_text
-from evictguard.lint import LintOptions, lint_sources
-from evictguard.loader import read_sources
+from evictguard.lint.as_admitted import build_admitter
+from evictguard.lint.files import LintOptions, lint_sources
+from evictguard.lint.fix import fix_text
 from evictguard.model import ErrorCode, InputError, Report
+from evictguard.policy.load import load_preset
+from evictguard.yaml.loader import read_sources
 
 from tests.conftest import DATA, run_cli, run_json
 

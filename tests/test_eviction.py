@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from evictguard.config import load_preset
-from evictguard.engine import check_object
-from evictguard.eviction import (
+from evictguard.engine.check import check_object
+from evictguard.k8s.eviction import (
     DAEMONSET_CONTROLLER,
     DEFAULT_TOLERATION_SECONDS,
     MANIFEST,
@@ -16,15 +15,16 @@ from evictguard.eviction import (
     effective_tolerations,
     first_match,
 )
-from evictguard.extract import extract_pod_spec
-from evictguard.suggest import edit_distance, suggest_taint_key
-from evictguard.taints import (
+from evictguard.k8s.podspec import extract_pod_spec
+from evictguard.k8s.suggest import edit_distance, suggest_taint_key
+from evictguard.k8s.taints import (
     DEFAULT_TOLERATIONS,
     EFFECTS,
     LIFECYCLE_NOEXECUTE_TAINTS,
     WELL_KNOWN_TAINTS,
 )
-from evictguard.tolerations import Toleration, compare_numbers, is_superset
+from evictguard.k8s.tolerations import Toleration, compare_numbers, is_superset
+from evictguard.policy.load import load_preset
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

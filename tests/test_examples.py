@@ -26,9 +26,9 @@ typos.yaml, Deployment shop/checkout:
 
 from __future__ import annotations
 
-from evictguard.engine import check_object
-from evictguard.fixes import apply_patch
-from evictguard.loader import load_text
+from evictguard.engine.check import check_object
+from evictguard.patch import apply_patch
+from evictguard.yaml.loader import load_text
 
 from tests.conftest import ROOT, lint_paths, run_cli, run_json
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from evictguard.config import load_policy_file
-from evictguard.engine import check_object, object_ref
-from evictguard.extract import ExtraKind, extract_pod_spec, pod_spec_path
+from evictguard.engine.check import check_object, object_ref
+from evictguard.k8s.podspec import ExtraKind, extract_pod_spec, pod_spec_path
+from evictguard.policy.load import load_policy_file
 
 from tests.conftest import lint_paths
 
@@ -160,7 +160,7 @@ def test_extra_kinds_from_a_policy_file_are_linted(tmp_path: Path):
 
 
 def test_an_internal_error_in_a_rule_is_reported_not_raised(default_policy, monkeypatch):
-    from evictguard.registry import RULES
+    from evictguard.engine.registry import RULES
 
     def broken(_ctx):
         raise RuntimeError("boom")

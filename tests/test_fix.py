@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from evictguard import roundtrip
-from evictguard.config import load_policy_file, load_preset
-from evictguard.fixes import json_equal
-from evictguard.loader import load_text
-from evictguard.remedy import remedy
-from evictguard.roundtrip import detect_layouts, merge3, opcodes, split_lines
+from evictguard.engine.remedy import remedy
+from evictguard.patch import json_equal
+from evictguard.policy.load import load_policy_file, load_preset
+from evictguard.yaml import roundtrip
+from evictguard.yaml.loader import load_text
+from evictguard.yaml.roundtrip import detect_layouts, merge3, opcodes, split_lines
 
 from tests.conftest import DATA, ROOT, run_cli
 
@@ -686,7 +686,7 @@ def test_the_json_fixes_of_one_object_compose_in_report_order(tmp_path: Path) ->
     library, all apply and none undoes another: every finding that offered a fix is gone
     (two fixes that both create `resources` used to leave only the second's request)."""
     import jsonpatch
-    from evictguard.engine import check_object
+    from evictguard.engine.check import check_object
 
     (tmp_path / "compose.yaml").write_text(COMPOSE)
     files = [tmp_path / "compose.yaml", *(INPUT / name for name in CASES)]

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from evictguard.config import ConfigError, Policy, load_policy_file
-from evictguard.engine import check_object
-from evictguard.fixes import PatchError, apply_patch, merge_ops, set_value_ops
-from evictguard.loader import load_text
+from evictguard.engine.check import check_object
 from evictguard.model import Finding
+from evictguard.patch import PatchError, apply_patch, merge_ops, set_value_ops
+from evictguard.policy.load import load_policy_file
+from evictguard.policy.model import ConfigError, Policy
+from evictguard.yaml.loader import load_text
 
 from tests.conftest import gained_findings, list_items, run_json
 from tests.test_rules_data import FAIL_FILES, file_id, policy_for, ratio_policy

@@ -24,10 +24,10 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from evictguard.config import load_preset
+from evictguard.engine.registry import RULES
 from evictguard.formatters import FORMATS, github, junit, sarif
 from evictguard.model import ErrorCode, Finding, InputError, Mode, ObjectRef, Report, Severity
-from evictguard.registry import RULES
+from evictguard.policy.load import load_preset
 from referencing import Registry, Resource
 
 from tests.conftest import DATA, ROOT, run_cli

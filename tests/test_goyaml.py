@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
-from evictguard.goyaml import KubernetesLoader, go_parse_integer, plain_tag
+from evictguard.yaml.goyaml import KubernetesLoader, go_parse_integer, plain_tag
 
 from tests.conftest import lint_paths
 

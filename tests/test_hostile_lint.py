@@ -29,11 +29,11 @@ from typing import Any
 
 import pytest
 import yaml
-from evictguard import yamlstream
-from evictguard.config import load_preset
-from evictguard.engine import check_object
-from evictguard.loader import load_text
-from evictguard.yamlsafety import MAX_DEPTH, TOO_DEEP
+from evictguard.engine.check import check_object
+from evictguard.policy.load import load_preset
+from evictguard.yaml import stream as yamlstream
+from evictguard.yaml.loader import load_text
+from evictguard.yaml.safety import MAX_DEPTH, TOO_DEEP
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 

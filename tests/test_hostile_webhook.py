@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 from evictguard.certs.generate import generate
-from evictguard.registry import RULES
+from evictguard.engine.registry import RULES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from evictguard.config import ConfigError, load_policy_file, load_preset
-from evictguard.lint import lint_text
+from evictguard.lint.files import lint_text
+from evictguard.policy.load import load_policy_file, load_preset
+from evictguard.policy.model import ConfigError
 from evictguard.webhook.admission import mutate, parse_review, validate
 
 from tests.conftest import run_cli, run_json

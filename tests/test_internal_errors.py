@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from evictguard import engine
 from evictguard.certs.generate import generate
-from evictguard.config import load_preset
-from evictguard.fixes import apply_patch
-from evictguard.lint import lint_text
-from evictguard.registry import RULES
+from evictguard.engine import check as engine
+from evictguard.engine.registry import RULES
+from evictguard.lint.files import lint_text
+from evictguard.patch import apply_patch
+from evictguard.policy.load import load_preset
 from evictguard.rules.base import Rule
 from evictguard.webhook import admission
 

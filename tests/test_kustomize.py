@@ -166,7 +166,7 @@ def test_the_hook_lints_the_roots_a_changed_file_belongs_to(tmp_path: Path) -> N
 
 
 def test_the_root_for_every_file_a_build_reads() -> None:
-    from evictguard.kustomize import discover
+    from evictguard.lint.kustomize import discover
 
     plan = discover([str(SHOP)])
     assert sorted(Path(r).relative_to(SHOP).as_posix() for r in plan.roots) == [

@@ -8,10 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from evictguard.loader import load_text
 from evictguard.model import Report
-from evictguard.sources import expand_paths
-from evictguard.yamlsafety import MAX_DEPTH, TOO_DEEP, depth_bound, too_deep
+from evictguard.yaml.loader import load_text
+from evictguard.yaml.safety import MAX_DEPTH, TOO_DEEP, depth_bound, too_deep
+from evictguard.yaml.sources import expand_paths
 
 from tests.conftest import DATA, lint_paths, run_cli, run_json
 

@@ -26,8 +26,8 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
-from evictguard.config import load_policy_file, load_preset
-from evictguard.quantity import parse_manifest_quantity
+from evictguard.k8s.quantity import parse_manifest_quantity
+from evictguard.policy.load import load_policy_file, load_preset
 from kubernetes_validate.utils import latest_version
 
 from .conftest import ROOT, run_cli, run_json

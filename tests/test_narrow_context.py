@@ -9,12 +9,13 @@ from pathlib import Path
 
 import evictguard
 import pytest
-from evictguard.config import ConfigError, Policy, load_policy_file, load_preset
-from evictguard.engine import check_object
-from evictguard.loader import load_text
+from evictguard.engine.check import check_object
+from evictguard.engine.registry import RULES
 from evictguard.model import Finding
-from evictguard.registry import RULES
+from evictguard.policy.load import load_policy_file, load_preset
+from evictguard.policy.model import ConfigError, Policy
 from evictguard.rules.base import Context
+from evictguard.yaml.loader import load_text
 
 CONTROL_PLANE_TYPO = (
     "    - {key: node-role.kubernetes.io/controlplane, operator: Equal, value: 'true',"
@@ -135,12 +136,16 @@ def test_memory_limit_missing_keeps_within_the_shared_memory_bounds(tmp_path: Pa
     assert fix(high_floor) is None
 
 
-# Modules that model Kubernetes (admission defaults, eviction, taints, placement, resources):
-# what they need to know of a rule, the rule declares (`Rule.compares_siblings`, ...).
-KUBERNETES_MODULES = ("admitted", "eviction", "taints", "placement", "resources", "extract")
+# Modules that model Kubernetes (the k8s layer, and the as-admitted view built on it): what
+# they need to know of a rule, the rule declares (`Rule.compares_siblings`, ...).
+PACKAGE = Path(evictguard.__file__).parent
+KUBERNETES_MODULES = sorted(
+    str(path.relative_to(PACKAGE))
+    for path in [*(PACKAGE / "k8s").rglob("*.py"), PACKAGE / "lint" / "as_admitted.py"]
+)
 
 
 @pytest.mark.parametrize("module", KUBERNETES_MODULES)
 def test_kubernetes_semantics_name_no_rule(module: str) -> None:
-    source = (Path(evictguard.__file__).parent / f"{module}.py").read_text("utf-8")
+    source = (PACKAGE / module).read_text("utf-8")
     assert [r for r in RULES if f'"{r}"' in source] == []

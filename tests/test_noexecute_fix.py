@@ -30,20 +30,21 @@ from typing import Any
 
 import pytest
 from evictguard import pointer as jp
-from evictguard.config import Policy, load_preset
-from evictguard.engine import check_object
-from evictguard.extract import extract_pod_specs
-from evictguard.loader import load_text
-from evictguard.model import Finding
-from evictguard.remedy import remedy
-from evictguard.taints import (
+from evictguard.engine.check import check_object
+from evictguard.engine.remedy import remedy
+from evictguard.k8s.podspec import extract_pod_specs
+from evictguard.k8s.taints import (
     EFFECTS,
     NO_EXECUTE,
     NO_SCHEDULE,
     PREFER_NO_SCHEDULE,
     WELL_KNOWN_TAINTS,
 )
-from evictguard.tolerations import Toleration
+from evictguard.k8s.tolerations import Toleration
+from evictguard.model import Finding
+from evictguard.policy.load import load_preset
+from evictguard.policy.model import Policy
+from evictguard.yaml.loader import load_text
 
 from tests.conftest import DATA
 

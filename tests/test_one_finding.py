@@ -16,11 +16,12 @@ from typing import Any
 
 import jsonpatch
 import pytest
-from evictguard.config import Policy, RuleSettings, load_preset
-from evictguard.engine import ObjectResult, _leave_out_superseded, check_object
-from evictguard.loader import load_text
+from evictguard.engine.check import ObjectResult, _leave_out_superseded, check_object
 from evictguard.model import Finding, Mode, ObjectRef, Severity
+from evictguard.policy.load import load_preset
+from evictguard.policy.model import Policy, RuleSettings
 from evictguard.webhook.admission import mutate, parse_review, validate
+from evictguard.yaml.loader import load_text
 
 from tests.conftest import DATA, run_cli, run_json
 
@@ -338,7 +339,7 @@ def test_leaving_out_is_linear_with_repeated_container_names(
 ) -> None:
     """Names repeat in a bad spec (and in custom resources nobody checks): containers are
     told apart by their place, and each finding is looked at a bounded number of times."""
-    from evictguard import engine
+    from evictguard.engine import check as engine
 
     calls = 0
     real = engine._container

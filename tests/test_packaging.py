@@ -59,9 +59,9 @@ def test_the_wheel_installs_one_top_level_package(wheel: Path) -> None:
     }
     assert top == {"evictguard"}
     for data in (
-        "evictguard/schema/policy.schema.json",
-        "evictguard/presets/default.yaml",
-        "evictguard/presets/strict.yaml",
+        "evictguard/policy/schema/policy.schema.json",
+        "evictguard/policy/presets/default.yaml",
+        "evictguard/policy/presets/strict.yaml",
         "evictguard/webhook/gunicorn.conf.py",
         "evictguard/certs/generate.py",
         "evictguard/rules/memory_limit_missing.py",

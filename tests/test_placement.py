@@ -6,11 +6,11 @@ the control-plane taint beside the current one is an alias, not a misspelling.""
 from __future__ import annotations
 
 import pytest
-from evictguard.config import load_preset
-from evictguard.engine import check_object
-from evictguard.loader import load_text
-from evictguard.placement import chooses_nodes_labelled
-from evictguard.taints import CONTROL_PLANE_LABELS
+from evictguard.engine.check import check_object
+from evictguard.k8s.placement import chooses_nodes_labelled
+from evictguard.k8s.taints import CONTROL_PLANE_LABELS
+from evictguard.policy.load import load_preset
+from evictguard.yaml.loader import load_text
 
 DEFAULT = load_preset("default")
 CP = "node-role.kubernetes.io/control-plane"

@@ -7,11 +7,11 @@ import re
 from typing import Any
 
 import yaml
-from evictguard.config import load_preset
-from evictguard.engine import check_object
-from evictguard.lint import lint_text
+from evictguard.engine.check import check_object
+from evictguard.lint.files import lint_text
 from evictguard.model import Report
-from evictguard.sources import decode
+from evictguard.policy.load import load_preset
+from evictguard.yaml.sources import decode
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
@@ -35,7 +35,7 @@ def check_report(report: Report, text: str) -> None:
         assert error.line is None or 1 <= error.line <= lines + 1  # EOF may be one past
         assert error.column is None or error.column >= 1
         assert "internal error" not in error.message, error.message
-    # A text that reads as a Helm template is one notice and no file linted (policies/helm.py).
+    # A text that reads as a Helm template is one notice and no file linted (policies/yaml/helm.py).
     notices = report.notices
     assert all(n.file == NAME and (n.line is None or 1 <= n.line <= lines) for n in notices)
     assert (report.files, len(notices)) in ((1, 0), (0, 1)), (report.files, notices)

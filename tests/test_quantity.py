@@ -11,7 +11,7 @@ import re
 from fractions import Fraction
 
 import pytest
-from evictguard.quantity import (
+from evictguard.k8s.quantity import (
     BINARY_SI,
     DECIMAL_EXPONENT,
     DECIMAL_SI,

@@ -9,7 +9,7 @@ import pkgutil
 import re
 
 import evictguard.rules
-from evictguard.registry import RULES
+from evictguard.engine.registry import RULES
 
 from tests.conftest import ROOT
 

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from evictguard.config import Policy
-from evictguard.engine import check_object
-from evictguard.fixes import apply_patch, diff
-from evictguard.loader import load_text
-from evictguard.remedy import remedy
+from evictguard.engine.check import check_object
+from evictguard.engine.remedy import remedy
+from evictguard.patch import apply_patch, diff
+from evictguard.policy.model import Policy
+from evictguard.yaml.loader import load_text
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

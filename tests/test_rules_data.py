@@ -26,21 +26,22 @@ from typing import Any
 
 import pytest
 from evictguard import pointer as jp
-from evictguard.config import Policy, RuleSettings, load_policy_file, load_preset
-from evictguard.engine import check_object
-from evictguard.extract import PodSpecView, extract_pod_spec, extract_pod_specs
-from evictguard.lint import lint_text
-from evictguard.loader import load_text
-from evictguard.model import Finding, Mode, Report
-from evictguard.quantity import (
+from evictguard.engine.check import check_object
+from evictguard.engine.registry import RULES
+from evictguard.k8s.memory import aggregate_memory_requests
+from evictguard.k8s.podspec import PodSpecView, extract_pod_spec, extract_pod_specs
+from evictguard.k8s.quantity import (
     parse_manifest_quantity,
     parse_quantity,
     round_up_to_milli,
     round_up_value_to_milli,
 )
-from evictguard.registry import RULES
-from evictguard.resources import aggregate_memory_requests
-from evictguard.toleration_annotation import TOLERATIONS_ANNOTATION
+from evictguard.k8s.toleration_annotation import TOLERATIONS_ANNOTATION
+from evictguard.lint.files import lint_text
+from evictguard.model import Finding, Mode, Report
+from evictguard.policy.load import load_policy_file, load_preset
+from evictguard.policy.model import Policy, RuleSettings
+from evictguard.yaml.loader import load_text
 from hypothesis import given
 from hypothesis import strategies as st
 

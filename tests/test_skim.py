@@ -19,14 +19,14 @@ from typing import Any
 
 import pytest
 import yaml
-from evictguard.config import load_preset
-from evictguard.goyaml import KubernetesLoader, build_plain
-from evictguard.lint import _read_by_rules
-from evictguard.loader import LoadedSource, load_text
-from evictguard.skim import Identity, identity, split_documents
-from evictguard.sources import decode
-from evictguard.yamlsafety import MAX_DEPTH, TOO_DEEP, depth_bound
-from evictguard.yamlstream import ParsedDocument
+from evictguard.lint.files import _read_by_rules
+from evictguard.policy.load import load_preset
+from evictguard.yaml.goyaml import KubernetesLoader, build_plain
+from evictguard.yaml.loader import LoadedSource, load_text
+from evictguard.yaml.safety import MAX_DEPTH, TOO_DEEP, depth_bound
+from evictguard.yaml.skim import Identity, identity, split_documents
+from evictguard.yaml.sources import decode
+from evictguard.yaml.stream import ParsedDocument
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 

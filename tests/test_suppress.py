@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from evictguard.config import ConfigError, load_policy_file, load_preset
-from evictguard.engine import check_object
+from evictguard.engine.check import check_object
+from evictguard.engine.exemptions import ALL, ANNOTATION_ALL
+from evictguard.lint.directives import parse_directives
 from evictguard.model import Report
-from evictguard.suppress import ALL, ANNOTATION_ALL, parse_directives
+from evictguard.policy.load import load_policy_file, load_preset
+from evictguard.policy.model import ConfigError
 
 from tests.conftest import DATA, ROOT, lint_paths, run_json
 
@@ -431,8 +433,8 @@ def test_a_real_comment_right_after_a_block_scalar_is_still_a_directive(tmp_path
 
 def test_the_exempt_annotation_is_ignored_when_the_policy_says_so() -> None:
     """Whoever writes a Pod can annotate it: the strict preset honours only the policy."""
-    from evictguard.config import load_preset
-    from evictguard.engine import check_object
+    from evictguard.engine.check import check_object
+    from evictguard.policy.load import load_preset
 
     pod = {
         "apiVersion": "v1",

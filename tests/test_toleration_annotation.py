@@ -31,13 +31,14 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from evictguard.config import Policy, load_preset
-from evictguard.engine import check_object
-from evictguard.gojson import parse, syntax_error
-from evictguard.loader import load_text
+from evictguard.engine.check import check_object
+from evictguard.k8s.gojson import parse, syntax_error
+from evictguard.k8s.toleration_annotation import TOLERATIONS_ANNOTATION, decode
 from evictguard.model import Finding
+from evictguard.policy.load import load_preset
+from evictguard.policy.model import Policy
 from evictguard.rules.base import COMPARISON_GATE
-from evictguard.toleration_annotation import TOLERATIONS_ANNOTATION, decode
+from evictguard.yaml.loader import load_text
 
 DEFAULT = load_preset("default")
 KEY = TOLERATIONS_ANNOTATION

@@ -7,14 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from evictguard.config import ConfigError, Policy, load_policy_file, load_preset
-from evictguard.engine import check_object
-from evictguard.eviction import eviction_delay
-from evictguard.fixes import apply_patch
-from evictguard.loader import load_text
+from evictguard.engine.check import check_object
+from evictguard.engine.remedy import remedy
+from evictguard.k8s.eviction import eviction_delay
+from evictguard.k8s.taints import PRE_NETWORK_TOLERATIONS
 from evictguard.model import Finding
-from evictguard.remedy import remedy
-from evictguard.taints import PRE_NETWORK_TOLERATIONS
+from evictguard.patch import apply_patch
+from evictguard.policy.load import load_policy_file, load_preset
+from evictguard.policy.model import ConfigError, Policy
+from evictguard.yaml.loader import load_text
 
 DEFAULT = load_preset("default")
 TOLERATION_RULES = {r for r in DEFAULT.rules if not r.startswith("memory-")}

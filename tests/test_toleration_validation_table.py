@@ -30,8 +30,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from evictguard.toleration_validation import INVALID, NOT_SUPPORTED, FieldError, validate_toleration
-from evictguard.tolerations import Toleration
+from evictguard.k8s.toleration_validation import (
+    INVALID,
+    NOT_SUPPORTED,
+    FieldError,
+    validate_toleration,
+)
+from evictguard.k8s.tolerations import Toleration
 
 PATH = "spec.tolerations[0]"
 INT64_MAX = 2**63 - 1

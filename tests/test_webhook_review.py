@@ -12,7 +12,8 @@ from typing import Any
 import jsonpatch
 import orjson
 import pytest
-from evictguard.config import Policy, load_preset
+from evictguard.policy.load import load_preset
+from evictguard.policy.model import Policy
 from evictguard.webhook import review
 
 from tests.webhook_client import admission_review

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from evictguard.certs.generate import generate
-from evictguard.registry import RULES
+from evictguard.engine.registry import RULES
 
 from tests.conftest import ROOT
 from tests.webhook_client import (
@@ -396,7 +396,7 @@ PARITY_FILES = [
 def test_lint_and_validate_give_the_same_rule_ids(server: Server) -> None:
     """Every object of the examples and of the rule data through both doors: the rule ids
     lint reports (errors and warnings) are the ones /validate denies with or warns about."""
-    from evictguard.loader import load_text
+    from evictguard.yaml.loader import load_text
 
     expected = _lint_rules(PARITY_FILES)
     got: dict[Key, set[str]] = {}

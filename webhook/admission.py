@@ -19,20 +19,14 @@ from typing import Any
 import orjson
 
 from .. import pointer as jp
-from ..config import Policy
-from ..engine import (
-    EvaluationTimeout,
-    ObjectResult,
-    RuleCrash,
-    check_object,
-    where_raised,
-)
-from ..extract import CUSTOM_KINDS, POD_SPEC_PATHS, extract_pod_specs, pod_spec_path
-from ..fixes import diff
+from ..engine.check import EvaluationTimeout, ObjectResult, RuleCrash, check_object, where_raised
+from ..engine.remedy import remedy
+from ..k8s.podspec import CUSTOM_KINDS, POD_SPEC_PATHS, extract_pod_specs, pod_spec_path
+from ..k8s.taints import GT, LT
 from ..model import Finding, JsonPatch, Mode, Severity
-from ..remedy import remedy
+from ..patch import diff
+from ..policy.model import Policy
 from ..rules.base import COMPARISON_GATE
-from ..taints import GT, LT
 
 VERSIONS = ("admission.k8s.io/v1", "admission.k8s.io/v1beta1")
 OPERATIONS = ("CREATE", "UPDATE", "DELETE", "CONNECT")

@@ -12,7 +12,8 @@ import time
 from dataclasses import dataclass
 
 from ..certs.files import write_atomic
-from ..config import ConfigError, Policy, load_policy_file, load_preset
+from ..policy.load import load_policy_file, load_preset
+from ..policy.model import ConfigError, Policy
 
 log = logging.getLogger("evictguard.policy")
 

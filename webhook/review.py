@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from ..config import Policy
+from ..policy.model import Policy
 from . import admission
 
 # orjson refuses nesting past 1,024 levels so; no AdmissionReview comes near that.

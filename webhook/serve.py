@@ -73,7 +73,8 @@ def _ensure_certificate(cert_dir: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..config import ConfigError, load_policy_file
+    from ..policy.load import load_policy_file
+    from ..policy.model import ConfigError
 
     if args.policy:
         try:

@@ -16,10 +16,10 @@ from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote
 
+from ..engine.registry import RULES
 from ..model import Finding, InputError, Mode, ObjectRef, Report, Severity
-from ..registry import RULES
 from ..rules.base import Rule, explain_sections, fix_availability, fix_sentence
-from ..sources import STDIN_NAME
+from ..yaml.sources import STDIN_NAME
 
 SCHEMA_URI = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -229,7 +229,7 @@ def _notification(error: InputError, notice: bool = False) -> dict[str, Any]:
 
 
 def report_to_sarif(report: Report) -> dict[str, Any]:
-    from ..config import load_preset  # the policy machinery only when SARIF is asked for
+    from ..policy.load import load_preset  # the policy machinery only when SARIF is asked for
 
     default = load_preset("default")
     rule_index = {rule_id: index for index, rule_id in enumerate(RULES)}

@@ -7,7 +7,7 @@ from collections import Counter
 from itertools import groupby
 from typing import Any
 
-from ..extract import api_group
+from ..k8s.podspec import api_group
 from ..model import (
     KIND_NOT_KNOWN,
     KUSTOMIZE_PATCH_NOT_BUILT,

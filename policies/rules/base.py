@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..extract import PodSpecView
-from ..facts import Bounds, ClusterFacts
-from ..features import COMPARISON_GATE, POD_LEVEL_GATE
+from ..k8s.features import COMPARISON_GATE, POD_LEVEL_GATE
+from ..k8s.memory import MemorySettings, pod_memory
+from ..k8s.podspec import PodSpecView
 from ..model import Applicability, Mode, ObjectRef, Violation
-from ..resources import MemorySettings, pod_memory
+from ..policy.facts import Bounds, ClusterFacts
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ CheckFunction = Callable[[Context], Iterable[Violation]]
 
 class ParamType(str, enum.Enum):
     """What a parameter's value must be, beyond its JSON type (which the schema checks):
-    `policy_checks` checks each declared parameter by its type when a policy loads, so a
+    `policy.validate` checks each declared parameter by its type when a policy loads, so a
     bad value is a policy error, never a crash of the rule on every object."""
 
     QUANTITY = "quantity"  # a non-negative Kubernetes quantity (`512Mi`)
@@ -81,7 +81,7 @@ class Consequence(str, enum.Enum):
 @dataclass(frozen=True)
 class Param:
     """One setting a rule reads from `ctx.params`: the default preset's value, the schema's
-    fragment (`rule_policy`) and the load-time check (`policy_checks`) all come from here."""
+    fragment (`policy.declared`) and the load-time check (`policy.validate`) all come from here."""
 
     name: str
     type: ParamType

@@ -8,9 +8,9 @@ from fractions import Fraction
 from typing import Any
 
 from .. import pointer as jp
+from ..k8s.memory import requests_with_limits
+from ..k8s.quantity import format_bytes
 from ..model import Mode, Violation
-from ..quantity import format_bytes
-from ..resources import requests_with_limits
 from .base import Context, Param, ParamType, Rule
 from .memory_limit_ratio import RULE as RATIO_RULE
 from .memory_limit_ratio import shown_ratio

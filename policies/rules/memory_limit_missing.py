@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..fixes import merge_ops, set_value_ops
+from ..k8s.memory import MemorySettings, MemoryValue, container_memory
 from ..model import Applicability, Cover, Mode, Violation
-from ..resources import MemorySettings, MemoryValue, container_memory
+from ..patch import merge_ops, set_value_ops
 from .base import Context, Param, ParamType, Rule
 from .memory_quantity_suspicious import problem as suspicious_problem
 from .memory_request_missing import RULE as REQUEST_MISSING

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from fractions import Fraction
 
+from ..k8s.memory import requests_with_limits
 from ..model import Mode, Violation
-from ..resources import requests_with_limits
 from .base import Context, Param, ParamType, Rule
 
 _SHOWN_MAX = Fraction(10**15)

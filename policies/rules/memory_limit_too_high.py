@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..k8s.memory import all_memory
+from ..k8s.quantity import parse_manifest_quantity
 from ..model import Mode, Violation
-from ..quantity import parse_manifest_quantity
-from ..resources import all_memory
 from .base import Context, Param, ParamType, Rule
 
 

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..model import Mode, Violation
-from ..quantity import Quantity, format_bytes, round_up_to_milli
-from ..resources import (
+from ..k8s.memory import (
     MemoryValue,
     UnreadableResources,
     aggregate_memory_requests,
     container_memory,
 )
+from ..k8s.quantity import Quantity, format_bytes, round_up_to_milli
+from ..model import Mode, Violation
 from .base import Context, Rule
 
 

@@ -23,10 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..k8s.memory import MemorySettings, MemoryValue, all_memory
+from ..k8s.quantity import MAX_INT64, Quantity, parse_quantity
+from ..k8s.suggest import did_you_mean, suggest_quantity
 from ..model import Mode, Violation
-from ..quantity import MAX_INT64, Quantity, parse_quantity
-from ..resources import MemorySettings, MemoryValue, all_memory
-from ..suggest import did_you_mean, suggest_quantity
 from .base import Context, Rule
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..model import Mode, Violation
-from ..quantity import (
+from ..k8s.memory import MemoryValue, all_memory
+from ..k8s.quantity import (
     Quantity,
     QuantityError,
     format_bytes,
     parse_manifest_quantity,
     parse_quantity,
 )
-from ..resources import MemoryValue, all_memory
+from ..model import Mode, Violation
 from .base import Context, Param, ParamType, Rule
 
 # Sub-unit suffixes: nobody sizes memory in thousandths of a byte on purpose.

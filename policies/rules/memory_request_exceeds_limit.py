@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..k8s.memory import requests_with_limits
 from ..model import Mode, Violation
-from ..resources import requests_with_limits
 from .base import Context, Rule
 
 

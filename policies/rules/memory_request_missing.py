@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..extract import ContainerView
-from ..features import POD_LEVEL_GATE
-from ..fixes import set_value_ops
-from ..model import Applicability, Mode, Violation
-from ..resources import (
+from ..k8s.features import POD_LEVEL_GATE
+from ..k8s.memory import (
     MemorySettings,
     MemoryValue,
     UnreadableResources,
     aggregate_memory,
     container_memory,
 )
+from ..k8s.podspec import ContainerView
+from ..model import Applicability, Mode, Violation
+from ..patch import set_value_ops
 from .base import Context, Param, ParamType, Rule
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..eviction import dead_node_first_matches, effective_tolerations, eviction_delay
+from ..k8s.eviction import dead_node_first_matches, effective_tolerations, eviction_delay
+from ..k8s.tolerations import SECONDS
 from ..model import Mode, Violation
-from ..tolerations import SECONDS
 from .base import Consequence, Context, Param, ParamType, Rule
 
 

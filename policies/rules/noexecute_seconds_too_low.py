@@ -6,16 +6,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from fractions import Fraction
 
-from ..eviction import (
+from ..k8s.eviction import (
     MAX_EXACT_SECONDS,
     effective_tolerations,
     eviction_delay,
     lifecycle_first_matches,
     show_delay,
 )
+from ..k8s.taints import NOT_READY, UNREACHABLE
+from ..k8s.tolerations import SECONDS
 from ..model import Mode, Violation
-from ..taints import NOT_READY, UNREACHABLE
-from ..tolerations import SECONDS
 from .base import Consequence, Context, Param, ParamType, Rule
 
 # kube-controller-manager's node lifecycle controller (pkg/controller/nodelifecycle/

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .. import pointer as jp
-from ..eviction import (
+from ..k8s.eviction import (
     Effective,
     dead_node_first_matches,
     effective_tolerations,
@@ -18,10 +18,10 @@ from ..eviction import (
     first_match,
     show_delay,
 )
-from ..fixes import set_value_ops
+from ..k8s.taints import EFFECTS, LIFECYCLE_KEYS, NO_EXECUTE, UNREACHABLE, WELL_KNOWN_TAINTS
+from ..k8s.tolerations import FIELDS, SECONDS, Toleration, TolerationView
 from ..model import Applicability, JsonPatch, Mode, Violation
-from ..taints import EFFECTS, LIFECYCLE_KEYS, NO_EXECUTE, UNREACHABLE, WELL_KNOWN_TAINTS
-from ..tolerations import FIELDS, SECONDS, Toleration, TolerationView
+from ..patch import set_value_ops
 from .base import Consequence, Context, Param, ParamType, Rule
 
 

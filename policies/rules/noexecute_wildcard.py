@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..eviction import (
+from ..k8s.eviction import (
     MAX_EXACT_SECONDS,
     Effective,
     FirstMatchIndex,
@@ -19,8 +19,8 @@ from ..eviction import (
     eviction_delay,
     first_match,
 )
+from ..k8s.taints import LIFECYCLE_NOEXECUTE_TAINTS, NO_EXECUTE, OUT_OF_SERVICE_NOEXECUTE_TAINT
 from ..model import Mode, Violation
-from ..taints import LIFECYCLE_NOEXECUTE_TAINTS, NO_EXECUTE, OUT_OF_SERVICE_NOEXECUTE_TAINT
 from .base import Consequence, Context, Rule
 
 UNBOUNDED = "noexecute-unbounded"

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..eviction import written_tolerations
+from ..k8s.eviction import written_tolerations
+from ..k8s.placement import chooses_control_plane
+from ..k8s.taints import CONTROL_PLANE_EFFECTS, DISTRIBUTION_CONTROL_PLANE_EFFECTS, EQUAL, EXISTS
 from ..model import Mode, Violation
-from ..placement import chooses_control_plane
-from ..taints import CONTROL_PLANE_EFFECTS, DISTRIBUTION_CONTROL_PLANE_EFFECTS, EQUAL, EXISTS
 from .base import Consequence, Context, Rule
 
 

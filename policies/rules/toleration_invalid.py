@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..k8s.toleration_annotation import NO_EFFECT, TOLERATIONS_ANNOTATION
+from ..k8s.toleration_annotation import read as read_annotation
+from ..k8s.toleration_validation import validate_toleration
 from ..model import Mode, Violation
-from ..toleration_annotation import NO_EFFECT, TOLERATIONS_ANNOTATION
-from ..toleration_annotation import read as read_annotation
-from ..toleration_validation import validate_toleration
 from .base import Context, Rule
 
 # Said in each finding about the annotation: fixing it there achieves nothing.

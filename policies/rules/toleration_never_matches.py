@@ -7,17 +7,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from ..eviction import (
+from ..k8s.eviction import (
     covers_for_default_seconds,
     effective_tolerations,
     eviction_delay,
     first_match,
     written_tolerations,
 )
-from ..model import Mode, Violation
-from ..placement import chooses_control_plane
-from ..suggest import suggest_taint_key
-from ..taints import (
+from ..k8s.placement import chooses_control_plane
+from ..k8s.suggest import suggest_taint_key
+from ..k8s.taints import (
     CONTROL_PLANE_ALIASES,
     DISTRIBUTION_TAINTS,
     EFFECTS,
@@ -37,9 +36,10 @@ from ..taints import (
     WELL_KNOWN_TAINTS,
     KnownTaint,
 )
-from ..toleration_annotation import NO_EFFECT, TOLERATIONS_ANNOTATION
-from ..toleration_annotation import read as read_annotation
-from ..tolerations import Toleration, describe, parse_canonical_int
+from ..k8s.toleration_annotation import NO_EFFECT, TOLERATIONS_ANNOTATION
+from ..k8s.toleration_annotation import read as read_annotation
+from ..k8s.tolerations import Toleration, describe, parse_canonical_int
+from ..model import Mode, Violation
 from .base import Context, Param, ParamType, Rule
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..eviction import written_tolerations
+from ..k8s.eviction import written_tolerations
+from ..k8s.taints import NO_SCHEDULE, PRESSURE_KEYS
 from ..model import Mode, Violation
-from ..taints import NO_SCHEDULE, PRESSURE_KEYS
 from .base import Consequence, Context, Rule
 
 

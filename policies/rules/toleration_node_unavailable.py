@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..eviction import written_tolerations
+from ..k8s.eviction import written_tolerations
+from ..k8s.taints import HOST_NETWORK_KEYS, NO_SCHEDULE, UNAVAILABLE_KEYS, UNSCHEDULABLE
 from ..model import Mode, Violation
-from ..taints import HOST_NETWORK_KEYS, NO_SCHEDULE, UNAVAILABLE_KEYS, UNSCHEDULABLE
 from .base import Consequence, Context, Rule
 
 # What a pod tolerating each taint is let onto.

@@ -6,9 +6,9 @@ from collections.abc import Iterator, Mapping
 from fnmatch import fnmatchcase
 from typing import Any
 
-from ..eviction import written_tolerations
+from ..k8s.eviction import written_tolerations
+from ..k8s.tolerations import Toleration, describe, is_superset
 from ..model import Mode, Violation
-from ..tolerations import Toleration, describe, is_superset
 from .base import Context, Param, ParamType, Rule
 
 

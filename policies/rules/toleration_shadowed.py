@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..eviction import (
-    MANIFEST,
-    Effective,
-    FirstMatchIndex,
-    covering_in,
-    effective_tolerations,
-)
+from ..k8s.eviction import MANIFEST, Effective, FirstMatchIndex, covering_in, effective_tolerations
+from ..k8s.taints import NO_EXECUTE
+from ..k8s.tolerations import Toleration, describe
 from ..model import Mode, Violation
-from ..taints import NO_EXECUTE
-from ..tolerations import Toleration, describe
 from .base import Context, Rule
 
 

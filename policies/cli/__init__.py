@@ -1,0 +1,2 @@
+"""The `evictguard` command line: a thin adapter over lint, the engine and the
+formatters."""

@@ -1,0 +1,3 @@
+"""Pure ports of Kubernetes semantics, each citing the source file and function it
+restates: quantities, names, taints and tolerations, the pod-spec table of every kind,
+memory settings, what the taint manager does. Knows nothing of policies or rules."""
