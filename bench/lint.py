@@ -1,7 +1,7 @@
 """Lint throughput: `evictguard lint` against a bare libyaml parse of the same files (the
 floor any YAML linter in Python pays), optionally Checkov, and growth with corpus size.
 
-Run from the project root: `python bench/lint.py` (children run under the project's .venv
+Run from the project root: `python -m bench.lint` (children run under the project's .venv
 when there is one, whatever interpreter runs this script; `--python` to choose).
 Every figure that is compared is measured in the same run, interleaved (A B C A B C ...),
 because the machine is shared and noisy: ratios survive a slow neighbour, seconds do not.
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common import RunResult, interleaved, markdown_table, median, run_measured, spread_pct
+from .common import RunResult, interleaved, markdown_table, median, run_measured, spread_pct
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = PROJECT_ROOT.parent / "shared" / "corpus"
@@ -89,7 +89,7 @@ class Contender:
 
 
 def default_python() -> str:
-    """The project's venv when there is one: `python bench/lint.py` from any interpreter then
+    """The project's venv when there is one: `python -m bench.lint` from any interpreter then
     measures the installed tool and its PyYAML, not whatever the shell's python holds."""
     venv = PROJECT_ROOT / ".venv" / "bin" / "python"
     return str(venv) if venv.exists() else sys.executable

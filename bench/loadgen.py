@@ -31,6 +31,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from . import admission_corpus
+
 SERVICE_HOST = "evictguard.evictguard.svc"  # the name the API server verifies (tests do too)
 REQUEST_TIMEOUT = 5.0  # the webhook configurations' timeoutSeconds
 MAX_LAG = 2.0  # a request not sent this long after its time: the generator gives up (saturated)
@@ -544,9 +546,6 @@ def _null_connection(context: ssl.SSLContext, raw: socket.socket) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run one load against an already running server (the benchmark drives it in-process),
     or serve as the null server."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import admission_corpus
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--cert-dir", type=Path, required=True, help="ca.crt (and tls.*)")

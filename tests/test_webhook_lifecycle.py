@@ -369,7 +369,7 @@ def test_workers_started_while_the_policy_is_invalid_serve_the_last_good_one(
     tmp_path: Path, restart: str
 ) -> None:
     """A replacement worker used to fail to boot on the invalid file, and gunicorn then
-    stopped the whole server (found by bench/soak.py)."""
+    stopped the whole server (found by bench.soak)."""
     from tests.webhook_client import wait_for_workers, worker_pids
 
     generate(tmp_path / "tls", "evictguard", "evictguard", extra_sans=SANS)

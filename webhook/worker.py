@@ -124,7 +124,7 @@ DRAIN_BYTES = 65536
 class _Conn(TConn):
     """gthread's connection, whose graceful close drains in the worker's poller: gthread
     drained on the main thread for up to 2 s, so one client that kept its end open after
-    `Connection: close` froze every other connection of the worker (found by bench/soak.py)."""
+    `Connection: close` froze every other connection of the worker (found by bench.soak)."""
 
     def __init__(self, worker: BoundedThreadWorker, *args: Any) -> None:
         super().__init__(worker.cfg, *args)

@@ -1,8 +1,8 @@
 """Webhook latency and throughput: `evictguard serve` (/validate, /mutate) against a bare
 Flask echo served by the same gunicorn settings, on loopback, with an open-loop generator.
 
-    python bench/webhook.py            # the full run (~4 minutes)
-    python bench/webhook.py --smoke    # a few seconds, for CI: non-zero exit on any error
+    python -m bench.webhook_load            # the full run (~4 minutes)
+    python -m bench.webhook_load --smoke    # a few seconds, for CI: non-zero exit on any error
 
 Both servers run side by side and every phase visits the targets in turn (A B C A B C), so a
 noisy neighbour slows them alike: on a shared 2-core machine only the ratios measured within
@@ -15,203 +15,37 @@ Every server started here is killed at the end, on Ctrl-C, on error and on the d
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-# ROOT first: this file's name would otherwise shadow the project's `webhook` package.
-sys.path[:0] = [str(ROOT), str(HERE)]
+from . import admission_corpus, echo_app, loadgen
+from .servers import (
+    CLK_TCK,
+    Server,
+    ServerFailed,
+    connection_balance,
+    cpu_ticks,
+    free_port,
+    log,
+    peak_rss_mib,
+    run_stopping_servers,
+    serve_defaults,
+)
 
-import admission_corpus  # noqa: E402
-import echo_app  # noqa: E402
-import loadgen  # noqa: E402
-
-STARTUP_TIMEOUT = 30.0
-STOP_TIMEOUT = 10.0
 P99_LIMIT_MS = 50.0
 ACHIEVED_MIN = 0.95
 SCALING_SIZES = (1, 10, 50, 100, 250, 500)
 GENERATOR_RATES = (2000.0, 4000.0, 6000.0, 8000.0, 10000.0)
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-class ServerFailed(RuntimeError):
-    """A server did not start, or died (exit code 2)."""
-
-
-# -- /proc: workers, memory, CPU, connections -------------------------------------------------
-
-
-def children(pid: int) -> list[int]:
-    """The direct children of `pid` (gunicorn's workers of its arbiter)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            with contextlib.suppress(OSError):
-                stat = Path(f"/proc/{entry}/stat").read_text()
-                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                    found.append(int(entry))
-    return sorted(found)
-
-
-def cpu_ticks(pid: int) -> int:
-    """utime + stime of a process, in clock ticks (0 once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0
-    return int(fields[11]) + int(fields[12])
-
-
-def peak_rss_mib(pid: int) -> float | None:
-    """VmHWM: the process's peak resident set."""
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    return None
-
-
-def socket_inodes(pid: int) -> set[int]:
-    inodes = set()
-    with contextlib.suppress(OSError):
-        for fd in os.listdir(f"/proc/{pid}/fd"):
-            with contextlib.suppress(OSError):
-                link = os.readlink(f"/proc/{pid}/fd/{fd}")
-                if link.startswith("socket:["):
-                    inodes.add(int(link[8:-1]))
-    return inodes
-
-
-def established_server_sockets(port: int) -> set[int]:
-    """Inodes of the server's ends of established TCP connections on `port`."""
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with contextlib.suppress(OSError):
-            for line in Path(table).read_text().splitlines()[1:]:
-                fields = line.split()
-                local_port = int(fields[1].rsplit(":", 1)[1], 16)
-                if local_port == port and fields[3] == "01":  # 01: ESTABLISHED
-                    inodes.add(int(fields[9]))
-    return inodes
-
-
-def connection_balance(workers: Sequence[int], port: int) -> dict[str, int]:
-    """Established connections held by each worker ('other' for any held by none)."""
-    established = established_server_sockets(port)
-    counts = {str(w): len(socket_inodes(w) & established) for w in workers}
-    counts["other"] = len(established) - sum(counts.values())
-    return counts
-
-
-# -- servers ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Server:
-    """One gunicorn tree in its own session (so that killpg reaches every process)."""
-
-    name: str
-    argv: list[str]
-    env: dict[str, str]
-    port: int
-    log: Path
-    process: subprocess.Popen[bytes] | None = None
-    restarts: int = 0
-
-    def start(self, ca_file: Path, body: admission_corpus.ReviewBody, workers: int) -> None:
-        with self.log.open("ab") as sink:
-            self.process = subprocess.Popen(
-                self.argv,
-                cwd=ROOT,
-                env=self.env,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        target = loadgen.Target(self.port, "/validate", ca_file)
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while (error := loadgen.probe(target, body)) is not None:
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise ServerFailed(f"{self.name} did not start ({error}):\n{self.tail()}")
-            time.sleep(0.2)
-        self._settle(workers, deadline)
-
-    def _settle(self, workers: int, deadline: float) -> None:
-        """Wait until every worker is up and idle (done importing the app), so that no
-        worker is handicapped when the connections are handed out."""
-        last: list[int] = []
-        while time.monotonic() < deadline:
-            pids = self.workers()
-            ticks = [cpu_ticks(p) for p in pids]
-            if len(pids) == workers and ticks == last:
-                return
-            last = ticks
-            time.sleep(0.5)
-        raise ServerFailed(f"{self.name}: {workers} idle workers not seen:\n{self.tail()}")
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    def workers(self) -> list[int]:
-        return children(self.pid) if self.alive() else []
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def stop(self) -> None:
-        """SIGTERM to the whole session (graceful), SIGKILL after STOP_TIMEOUT."""
-        if self.process is None:
-            return
-        for sig, wait in ((signal.SIGTERM, STOP_TIMEOUT), (signal.SIGKILL, 5.0)):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, sig)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(wait)
-                break
-        with contextlib.suppress(ProcessLookupError):  # stragglers of the session
-            os.killpg(self.process.pid, signal.SIGKILL)
-
-    def tail(self, lines: int = 15) -> str:
-        with contextlib.suppress(OSError):
-            text = self.log.read_text("utf-8", "replace").splitlines()
-            return "\n".join(line for line in text if '"msg": "review"' not in line)[-3000:]
-        return ""
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def serve_defaults() -> argparse.Namespace:
-    """`evictguard serve`'s own defaults (workers, threads, body limit)."""
-    from evictguard.webhook import serve
-
-    parser = argparse.ArgumentParser()
-    serve.configure(parser)
-    return parser.parse_args([])
+# -- the servers compared --------------------------------------------------------------------
 
 
 def evictguard_server(workdir: Path, cert_dir: Path, workers: int, threads: int) -> Server:
@@ -230,7 +64,7 @@ def echo_server(workdir: Path, cert_dir: Path, workers: int, threads: int) -> Se
 
 def null_server(workdir: Path, cert_dir: Path) -> Server:
     port = free_port()
-    argv = [sys.executable, str(HERE / "loadgen.py"), "--null-server", "--port", str(port)]
+    argv = [sys.executable, "-m", "bench.loadgen", "--null-server", "--port", str(port)]
     argv += ["--cert-dir", str(cert_dir)]
     return Server("null", argv, dict(os.environ), port, workdir / "null.log")
 
@@ -679,32 +513,6 @@ def settings_for(args: argparse.Namespace) -> Settings:
     )
 
 
-@contextlib.contextmanager
-def bounded(seconds: float) -> Iterator[None]:
-    """Turn SIGTERM, SIGINT (even when started in the background, where it is ignored) and
-    the deadline into exceptions, so every `finally` still runs."""
-
-    def expire(signum: int, frame: Any) -> None:
-        raise TimeoutError(f"deadline of {seconds:g}s reached")
-
-    def terminate(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    handlers = {
-        signal.SIGALRM: expire,
-        signal.SIGTERM: terminate,
-        signal.SIGINT: signal.default_int_handler,
-    }
-    previous = {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
 def benchmark(args: argparse.Namespace, workdir: Path, started: list[Server]) -> dict[str, Any]:
     settings = settings_for(args)
     corpus = admission_corpus.load(args.corpus, limit_files=150 if args.smoke else None)
@@ -787,21 +595,16 @@ def problems(results: dict[str, Any], strict: bool) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     deadline = args.deadline or (120.0 if args.smoke else 900.0)
-    started: list[Server] = []
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="evictguard-bench-") as tmp:
-        try:
-            with bounded(deadline):
-                results = benchmark(args, Path(tmp), started)
-        except ServerFailed as exc:
-            print(f"bench: {exc}", file=sys.stderr)
-            return 2
-        except TimeoutError as exc:
-            print(f"bench: {exc}: servers stopped, no results", file=sys.stderr)
-            return 3
-        finally:
-            for server in started:
-                server.stop()
+        results = run_stopping_servers(
+            "bench",
+            deadline,
+            lambda started: benchmark(args, Path(tmp), started),
+            "servers stopped",
+        )
+    if isinstance(results, int):
+        return results
     results["wall_s"] = round(time.monotonic() - began, 1)
     print(report(results))
     print(f"\nTotal wall time: {results['wall_s']:g} s")
