@@ -30,8 +30,8 @@ from evictguard.certs.generate import (
     generate,
     renew,
 )
-from evictguard.certs.inject import InjectError, inject_files, inject_text
 from evictguard.certs.inspect import check_pair, not_after
+from evictguard.lint.inject_ca import InjectError, inject_files, inject_text
 
 from tests.conftest import ROOT, run_cli
 
@@ -397,6 +397,32 @@ def test_inject_text_crlf_and_lists() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "old", "new"),
+    [
+        # JSON stays JSON at its own indentation.
+        (
+            '{\n  "kind": "ValidatingWebhookConfiguration",\n  "webhooks": [\n    {\n'
+            '      "name": "a",\n      "clientConfig": {\n        "caBundle": "",\n'
+            '        "url": "https://a"\n      }\n    }\n  ]\n}\n',
+            '"caBundle": ""',
+            '"caBundle": "QUJD"',
+        ),
+        # A clientConfig two webhooks share through an alias is one field; a quoted value
+        # keeps its quotes and the gap before its comment.
+        (
+            "kind: MutatingWebhookConfiguration\nwebhooks:\n- name: a\n  clientConfig: &cc\n"
+            "    caBundle: 'old'  # rotated yearly\n    url: https://a\n"
+            "- name: b\n  clientConfig: *cc\n",
+            "'old'",
+            "'QUJD'",
+        ),
+    ],
+)
+def test_inject_text_json_aliases_and_quoted_comments(text: str, old: str, new: str) -> None:
+    assert inject_text(text, "QUJD") == (text.replace(old, new), 1, 1)
+
+
 def test_inject_files_all_or_nothing(tmp_path: Path) -> None:
     good = tmp_path / "good.yaml"
     good.write_text(MANIFEST)
@@ -540,8 +566,8 @@ def test_cli_certs_needs_a_subcommand() -> None:
 
 def test_cli_module_does_not_import_cryptography() -> None:
     code = (
-        "import argparse, sys, certs.cli; certs.cli.configure(argparse.ArgumentParser()); "
-        "print('cryptography' in sys.modules)"
+        "import argparse, sys, evictguard.cli.certs as cli; "
+        "cli.configure(argparse.ArgumentParser()); print('cryptography' in sys.modules)"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code],

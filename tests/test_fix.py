@@ -26,12 +26,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from evictguard.engine.remedy import remedy
 from evictguard.patch import json_equal
 from evictguard.policy.load import load_policy_file, load_preset
-from evictguard.yaml import roundtrip
+from evictguard.yaml import linediff, roundtrip
+from evictguard.yaml.linediff import merge3, opcodes, split_lines
 from evictguard.yaml.loader import load_text
-from evictguard.yaml.roundtrip import detect_layouts, merge3, opcodes, split_lines
+from evictguard.yaml.roundtrip import detect_layouts
 
 from tests.conftest import DATA, ROOT, run_cli
 
@@ -499,9 +501,33 @@ def test_mixed_indentation_is_tried_both_ways() -> None:
     assert {(4, 8, 4), (4, 4, 0)} <= found
 
 
+@pytest.mark.parametrize(
+    "text, value, expected",
+    [
+        # A one-line value replacing a block scalar is written inline (not as `|-`), and the
+        # blank line or comment that followed the block stays.
+        ("a: |\n  old\n\nb: 1\n", "new", "a: new\n\nb: 1\n"),
+        ("x:\n  a: >\n    old\n  # note\n  b: 1\n", "new", "x:\n  a: new\n  # note\n  b: 1\n"),
+        # A trailing comment a longer value pushes keeps its gap (quotes counted)...
+        ("a:   # empty\nb: 1\n", "new", "a: new   # empty\nb: 1\n"),
+        ("a: 'x'  # c\n", "longer", "a: 'longer'  # c\n"),
+        # ...and keeps its column where the value fits.
+        ("a: long   # c\n", "v", "a: v      # c\n"),
+    ],
+)
+def test_a_replaced_value_is_written_as_by_hand(text: str, value: str, expected: str) -> None:
+    lines = split_lines(text)
+    before = yaml.safe_load(text)
+    base = "/x" if "x" in before else ""
+    inner = before.get("x", before)
+    edit = roundtrip.Edit(base, inner, {**inner, "a": value})
+    node = yaml.compose(text)
+    assert roundtrip.edit_yaml(lines, [edit], detect_layouts(node)[0])[0] == expected
+
+
 @pytest.mark.parametrize("work", [0, 20_000])  # patience anchors only / difflib when small
 def test_opcodes_turn_one_text_into_the_other(monkeypatch: pytest.MonkeyPatch, work: int) -> None:
-    monkeypatch.setattr(roundtrip, "_DIFFLIB_WORK", work)
+    monkeypatch.setattr(linediff, "_DIFFLIB_WORK", work)
     rng = random.Random(7)
     for _ in range(500):
         a = [rng.choice("abcdexyz") for _ in range(rng.randint(0, 40))]

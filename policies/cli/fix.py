@@ -126,12 +126,12 @@ def _label(name: str) -> str:
 def unified_diff(name: str, before: str, after: str) -> str:
     """`--- a/FILE` / `+++ b/FILE` hunks, as `git diff` prints them (a last line without a
     line break is marked)."""
-    from ..yaml import roundtrip as rt
+    from ..yaml.linediff import split_lines
 
     label = _label(name)
     out = []
     for line in difflib.unified_diff(
-        rt.split_lines(before), rt.split_lines(after), f"a/{label}", f"b/{label}"
+        split_lines(before), split_lines(after), f"a/{label}", f"b/{label}"
     ):
         if not line.endswith(("\n", "\r")):
             line += "\n\\ No newline at end of file\n"

@@ -287,12 +287,12 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("rule", metavar="RULE")
     explain.set_defaults(handler=cmd_explain)
 
-    # The other doors and their tools live in their own packages; each module adds its own
-    # arguments and handler, and imports its heavy dependencies only when run.
+    # The webhook's door lives in its own package, the certs tools' in cli.certs; each module
+    # adds its own arguments and handler, and imports its heavy dependencies only when run.
     serve = commands.add_parser("serve", help="run the admission webhook (gunicorn, TLS)")
     importlib.import_module("..webhook.serve", __package__).configure(serve)
     certs = commands.add_parser("certs", help="TLS material for the webhook")
-    importlib.import_module("..certs.cli", __package__).configure(certs)
+    importlib.import_module(".certs", __package__).configure(certs)
     return parser
 
 

@@ -11,7 +11,7 @@ report is not fixed, and neither is a fix that would move a finding silenced on 
 off that line (adding `resources` to a container moves a missing-limit finding from the
 container's `name:` line to the `resources:` line; a note says so).
 
-Files are edited, not re-written: see `roundtrip`. Only the documents that change are
+Files are edited, not re-written: see `yaml.writeback`. Only the documents that change are
 re-emitted, and of those only the lines that change; every other byte (other documents,
 `---` lines, comments, quoting, line breaks, a byte-order mark, the encoding) stays. Every
 edit is read back and must load as exactly the fixed objects (and silence no less), or the
@@ -27,16 +27,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import pointer as jp
 from ..engine.check import ObjectResult, check_object
 from ..engine.remedy import remedy
 from ..model import Applicability, ErrorCode, Finding, InputError, JsonPatch
-from ..patch import apply_patch, json_equal
+from ..patch import json_equal
 from ..policy.model import Policy
 from ..yaml.loader import LoadedObject, LoadedSource, load_text
 from .directives import InlineDirectives, parse_directives
 
-# `roundtrip` (and ruamel.yaml under it) is imported only when `fix` runs: the command line
+# `writeback` (and ruamel.yaml under it) is imported only when `fix` runs: the command line
 # imports this module for every command to register `fix`.
 
 
@@ -171,122 +170,6 @@ def _visible_counts(loaded: LoadedSource, policy: Policy) -> tuple[Counter[Any],
     return reported, silenced
 
 
-def _steps(
-    items: list[tuple[int, LoadedObject]], fixed: dict[int, Any], patches: dict[int, JsonPatch]
-) -> list[tuple[dict[int, Any], list[str]]]:
-    """The objects of a document as they go from written to fixed, one group of operations
-    (those on one parent) at a time: (objects after the step, the pointers it writes)."""
-    current = {i: item.obj for i, item in items}
-    steps: list[tuple[dict[int, Any], list[str]]] = []
-    for i, item in items:
-        if i not in fixed:
-            continue
-        groups: dict[str, JsonPatch] = {}
-        for op in patches[i]:
-            groups.setdefault(jp.join(*jp.split(op["path"])[:-1]), []).append(op)
-        for ops in groups.values():
-            current = {**current, i: apply_patch(current[i], ops)}
-            steps.append((current, [item.base + op["path"] for op in ops]))
-        current = {**current, i: fixed[i]}  # the same data, as remedy built it
-    if steps:
-        steps[-1] = (current, steps[-1][1])
-    return steps
-
-
-def _edit_document(
-    region: list[str],
-    name: str,
-    items: list[tuple[int, LoadedObject]],
-    fixed: dict[int, Any],
-    patches: dict[int, JsonPatch],
-    skip: bool,
-) -> list[str]:
-    """A document's lines (its node's first line to its last) holding the fixed objects.
-
-    ruamel indents a whole document one way. A document indented one way is edited in one
-    go; one indented several ways is edited one group of operations at a time, each with
-    the indentation found along its path, so each block keeps its own."""
-    from ..yaml import roundtrip as rt
-
-    node = items[0][1].document.node
-    layouts = rt.detect_layouts(node)
-    if len(layouts) == 1:
-        objects = {**{i: item.obj for i, item in items}, **fixed}
-        pointers = [item.base + op["path"] for i, item in items if i in fixed for op in patches[i]]
-        steps = [(objects, pointers)]
-    else:
-        steps = _steps(items, fixed, patches)
-    current = {i: item.obj for i, item in items}
-    for objects, pointers in steps:
-        edits = [
-            rt.Edit(item.base, current[i], objects[i])
-            for i, item in items
-            if not json_equal(current[i], objects[i])
-        ]
-        expected = [objects[i] for i, _ in items]
-        tried = [rt.path_layout(node, jp.split(p), layouts[0]) for p in pointers] + layouts
-        best: tuple[int, list[str]] | None = None
-        problem = ""
-        for layout in dict.fromkeys(tried):
-            for candidate in rt.edit_yaml(region, edits, layout):
-                problem = _check_loaded(load_text(candidate, name), expected, skip) or ""
-                if problem:
-                    continue
-                candidate_lines = rt.split_lines(candidate)
-                cost = _changed_lines(region, candidate_lines)
-                if best is None or cost < best[0]:
-                    best = (cost, candidate_lines)
-        if best is None:
-            raise rt.RoundTripError(f"the edited document does not read back as fixed ({problem})")
-        region, current = best[1], objects
-        if len(steps) > 1:
-            node = load_text("".join(region), name).parsed[0].node
-            layouts = rt.detect_layouts(node)
-    return region
-
-
-def _yaml_edit(
-    text: str,
-    name: str,
-    loaded: LoadedSource,
-    fixed: dict[int, Any],
-    patches: dict[int, JsonPatch],
-    skip: bool,
-) -> str:
-    """The text with each document holding a fixed object re-emitted (only those lines)."""
-    from ..yaml import roundtrip as rt
-
-    lines = rt.split_lines(text)
-    by_document: dict[int, list[tuple[int, LoadedObject]]] = {}
-    for index, item in enumerate(loaded.objects):
-        by_document.setdefault(id(item.document), []).append((index, item))
-    # Back to front, so the line numbers of the documents not yet spliced stay valid.
-    documents = sorted(
-        (items for items in by_document.values() if any(i in fixed for i, _ in items)),
-        key=lambda items: items[0][1].document.first_line,
-        reverse=True,
-    )
-    for items in documents:
-        document = items[0][1].document
-        start = document.node.start_mark.line + document.line_offset
-        end = document.last_line
-        try:
-            region = _edit_document(lines[start:end], name, items, fixed, patches, skip)
-        except rt.RoundTripError as exc:
-            exc.line = start + (exc.line or 0)  # in the file (0-based), else its first line
-            raise
-        lines[start:end] = region
-    return "".join(lines)
-
-
-def _changed_lines(before: list[str], after: list[str]) -> int:
-    from ..yaml import roundtrip as rt
-
-    return sum(
-        max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in rt.opcodes(before, after) if tag != "equal"
-    )
-
-
 def fix_text(
     text: str,
     name: str,
@@ -297,6 +180,7 @@ def fix_text(
     """Fix every object in a text (the safe fixes; with `unsafe`, all); the text as it was
     when anything stands in the way."""
     from ..yaml import roundtrip as rt
+    from ..yaml.writeback import write_back
 
     result = FixResult(name, text, text)
     loaded = load_text(text, name)
@@ -353,17 +237,12 @@ def fix_text(
     result.applied.sort(key=lambda f: (f.line or 0, f.column or 0, f.rule))
     if not fixed:
         return result
+
+    def reads_back(candidate: str, objects: list[Any]) -> str | None:
+        return _check_loaded(load_text(candidate, name), objects, skip_non_kubernetes)
+
     try:
-        data = rt.load_json(text)
-        if data is not None:
-            ops = [
-                {**op, "path": loaded.objects[i].base + op["path"]}
-                for i, patch in patches.items()
-                for op in patch
-            ]
-            new_text = rt.edit_json(text, data, apply_patch(data, ops))
-        else:
-            new_text = _yaml_edit(text, name, loaded, fixed, patches, skip_non_kubernetes)
+        new_text = write_back(text, name, loaded.objects, fixed, patches, reads_back, "fixed")
         expected = [fixed.get(i, item.obj) for i, item in enumerate(loaded.objects)]
         reread = load_text(new_text, name)
         problem = _check_loaded(reread, expected, skip_non_kubernetes)

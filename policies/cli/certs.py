@@ -1,5 +1,7 @@
-"""`evictguard certs generate [--renew]|inject-ca`: TLS material for the webhook, and the
-caBundle in its configuration.
+"""`evictguard certs generate [--renew]|inject-ca`: TLS material for the webhook (`certs`),
+and the caBundle in its configuration (`lint.inject_ca`, which edits manifests as `fix`
+does). The command lives here, in the CLI layer, because `certs` imports nothing else of
+evictguard.
 
 Nothing heavy is imported here at import time: every `evictguard` command builds this
 parser, and `lint` must not pay for loading `cryptography`.
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 EXIT_OK, EXIT_ERROR = 0, 2
 
@@ -31,32 +34,21 @@ def _days(value: str) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    from .generate import ca_bundle, generate, renew
-    from .inspect import load_certificate, not_after
-    from .names import subject_names
+    from ..certs.generate import ca_bundle, generate, renew
+    from ..certs.inspect import load_certificate, not_after
+    from ..certs.names import subject_names
 
     if args.renew and args.ca_days is not None:
         return _fail("generate", "--ca-days does not go with --renew: the CA is kept as it is")
+    where = (args.out, args.service, args.namespace)
+    common: dict[str, Any] = {"extra_sans": args.san or (), "days": args.days}
     try:
         if args.renew:
-            files = renew(
-                args.out,
-                args.service,
-                args.namespace,
-                extra_sans=args.san or (),
-                days=args.days,
-                key_type=args.key_type,
-            )
+            files = renew(*where, key_type=args.key_type, **common)
         else:
+            key_type = args.key_type or "ecdsa"
             files = generate(
-                args.out,
-                args.service,
-                args.namespace,
-                extra_sans=args.san or (),
-                days=args.days,
-                key_type=args.key_type or "ecdsa",
-                force=args.force,
-                ca_days=args.ca_days,
+                *where, key_type=key_type, force=args.force, ca_days=args.ca_days, **common
             )
     except (ValueError, FileExistsError) as exc:
         return _fail("generate", str(exc))
@@ -82,8 +74,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_inject_ca(args: argparse.Namespace) -> int:
-    from .generate import ca_bundle
-    from .inject import InjectError, inject_files
+    from ..certs.generate import ca_bundle
+    from ..lint.inject_ca import InjectError, inject_files
 
     try:
         bundle = ca_bundle(args.ca)
