@@ -26,13 +26,14 @@ from typing import Any
 
 import pytest
 from evictguard.engine.check import check_object
-from evictguard.k8s.tolerations import Toleration, is_superset
-from evictguard.lint.as_admitted import (
-    Admitter,
-    build_admitter,
+from evictguard.k8s.admission.errors import InvalidObject
+from evictguard.k8s.admission.limitrange import read_limit_range
+from evictguard.k8s.admission.podtolerationrestriction import (
     decode_tolerations_annotation,
     merge_tolerations,
 )
+from evictguard.k8s.tolerations import Toleration, is_superset
+from evictguard.lint.as_admitted import Admitter, build_admitter
 from evictguard.lint.files import LintOptions, lint_sources
 from evictguard.model import Finding, ObjectRef, Severity
 from evictguard.policy.load import load_policy_file, load_preset
@@ -453,6 +454,20 @@ def test_duplicate_limit_type_is_refused() -> None:
     assert caught.value.problems == [
         'input: LimitRange ns/lr: spec.limits[1].type: Duplicate value: "Container"'
     ]
+
+
+def test_the_limitrange_port_says_where_and_leaves_reporting_to_lint() -> None:
+    """k8s/admission knows no ConfigError (the layers forbid it): its problems are JSON
+    Pointers into the object, which lint/as_admitted.py turns into file and line."""
+    lr = limit_range(default={"memory": "lots"})
+    with pytest.raises(InvalidObject) as caught:
+        read_limit_range(lr)
+    assert not isinstance(caught.value, ConfigError)
+    [problem] = caught.value.problems
+    assert problem.pointer == "/spec/limits/0/default/memory"
+    assert problem.message.startswith(
+        "LimitRange ns/lr: spec.limits[0].default.memory: not a quantity"
+    )
 
 
 def test_context_from_loaded_objects_names_file_and_line() -> None:

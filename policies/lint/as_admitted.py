@@ -4,10 +4,12 @@ Lint normally checks a manifest as written. With `--as-admitted` (or `--cluster-
 each Pod, and the pod template of each workload kind (`extract_pod_spec`: the object keeps its
 shape), is first changed the way the cluster changes the Pod when it is created, in the
 order the API server does it (the order is the source's, not the order the features were
-asked for):
+asked for). The steps are pure ports in `k8s/admission/`, one module each; this module reads
+the context with file positions, runs the steps in order and explains findings:
 
-1. Decoding with defaulting, `pkg/apis/core/v1/defaults.go SetDefaults_Pod`: for each entry of
-   `containers` and `initContainers` with `resources.limits`, every limit whose key is missing
+1. Decoding with defaulting (`k8s/admission/defaults`), `pkg/apis/core/v1/defaults.go
+   SetDefaults_Pod`: for each entry of `containers` and `initContainers` with
+   `resources.limits`, every limit whose key is missing
    from `resources.requests` is copied there (all resources; a key that is present, even as
    `null` or 0, is kept). Defaulting runs when the request body is decoded, before any
    admission plugin, so a container with a limit and no request gets the limit as request
@@ -23,7 +25,8 @@ asked for):
    the pod-level limit; the rules model that too, so it is written into the object only when
    LimitRanger then gives a container memory (the default is taken from the containers as
    they were before LimitRanger, as in the cluster).
-2. LimitRanger (`plugin/pkg/admission/limitranger/admission.go`, on by default): for every
+2. LimitRanger (`k8s/admission/limitranger`, the LimitRange as stored `limitrange`;
+   `plugin/pkg/admission/limitranger/admission.go`, on by default): for every
    LimitRange of the namespace, `defaultContainerResourceRequirements` reads the `type:
    Container` item's `default` (limits) and `defaultRequest` (requests), and
    `mergeContainerResources` puts into each container and init container (not ephemeral
@@ -35,17 +38,18 @@ asked for):
    what is still missing, so the first one wins; their order is the informer index's (a Go
    map: no defined order). They are applied here in name order, and where another
    LimitRange would have supplied a different value the explanation says so.
-3. DefaultTolerationSeconds (on by default): appends the 300 s not-ready/unreachable
-   NoExecute tolerations for keys nothing covers. The rules already model it
+3. DefaultTolerationSeconds (`k8s/admission/defaulttolerationseconds`, on by default,
+   the list through steps 3 and 4 in `k8s/admission/tolerations`): appends the 300 s
+   not-ready/unreachable NoExecute tolerations for keys nothing covers. The rules already model it
    (`eviction.effective_tolerations`), so it is written into the object only when step 4
    merges tolerations (the merge may drop one of them): appended at the end of the pod's
    own tolerations, where the rules count them as the plugin's. A DaemonSet's template first
    gets the DaemonSet controller's tolerations (`AddOrUpdateDaemonPodTolerations`, which the
    controller applies before it creates the Pod) in that case, for the same reason.
-4. PodTolerationRestriction (`plugin/pkg/admission/podtolerationrestriction/admission.go`,
-   off by default): on CREATE the namespace annotation
-   `scheduler.alpha.kubernetes.io/defaultTolerations` (a JSON list of v1 Tolerations; present
-   and empty means none) is merged after the pod's tolerations with
+4. PodTolerationRestriction (`k8s/admission/podtolerationrestriction`,
+   `plugin/pkg/admission/podtolerationrestriction/admission.go`, off by default): on CREATE
+   the namespace annotation `scheduler.alpha.kubernetes.io/defaultTolerations` (a JSON list
+   of v1 Tolerations; present and empty means none) is merged after the pod's tolerations with
    `pkg/util/tolerations.MergeTolerations` (an entry that another one is a superset of, by
    `isSuperset`, is dropped; equal entries keep the first). The merge is applied whenever the
    Namespace carries the annotation: nobody sets it unless the plugin runs. The plugin also
@@ -87,72 +91,39 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 from .. import pointer as jp
 from ..engine.registry import RULES
-from ..k8s.eviction import add_or_update, covers_for_default_seconds, daemonset_tolerations
+from ..k8s.admission.decoding import decodable, resource_quantity
+from ..k8s.admission.defaults import (
+    MEMORY,
+    pod_memory_request_default,
+    set_pod_memory_request,
+)
+from ..k8s.admission.errors import InvalidObject, Problem
+from ..k8s.admission.limitrange import ContainerDefaults, read_limit_range
+from ..k8s.admission.limitranger import SetValue, apply_limit_ranges
+from ..k8s.admission.meta import is_core, name_of
+from ..k8s.admission.podtolerationrestriction import (
+    NamespaceDefaults,
+    added_tolerations,
+    read_namespace,
+)
+from ..k8s.admission.qos import best_effort
+from ..k8s.admission.tolerations import admit_tolerations
 from ..k8s.features import POD_LEVEL_GATE
-from ..k8s.memory import UnreadableResources, aggregate_memory_requests
 from ..k8s.podspec import PodSpecView, extract_pod_spec
-from ..k8s.quantity import Quantity, QuantityError, parse_manifest_quantity, round_up_to_milli
-from ..k8s.taints import EXISTS, LIFECYCLE_KEYS, MEMORY_PRESSURE, NO_SCHEDULE, default_toleration
-from ..k8s.toleration_annotation import V1_TOLERATION, decode
-from ..k8s.tolerations import Toleration, describe, is_superset
+from ..k8s.quantity import QuantityError, parse_manifest_quantity
+from ..k8s.tolerations import describe
 from ..model import ErrorCode, Finding, InputError, JsonPatch
-from ..patch import PatchError, apply_patch
+from ..patch import PatchError, apply_patch, json_copy
 from ..policy.model import ConfigError, Policy
 from ..yaml.loader import LoadedObject, load_text, read_sources
-from ..yaml.values import type_name
 
-NS_DEFAULT_TOLERATIONS = "scheduler.alpha.kubernetes.io/defaultTolerations"
-LIMIT_RANGER_ANNOTATION = "kubernetes.io/limit-ranger"
-DEFAULT_NAMESPACE = "default"
-CONTAINER_TYPE = "Container"
-MEMORY = "memory"
-QOS_RESOURCES = ("cpu", MEMORY)
-RESOURCE_LISTS = ("max", "min", "default", "defaultRequest", "maxLimitRequestRatio")
-
-MEMORY_PRESSURE_SOURCE = "PodTolerationRestriction (every Pod that is not BestEffort)"
-DTS_SOURCE = "DefaultTolerationSeconds"
-DAEMONSET_SOURCE = "the DaemonSet controller"
-MEMORY_PRESSURE_TOLERATION = {"key": MEMORY_PRESSURE, "operator": EXISTS, "effect": NO_SCHEDULE}
-
-
-# --- context: LimitRanges and Namespaces ---------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DefaultValue:
-    """One resource a LimitRange supplies: the value as written, and the field it came from
-    (`default`, or `default, from max` when SetDefaults_LimitRangeItem made it)."""
-
-    resource: str
-    raw: Any
-    field: str
-
-
-@dataclass(frozen=True)
-class ContainerDefaults:
-    """What one LimitRange's `type: Container` item gives containers that lack a value."""
-
-    name: str  # namespace/name
-    limits: tuple[DefaultValue, ...]
-    requests: tuple[DefaultValue, ...]
-
-    def describe(self, value: DefaultValue) -> str:
-        return f"LimitRange {self.name} ({value.field})"
-
-
-@dataclass(frozen=True)
-class NamespaceDefaults:
-    name: str
-    # The decoded `defaultTolerations` annotation (v1 field names, empty fields left out);
-    # None when the Namespace has no such annotation.
-    tolerations: tuple[Mapping[str, Any], ...] | None
+# --- context: LimitRanges and Namespaces, read with their positions ------------------------
 
 
 class ContextError(ConfigError):
@@ -181,211 +152,8 @@ class _Where:
         line, column = (None, None) if self.position is None else self.position(pointer)
         return InputError(self.file, line, message, column, code=ErrorCode.INVALID_CONTEXT)
 
-
-def _name_of(obj: Mapping[str, Any]) -> tuple[str, str]:
-    metadata = obj.get("metadata")
-    metadata = metadata if isinstance(metadata, Mapping) else {}
-    namespace = metadata.get("namespace")
-    name = metadata.get("name")
-    namespace = namespace if isinstance(namespace, str) and namespace else DEFAULT_NAMESPACE
-    return namespace, name if isinstance(name, str) else ""
-
-
-def _quantity(raw: Any) -> Quantity:
-    """A ResourceList value as the API server decodes it (`null` is a zero quantity)."""
-    if raw is None:
-        return Quantity(Fraction(0), "DecimalSI", "")
-    return parse_manifest_quantity(raw)
-
-
-def _shown(raw: Any) -> str:
-    if isinstance(raw, str):
-        return raw
-    if raw is None:
-        return "null"
-    try:
-        return parse_manifest_quantity(raw).canonical()
-    except QuantityError:
-        return str(raw)
-
-
-def _overcommit_allowed(resource: str) -> bool:
-    """`helper.IsOvercommitAllowed`: native resources other than hugepages."""
-    native = "/" not in resource or resource.startswith("kubernetes.io/")
-    return native and not resource.startswith("hugepages-")
-
-
-def read_limit_range(obj: Mapping[str, Any], where: _Where) -> ContainerDefaults:
-    """The container defaults of a LimitRange as the API server stores it (decoded,
-    SetDefaults_LimitRangeItem applied, ValidateLimitRange's checks on them passed)."""
-    namespace, name = _name_of(obj)
-    label = f"LimitRange {namespace}/{name}"
-    problems: list[InputError] = []
-
-    def problem(pointer: str, message: str) -> None:
-        problems.append(where.error(pointer, f"{label}: {jp.to_dotted(pointer)}: {message}"))
-
-    spec = obj.get("spec")
-    items: Any = spec.get("limits") if isinstance(spec, Mapping) else None
-    if spec is not None and not isinstance(spec, Mapping):
-        problem("/spec", f"is {type_name(spec)}, not an object")
-    if items is not None and not isinstance(items, list):
-        problem("/spec/limits", f"is {type_name(items)}, not a list")
-        items = None
-    limits: dict[str, DefaultValue] = {}
-    requests: dict[str, DefaultValue] = {}
-    seen_types: set[str] = set()
-    for i, item in enumerate(items or ()):
-        item_pointer = jp.join("spec", "limits", i)
-        if not isinstance(item, Mapping):
-            problem(item_pointer, f"is {type_name(item)}, not an object")
-            continue
-        kind = item.get("type")
-        if not isinstance(kind, str):
-            problem(jp.child(item_pointer, "type"), f"is {type_name(kind)}, not a string")
-            continue
-        if kind in seen_types:  # ValidateLimitRange: field.Duplicate
-            problem(jp.child(item_pointer, "type"), f'Duplicate value: "{kind}"')
-        seen_types.add(kind)
-        lists: dict[str, dict[str, tuple[Any, Quantity, str]]] = {}
-        for list_name in RESOURCE_LISTS:
-            values = item.get(list_name)
-            list_pointer = jp.child(item_pointer, list_name)
-            lists[list_name] = {}
-            if values is None:
-                continue
-            if not isinstance(values, Mapping):
-                problem(list_pointer, f"is {type_name(values)}, not a mapping")
-                continue
-            for resource, raw in values.items():
-                try:
-                    quantity = _quantity(raw)
-                except QuantityError as exc:
-                    problem(jp.child(list_pointer, str(resource)), f"not a quantity: {exc}")
-                    continue
-                lists[list_name][str(resource)] = (raw, quantity, list_name)
-        if kind != CONTAINER_TYPE:
-            for list_name in ("default", "defaultRequest"):
-                if kind == "Pod" and lists[list_name]:
-                    problem(
-                        jp.child(item_pointer, list_name),
-                        "Forbidden: may not be specified when `type` is 'Pod'",
-                    )
-                    lists[list_name] = {}  # ValidateLimitRange does not compare them
-            _validate_limit_item(lists, item_pointer, problem)
-            continue
-        # SetDefaults_LimitRangeItem (pkg/apis/core/v1/defaults.go), in its order.
-        default, default_request = lists["default"], lists["defaultRequest"]
-        for resource, (raw, quantity, _) in lists["max"].items():
-            default.setdefault(resource, (raw, quantity, "default, from max"))
-        for resource, (raw, quantity, origin) in default.items():
-            via = "default" if origin == "default" else "max, via default"
-            field = f"defaultRequest, from {via}"
-            default_request.setdefault(resource, (raw, quantity, field))
-        for resource, (raw, quantity, _) in lists["min"].items():
-            default_request.setdefault(resource, (raw, quantity, "defaultRequest, from min"))
-        _validate_limit_item(lists, item_pointer, problem)
-        # defaultContainerResourceRequirements: a later Container item would overwrite an
-        # earlier one key by key (validation allows only one per LimitRange anyway).
-        for resource, (raw, _, origin) in default.items():
-            limits[resource] = DefaultValue(resource, raw, origin)
-        for resource, (raw, _, origin) in default_request.items():
-            requests[resource] = DefaultValue(resource, raw, origin)
-    if problems:
-        raise ContextError(problems)
-    return ContainerDefaults(
-        f"{namespace}/{name}",
-        tuple(limits[k] for k in sorted(limits)),
-        tuple(requests[k] for k in sorted(requests)),
-    )
-
-
-def _validate_limit_item(
-    lists: Mapping[str, Mapping[str, tuple[Any, Quantity, str]]],
-    item_pointer: str,
-    problem: Callable[[str, str], None],
-) -> None:
-    """The checks of `ValidateLimitRange` (validation.go) that involve the defaults, on the
-    stored (rounded up to 1m) values: a LimitRange that fails them never exists."""
-
-    def stored(list_name: str, resource: str) -> Quantity | None:
-        found = lists[list_name].get(resource)
-        return None if found is None else round_up_to_milli(found[1])
-
-    keys = sorted({k for values in lists.values() for k in values})
-    for k in keys:
-        low, high = stored("min", k), stored("max", k)
-        default, request = stored("default", k), stored("defaultRequest", k)
-        checks = [
-            ("min", low, high, "min value {a} is greater than max value {b}"),
-            (
-                "defaultRequest",
-                low,
-                request,
-                "min value {a} is greater than default request value {b}",
-            ),
-            (
-                "defaultRequest",
-                request,
-                high,
-                "default request value {a} is greater than max value {b}",
-            ),
-            (
-                "defaultRequest",
-                request,
-                default,
-                "default request value {a} is greater than default limit value {b}",
-            ),
-            ("default", low, default, "min value {a} is greater than default value {b}"),
-            ("default", default, high, "default value {a} is greater than max value {b}"),
-        ]
-        for list_name, a, b, text in checks:
-            if a is not None and b is not None and a > b:
-                message = text.format(a=a.canonical(), b=b.canonical())
-                problem(jp.child(item_pointer, list_name, k), f"Invalid value: {message}")
-        if (
-            not _overcommit_allowed(k)
-            and default is not None
-            and request is not None
-            and default != request
-        ):
-            problem(
-                jp.child(item_pointer, "defaultRequest", k),
-                f"Invalid value: default value {default.canonical()} must equal to "
-                f"defaultRequest value {request.canonical()} in {k}",
-            )
-
-
-def decode_tolerations_annotation(text: str) -> tuple[Mapping[str, Any], ...]:
-    """`extractNSTolerations`: `json.Unmarshal` into `[]v1.Toleration`, as the pods'
-    deprecated annotation is decoded (`toleration_annotation.decode`); empty text is an
-    empty list. Raises ValueError with Go's words."""
-    if text == "":
-        return ()
-    return tuple(toleration.as_dict() for _, toleration in decode(text, V1_TOLERATION))
-
-
-def read_namespace(obj: Mapping[str, Any], where: _Where) -> NamespaceDefaults:
-    _, name = _name_of(obj)
-    metadata = obj.get("metadata")
-    annotations = metadata.get("annotations") if isinstance(metadata, Mapping) else None
-    if not isinstance(annotations, Mapping) or NS_DEFAULT_TOLERATIONS not in annotations:
-        return NamespaceDefaults(name, None)
-    pointer = jp.join("metadata", "annotations", NS_DEFAULT_TOLERATIONS)
-    text = annotations[NS_DEFAULT_TOLERATIONS]
-    prefix = f"Namespace {name}: {jp.to_dotted(pointer)}"
-    if text is None:
-        text = ""  # JSON null in a map[string]string: the empty string
-    if not isinstance(text, str):
-        raise ContextError([where.error(pointer, f"{prefix}: is {type_name(text)}, not a string")])
-    try:
-        return NamespaceDefaults(name, decode_tolerations_annotation(text))
-    except ValueError as exc:
-        message = (
-            f"{prefix}: PodTolerationRestriction cannot decode it ({exc}): it refuses every "
-            "Pod created in the namespace"
-        )
-        raise ContextError([where.error(pointer, message)]) from None
+    def errors(self, problems: Iterable[Problem]) -> list[InputError]:
+        return [self.error(p.pointer, p.message) for p in problems]
 
 
 def _context_objects(
@@ -413,10 +181,6 @@ def _context_objects(
     return found, problems
 
 
-def _is_core(obj: Mapping[str, Any], kind: str) -> bool:
-    return obj.get("apiVersion") == "v1" and obj.get("kind") == kind
-
-
 def build_admitter(
     context: Iterable[Any],
     context_dir: str | None,
@@ -434,13 +198,13 @@ def build_admitter(
     namespaces: dict[str, NamespaceDefaults] = {}
     for obj, where in objects:
         try:
-            if _is_core(obj, "LimitRange"):
-                limit_ranges[_name_of(obj)] = read_limit_range(obj, where)
-            elif _is_core(obj, "Namespace"):
-                namespace = read_namespace(obj, where)
+            if is_core(obj, "LimitRange"):
+                limit_ranges[name_of(obj)] = read_limit_range(obj)
+            elif is_core(obj, "Namespace"):
+                namespace = read_namespace(obj)
                 namespaces[namespace.name] = namespace
-        except ContextError as exc:
-            problems.extend(exc.errors)
+        except InvalidObject as exc:
+            problems.extend(where.errors(exc.problems))
     if problems and problems_out is None:
         raise ContextError(problems)
     if problems_out is not None:
@@ -560,138 +324,7 @@ def _unchanged(finding: Finding) -> Finding:
     return finding
 
 
-# --- the admission steps ---------------------------------------------------------------
-
-
-def _copy(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {k: _copy(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_copy(v) for v in node]
-    return node
-
-
-def _decodable(pod: PodSpecView, problems: Sequence[object]) -> bool:
-    """Whether the API server can decode the pod spec at all (else no plugin ever sees it)."""
-    if problems:
-        return False
-    owners = [c.data for c in pod.containers]
-    if pod.resources is not None:
-        owners.append(pod.spec)
-    for owner in owners:
-        resources = owner.get("resources")
-        if resources is None:
-            continue
-        if not isinstance(resources, Mapping):
-            return False
-        for section_name in ("limits", "requests"):
-            section = resources.get(section_name)
-            if section is None:
-                continue
-            if not isinstance(section, Mapping):
-                return False
-            for raw in section.values():
-                try:
-                    _quantity(raw)
-                except QuantityError:
-                    return False
-    return all(view.toleration is not None for view in pod.tolerations)
-
-
-def _section(container: dict[str, Any], name: str) -> dict[str, Any] | None:
-    """`resources.<name>` of a decodable container, created when missing."""
-    resources = container.get("resources")
-    if resources is None:
-        resources = container["resources"] = {}
-    section = resources.get(name)
-    if section is None:
-        section = resources[name] = {}
-    return section
-
-
-def _prune(container: dict[str, Any]) -> None:
-    """Empty maps the steps made (Go's omitempty leaves them out of the stored object)."""
-    resources = container.get("resources")
-    if not isinstance(resources, dict):
-        return
-    for name in ("limits", "requests"):
-        if resources.get(name) == {} and name in resources:
-            del resources[name]
-    if resources == {}:
-        del container["resources"]
-
-
-def _positive(raw: Any) -> bool:
-    try:
-        return _quantity(raw).value > 0
-    except QuantityError:
-        return False
-
-
-def _best_effort(obj: Mapping[str, Any], pod: PodSpecView, pod_level: bool) -> bool:
-    """`qos.GetPodQOS(pod) == BestEffort`: the status' class if set (a Pod read back from the
-    API), else no cpu or memory request or limit above zero (the pod-level ones instead of
-    the containers' when the PodLevelResources gate is on and `spec.resources` is set)."""
-    if pod.is_pod:
-        status = obj.get("status")
-        qos = status.get("qosClass") if isinstance(status, Mapping) else None
-        if isinstance(qos, str) and qos:
-            return qos == "BestEffort"
-    if pod_level and pod.spec.get("resources") is not None:
-        owners: list[Mapping[str, Any]] = [pod.spec]
-    else:
-        owners = [c.data for c in pod.containers]
-    for owner in owners:
-        resources = owner.get("resources")
-        if not isinstance(resources, Mapping):
-            continue
-        for section_name in ("requests", "limits"):
-            section = resources.get(section_name)
-            if isinstance(section, Mapping) and any(
-                _positive(section[name]) for name in QOS_RESOURCES if name in section
-            ):
-                return False
-    return True
-
-
-@dataclass
-class _Entry:
-    data: Mapping[str, Any]
-    toleration: Toleration
-    original: int | None  # index in the written list; None: added by admission
-    source: str | None  # None: as written
-
-
-def merge_kept(items: Sequence[Toleration]) -> list[int]:
-    """`MergeTolerations(first, second)` over `all = first + second` (pkg/util/tolerations):
-    the indexes kept, in order. An entry is dropped when one already kept is a superset of
-    it, or when a later one that is not equal to it is (equal entries keep the first)."""
-    kept: list[int] = []
-    for i, t in enumerate(items):
-        if any(is_superset(items[k], t) for k in kept):
-            continue
-        if any(t != later and is_superset(later, t) for later in items[i + 1 :]):
-            continue
-        kept.append(i)
-    return kept
-
-
-def merge_tolerations(
-    first: Sequence[Toleration], second: Sequence[Toleration]
-) -> list[Toleration]:
-    both = [*first, *second]
-    return [both[i] for i in merge_kept(both)]
-
-
-def _add_or_update(entries: list[_Entry], added: Toleration) -> list[_Entry]:
-    return add_or_update(
-        entries,
-        added,
-        lambda entry: entry.toleration,
-        lambda entry: _Entry(
-            added.as_dict(), added, entry.original if entry else None, DAEMONSET_SOURCE
-        ),
-    )
+# --- the admission steps, in the API server's order ----------------------------------
 
 
 @dataclass(frozen=True)
@@ -707,28 +340,27 @@ class Admitter:
         self, obj: dict[str, Any], policy: Policy
     ) -> tuple[dict[str, Any], Callable[[Finding], Finding]]:
         pod, problems = extract_pod_spec(obj, policy.extra_kinds)
-        if pod is None or not pod.pod_level or not _decodable(pod, problems):
+        if pod is None or not pod.pod_level or not decodable(pod, problems):
             # A container spec (prometheus-operator's kinds): its pods are built by an
             # operator, from fields that admission defaulting does not see; judged as written.
             return obj, _unchanged
-        namespace, _ = _name_of(obj)
+        namespace, _ = name_of(obj)
         pod_level = policy.feature(POD_LEVEL_GATE)
-        admitted = _copy(obj)
+        admitted = json_copy(obj)
         supplied: list[Supplied] = []
         remaps: list[Remap] = []
         spec, _ = extract_pod_spec(admitted, policy.extra_kinds)
         assert spec is not None
-        pod_request = self._pod_request_default(admitted, policy, pod_level)
-        self._limit_ranger(admitted, spec, namespace, supplied)
+        pod_request = pod_memory_request_default(spec, pod_level)  # before LimitRanger
+        # 2. LimitRanger.
+        ranges = self.limit_ranges.get(namespace, ())
+        for set_value in apply_limit_ranges(admitted, spec, ranges):
+            supplied.append(_supplied_default(spec, set_value))
         # The rules compute the pod-level default from the containers they see: write it
         # down only when LimitRanger gave a container memory, which it did not have then.
         if pod_request is not None and any(s.pointer.endswith("/" + MEMORY) for s in supplied):
             pointer, raw, source = pod_request
-            resources = spec.spec["resources"]  # type: ignore[index]
-            requests = resources.get("requests")
-            if requests is None:
-                requests = resources["requests"] = {}
-            requests[MEMORY] = raw
+            set_pod_memory_request(spec, raw)
             supplied.append(Supplied(pointer, f"pod-level memory request {_shown(raw)}", source))
         spec, _ = extract_pod_spec(admitted, policy.extra_kinds)  # re-read the new values
         assert spec is not None
@@ -737,122 +369,6 @@ class Admitter:
             return obj, _unchanged
         return admitted, functools.partial(
             explain_finding, Admission(tuple(supplied), tuple(remaps), obj)
-        )
-
-    @staticmethod
-    def _pod_request_default(
-        admitted: dict[str, Any], policy: Policy, pod_level: bool
-    ) -> tuple[str, Any, str] | None:
-        """SetDefaults_Pod's `defaultPodRequests` for memory, as it is before LimitRanger:
-        (pointer, value, source), or None when it sets nothing."""
-        pod, _ = extract_pod_spec(admitted, policy.extra_kinds)
-        if pod is None or not pod_level:
-            return None
-        resources = pod.spec.get("resources")
-        if not isinstance(resources, Mapping):
-            return None
-        limits, requests = resources.get("limits"), resources.get("requests")
-        if not isinstance(limits, Mapping) or not limits:
-            return None
-        if isinstance(requests, Mapping) and MEMORY in requests:
-            return None
-        pointer = jp.child(pod.pointer, "resources", "requests", MEMORY)
-        try:
-            # A Pod's default is summed from the values as decoded; a Pod made from a
-            # template starts from the template's stored (rounded) values.
-            aggregate = aggregate_memory_requests(pod, stored=not pod.is_pod)
-        except UnreadableResources:
-            return None
-        if aggregate is not None:
-            source = "SetDefaults_Pod (pod-level request from the containers' requests)"
-            return pointer, aggregate.canonical(), source
-        if MEMORY in limits:
-            return pointer, limits[MEMORY], "SetDefaults_Pod (pod-level request from its limit)"
-        return None
-
-    # 2. LimitRanger.
-    def _limit_ranger(
-        self, root: dict[str, Any], pod: PodSpecView, namespace: str, supplied: list[Supplied]
-    ) -> None:
-        ranges = self.limit_ranges.get(namespace, ())
-        # SetDefaults_Pod ran when the Pod was decoded, before any admission plugin: a
-        # resource the container limits already has its request then (a copy of the limit,
-        # which the rules model and which is not written here), so LimitRanger leaves it.
-        limited = [_keys(c.data, "limits") for c in pod.containers]
-        for index, limit_range in enumerate(ranges):
-            others = ranges[:index] + ranges[index + 1 :]
-            notes: list[str] = []
-            for container, copied in zip(pod.containers, limited, strict=True):
-                data: dict[str, Any] = container.data  # type: ignore[assignment]
-                done: dict[str, list[str]] = {"limits": [], "requests": []}
-                for section_name, values in (
-                    ("limits", limit_range.limits),
-                    ("requests", limit_range.requests),
-                ):
-                    section = _section(data, section_name)
-                    assert section is not None
-                    for value in values:
-                        if value.resource in section:
-                            continue
-                        if section_name == "requests" and value.resource in copied:
-                            continue
-                        section[value.resource] = _copy(value.raw)
-                        done[section_name].append(value.resource)
-                        supplied.append(
-                            self._supplied_default(
-                                pod,
-                                container.pointer,
-                                container.describe(),
-                                section_name,
-                                value,
-                                limit_range,
-                                others,
-                            )
-                        )
-                _prune(data)
-                role = "container" if container.field == "containers" else "init container"
-                label = container.name or ""
-                for section_name, word in (("requests", "request"), ("limits", "limit")):
-                    if done[section_name]:
-                        names = ", ".join(sorted(done[section_name]))
-                        notes.append(f"{names} {word} for {role} {label}")
-            if notes:
-                _annotate(root, pod.metadata_pointer, "LimitRanger plugin set: " + "; ".join(notes))
-
-    @staticmethod
-    def _supplied_default(
-        pod: PodSpecView,
-        container_pointer: str,
-        owner: str,
-        section_name: str,
-        value: DefaultValue,
-        limit_range: ContainerDefaults,
-        others: Sequence[ContainerDefaults],
-    ) -> Supplied:
-        word = "limit" if section_name == "limits" else "request"
-        source = limit_range.describe(value)
-        rivals = []
-        for other in others:
-            values = other.limits if section_name == "limits" else other.requests
-            for candidate in values:
-                if candidate.resource == value.resource and _differs(candidate.raw, value.raw):
-                    rivals.append(f"LimitRange {other.name} has {_shown(candidate.raw)}")
-        if rivals:
-            source += (
-                "; " + ", ".join(rivals) + ", and LimitRanger applies a namespace's "
-                "LimitRanges in no defined order"
-            )
-        other = "requests" if section_name == "limits" else "limits"
-        return Supplied(
-            jp.child(container_pointer, "resources", section_name, value.resource),
-            f"{value.resource} {word} {_shown(value.raw)}",
-            source,
-            owner,
-            (jp.child(container_pointer, "resources", other, value.resource),),
-            tuple(
-                jp.child(pod.pointer, "resources", name, value.resource)
-                for name in ("requests", "limits")
-            ),
         )
 
     # 3 and 4: DefaultTolerationSeconds, then PodTolerationRestriction.
@@ -865,32 +381,12 @@ class Admitter:
         supplied: list[Supplied],
         remaps: list[Remap],
     ) -> None:
-        extras: list[_Entry] = []
-        defaults = self.namespaces.get(namespace)
-        if defaults is not None and defaults.tolerations is not None:
-            source = f"namespace {namespace} defaultTolerations"
-            for data in defaults.tolerations:
-                extras.append(_Entry(dict(data), Toleration.of(data), None, source))
-        if self.pod_toleration_restriction and not _best_effort(obj, pod, pod_level):
-            extra = Toleration.of(MEMORY_PRESSURE_TOLERATION)
-            extras.append(_Entry(extra.as_dict(), extra, None, MEMORY_PRESSURE_SOURCE))
-        if not extras:
+        memory_pressure = self.pod_toleration_restriction and not best_effort(obj, pod, pod_level)
+        added = added_tolerations(namespace, self.namespaces.get(namespace), memory_pressure)
+        if not added:
             return
-        entries = [
-            _Entry(view.data, view.toleration, view.index, None)
-            for view in pod.tolerations
-            if view.toleration is not None
-        ]
-        written = len(entries)
-        if pod.daemon and not pod.is_pod:  # the DaemonSet controller, before the Pod exists
-            for added in daemonset_tolerations(pod):
-                entries = _add_or_update(entries, added)
-        for key in LIFECYCLE_KEYS:
-            if not any(covers_for_default_seconds(e.toleration, key) for e in entries):
-                added = Toleration.of(default_toleration(key))
-                entries.append(_Entry(added.as_dict(), added, None, DTS_SOURCE))
-        every = [*entries, *extras]
-        merged = [every[i] for i in merge_kept([e.toleration for e in every])]
+        written = sum(view.toleration is not None for view in pod.tolerations)
+        merged = admit_tolerations(pod, added)
         spec: dict[str, Any] = pod.spec  # type: ignore[assignment]
         spec["tolerations"] = [e.data for e in merged]
         list_pointer = jp.child(pod.pointer, "tolerations")
@@ -909,32 +405,51 @@ class Admitter:
         remaps.append(Remap(list_pointer, tuple(indexes)))
 
 
+def _supplied_default(pod: PodSpecView, set_value: SetValue) -> Supplied:
+    """What LimitRanger set, as a finding will say it (with the namespace's other
+    LimitRanges that would have set another value)."""
+    value, limit_range, section_name = set_value.value, set_value.limit_range, set_value.section
+    container_pointer = set_value.container.pointer
+    word = "limit" if section_name == "limits" else "request"
+    source = limit_range.describe(value)
+    rivals = []
+    for other in set_value.others:
+        values = other.limits if section_name == "limits" else other.requests
+        for candidate in values:
+            if candidate.resource == value.resource and _differs(candidate.raw, value.raw):
+                rivals.append(f"LimitRange {other.name} has {_shown(candidate.raw)}")
+    if rivals:
+        source += (
+            "; " + ", ".join(rivals) + ", and LimitRanger applies a namespace's "
+            "LimitRanges in no defined order"
+        )
+    other = "requests" if section_name == "limits" else "limits"
+    return Supplied(
+        jp.child(container_pointer, "resources", section_name, value.resource),
+        f"{value.resource} {word} {_shown(value.raw)}",
+        source,
+        set_value.container.describe(),
+        (jp.child(container_pointer, "resources", other, value.resource),),
+        tuple(
+            jp.child(pod.pointer, "resources", name, value.resource)
+            for name in ("requests", "limits")
+        ),
+    )
+
+
 def _differs(a: Any, b: Any) -> bool:
     try:
-        return _quantity(a) != _quantity(b)
+        return resource_quantity(a) != resource_quantity(b)
     except QuantityError:
         return a != b
 
 
-def _keys(container: Mapping[str, Any], section_name: str) -> frozenset[str]:
-    resources = container.get("resources")
-    section = resources.get(section_name) if isinstance(resources, Mapping) else None
-    return frozenset(section) if isinstance(section, Mapping) else frozenset()
-
-
-def _annotate(root: dict[str, Any], metadata_pointer: str, text: str) -> None:
-    """LimitRanger's annotation, on the metadata of the Pod (or of the Pods made from the
-    template); each LimitRange that sets something rewrites it."""
-    node: Any = root
-    for token in jp.split(metadata_pointer):
-        if not isinstance(node, dict):
-            return
-        if node.get(token) is None:
-            node[token] = {}
-        node = node[token]
-    if not isinstance(node, dict):
-        return
-    if node.get("annotations") is None:
-        node["annotations"] = {}
-    if isinstance(node["annotations"], dict):
-        node["annotations"][LIMIT_RANGER_ANNOTATION] = text
+def _shown(raw: Any) -> str:
+    if isinstance(raw, str):
+        return raw
+    if raw is None:
+        return "null"
+    try:
+        return parse_manifest_quantity(raw).canonical()
+    except QuantityError:
+        return str(raw)
