@@ -394,6 +394,7 @@ REFUSED: dict[ParamType, tuple[Any, str]] = {
     ParamType.SECONDS: (9223372037, "9223372037 is greater than the maximum of 9223372036"),
     ParamType.KNOWN_TAINTS: ([{"effects": ["NoSchedule"]}], "'key' is a required property"),
     ParamType.ALLOWLISTS: ([{"namespaces": ["a"]}], "'tolerations' is a required property"),
+    ParamType.MOUNT_PATHS: (["etc/nginx/"], "'etc/nginx/' is not an absolute, clean path"),
 }
 # A value of the wrong JSON type for each, and the schema's words for it.
 MISTYPED: dict[ParamType, tuple[Any, str]] = {
@@ -403,6 +404,7 @@ MISTYPED: dict[ParamType, tuple[Any, str]] = {
     ParamType.SECONDS: (1.5, "1.5 is not of type 'integer'"),
     ParamType.KNOWN_TAINTS: ("dedicated", "'dedicated' is not of type 'array'"),
     ParamType.ALLOWLISTS: ({"a": 1}, "{'a': 1} is not of type 'array'"),
+    ParamType.MOUNT_PATHS: ("/etc", "'/etc' is not of type 'array'"),
 }
 
 

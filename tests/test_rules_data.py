@@ -73,7 +73,9 @@ def file_id(case: tuple[str, Path]) -> str:
 PASS_FILES = data_files("pass")
 FAIL_FILES = data_files("fail")
 MEMORY_FAIL_FILES = [case for case in FAIL_FILES if case[0].startswith("memory-")]
-TOLERATION_FAIL_FILES = [case for case in FAIL_FILES if not case[0].startswith("memory-")]
+TOLERATION_FAIL_FILES = [
+    case for case in FAIL_FILES if case[0].startswith(("toleration-", "noexecute-"))
+]
 
 
 def expected_markers(path: Path) -> Counter[Expectation]:

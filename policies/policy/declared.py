@@ -23,6 +23,7 @@ _TYPE_SCHEMAS: Mapping[ParamType, Mapping[str, Any]] = {
     ParamType.SECONDS: {"type": "integer", "minimum": 0, "maximum": MAX_SECONDS},
     ParamType.KNOWN_TAINTS: {"$ref": "#/$defs/knownTaints"},
     ParamType.ALLOWLISTS: {"$ref": "#/$defs/allowlists"},
+    ParamType.MOUNT_PATHS: {"type": "array", "items": {"type": "string"}},
 }
 
 _MUTATE_SCHEMA = {"description": "The mutating webhook applies this rule's fix.", "type": "boolean"}

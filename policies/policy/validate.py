@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..engine.registry import RULES
 from ..k8s.features import COMPARISON_GATE, gate
 from ..k8s.labels import label_value_errors, qualified_name_errors
+from ..k8s.mounts import clean
 from ..k8s.quantity import BINARY_SI, MAX_INT64, QuantityError, parse_manifest_quantity
 from ..k8s.toleration_validation import validate_toleration
 from ..k8s.tolerations import Toleration
@@ -174,6 +175,17 @@ def _known_taint_problems(value: Any, where: str, comparison: bool) -> list[str]
     return problems
 
 
+def _mount_path_problems(value: Any, where: str, comparison: bool) -> list[str]:
+    """A path a mount rule compares with cleaned mount paths: written otherwise it would
+    never be equal to one (`etc/nginx`, `/etc/nginx/`), so it is refused, not guessed."""
+    problems: list[str] = []
+    for i, path in enumerate(value if isinstance(value, list) else ()):
+        if isinstance(path, str) and (not path.startswith("/") or clean(path) != path):
+            meant = clean("/" + path)
+            problems.append(f"{where}.{i}: {path!r} is not an absolute, clean path ({meant!r})")
+    return problems
+
+
 # type -> check(value, its path in the policy, comparison operators on) -> problems
 _CHECKS: dict[ParamType, Callable[[Any, str, bool], list[str]]] = {
     ParamType.QUANTITY: _quantity_problems,
@@ -182,6 +194,7 @@ _CHECKS: dict[ParamType, Callable[[Any, str, bool], list[str]]] = {
     ParamType.SECONDS: _seconds_problems,
     ParamType.ALLOWLISTS: _allowlist_problems,
     ParamType.KNOWN_TAINTS: _known_taint_problems,
+    ParamType.MOUNT_PATHS: _mount_path_problems,
 }
 
 

@@ -27,6 +27,7 @@ from . import (
     toleration_not_allowed,
     toleration_shadowed,
     toleration_wildcard,
+    volume_mount_hides_image_files,
 )
 from .base import Rule
 
@@ -52,4 +53,5 @@ ALL_RULES: tuple[Rule, ...] = (
     noexecute_seconds_too_high.RULE,
     noexecute_wildcard.RULE,
     toleration_shadowed.RULE,
+    volume_mount_hides_image_files.RULE,
 )

@@ -67,6 +67,7 @@ class ParamType(str, enum.Enum):
     SECONDS = "seconds"  # whole seconds, 0 to 9223372036 (the taint manager's int64 ns)
     KNOWN_TAINTS = "known-taints"  # [{key, effects, values}]: keys and values a taint can have
     ALLOWLISTS = "allowlists"  # [{namespaces, tolerations}]: tolerations the API accepts
+    MOUNT_PATHS = "mount-paths"  # [path]: absolute and clean, as a container sees a mount
 
 
 class Consequence(str, enum.Enum):
