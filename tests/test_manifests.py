@@ -50,6 +50,7 @@ WORKLOAD_RULES = {
     "": {"pods", "replicationcontrollers", "podtemplates"},
     "apps": {"deployments", "statefulsets", "daemonsets", "replicasets"},
     "batch": {"jobs", "cronjobs"},
+    "policy": {"poddisruptionbudgets"},
 }
 
 
@@ -704,6 +705,9 @@ LABELLED = {**DEPLOY, "metadata": {"name": "d", "labels": {"a": "b"}, "finalizer
 PODTEMPLATE = {"metadata": {"name": "t"}, "template": {"spec": {}}}
 CRONJOB = {"metadata": {"name": "c"}, "spec": {"jobTemplate": {"spec": {"template": {}}}}}
 CRONJOB_CHANGED = {"metadata": {"name": "c"}, "spec": {"jobTemplate": {"spec": {"x": 1}}}}
+PDB = {"metadata": {"name": "b"}, "spec": {"maxUnavailable": 1, "selector": {}}}
+PDB_CHANGED = {**PDB, "spec": {**PDB["spec"], "maxUnavailable": 0}}
+PDB_LABELLED = {**PDB, "metadata": {"name": "b", "labels": {"a": "b"}}}
 EXEMPT = "evictguard.io/exempt"
 
 
@@ -742,6 +746,11 @@ IMPOSTOR = {"groups": ("system:nodes",), "username": "mallory"}
         (VALIDATING, ("podtemplates", "UPDATE"), PODTEMPLATE, PODTEMPLATE, False),
         (VALIDATING, ("cronjobs", "UPDATE"), CRONJOB_CHANGED, CRONJOB, True),
         (VALIDATING, ("cronjobs", "UPDATE"), CRONJOB, CRONJOB, False),
+        # A budget's spec is what its rule judges: a change to it is judged, relabelling not.
+        (VALIDATING, ("poddisruptionbudgets", "CREATE"), PDB, None, True),
+        (VALIDATING, ("poddisruptionbudgets", "UPDATE"), PDB_CHANGED, PDB, True),
+        (VALIDATING, ("poddisruptionbudgets", "UPDATE"), PDB_LABELLED, PDB, False),
+        (VALIDATING, ("poddisruptionbudgets", "UPDATE"), _exempt(PDB, "*"), PDB, True),
         # The group alone proves nothing: no condition trusts an identity any more.
         (VALIDATING, ("pods", "CREATE", IMPOSTOR), POD, None, True),
         (VALIDATING, ("deployments", "CREATE", IMPOSTOR), DEPLOY, None, True),

@@ -17,6 +17,7 @@ multiset of (rule, line, column) of that rule's findings must equal the markers 
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -76,6 +77,7 @@ MEMORY_FAIL_FILES = [case for case in FAIL_FILES if case[0].startswith("memory-"
 TOLERATION_FAIL_FILES = [
     case for case in FAIL_FILES if case[0].startswith(("toleration-", "noexecute-"))
 ]
+PDB_FAIL_FILES = [case for case in FAIL_FILES if case[0].startswith("pdb-")]
 
 
 def expected_markers(path: Path) -> Counter[Expectation]:
@@ -824,3 +826,27 @@ def test_a_bare_init_container_is_reported_exactly_when_the_pod_leaves_it_no_roo
     findings = check_object(obj, limits_not_required(load_preset("default"))).findings
     reported = {f.container for f in findings if f.rule == "memory-request-missing"}
     assert reported == expected
+
+
+@pytest.mark.parametrize("case", PDB_FAIL_FILES, ids=file_id)
+def test_budget_findings_name_the_budget_and_the_value(
+    case: tuple[str, Path], tmp_path: Path
+) -> None:
+    """For every PodDisruptionBudget finding in the fail data: the pointer is a field of the
+    budget's spec, the message names the budget and, for a value, the value as written."""
+    rule_id, path = case
+    policy = policy_for(rule_id, tmp_path)
+    checked = 0
+    for item in load_text(path.read_text("utf-8"), str(path)).objects:
+        for finding in check_object(item.obj, policy).findings:
+            if finding.rule != rule_id:
+                continue
+            checked += 1
+            assert finding.ref.kind == "PodDisruptionBudget"
+            assert finding.ref.describe() in finding.message
+            assert finding.pointer.startswith("/spec/") and finding.container is None
+            exists, value = resolve(item.obj, finding.pointer)
+            assert exists, finding.pointer
+            if isinstance(value, (str, int)):
+                assert json.dumps(value) in finding.message, finding.message
+    assert checked, f"{path}: no finding of {rule_id} to check"

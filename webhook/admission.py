@@ -20,6 +20,7 @@ import orjson
 
 from .. import pointer as jp
 from ..engine.check import EvaluationTimeout, ObjectResult, RuleCrash, check_object, where_raised
+from ..engine.registry import OBJECT_RULES, judged_whole
 from ..engine.remedy import remedy
 from ..k8s.podspec import CUSTOM_KINDS, POD_SPEC_PATHS, extract_pod_specs, pod_spec_path
 from ..k8s.taints import GT, LT
@@ -86,7 +87,8 @@ class Decision:
 def checked_kinds(policy: Policy) -> frozenset[str]:
     """The kinds judged here (and metric labels): the same tables as lint's."""
     custom = {kind for _, kind in CUSTOM_KINDS}
-    return frozenset(POD_SPEC_PATHS) | custom | {k.kind for k in policy.extra_kinds}
+    whole = {kind for _, kind in OBJECT_RULES}
+    return frozenset(POD_SPEC_PATHS) | custom | whole | {k.kind for k in policy.extra_kinds}
 
 
 def _echo(value: Any) -> str:
@@ -164,7 +166,10 @@ def _checked_object(review: Review, policy: Policy) -> tuple[Mapping[str, Any] |
     if obj is None:
         raise ReviewError(f"request.object is required for {review.operation}")
     api_version = str(obj.get("apiVersion", ""))
-    if pod_spec_path(api_version, str(obj.get("kind", "")), policy.extra_kinds) is None:
+    kind = str(obj.get("kind", ""))
+    if pod_spec_path(api_version, kind, policy.extra_kinds) is None and not judged_whole(
+        api_version, kind
+    ):
         return None, f"{obj.get('kind')} has no pod spec"
     metadata = obj.get("metadata")
     # The request's namespace is the API server's word (it refuses an object whose own

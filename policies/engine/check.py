@@ -16,12 +16,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import pointer as jp
-from ..k8s.podspec import PodSpecView, StructureProblem, container_depth, extract_pod_specs
+from ..k8s.podspec import (
+    PodSpecView,
+    StructureProblem,
+    api_group,
+    container_depth,
+    extract_pod_specs,
+)
 from ..model import SEVERITY_OF_MODE, Finding, Mode, ObjectRef, Violation
 from ..policy.model import Policy
 from ..rules.base import Context
 from .exemptions import ALL, exempted_rules
-from .registry import RULES
+from .registry import OBJECT_RULES, RULES
 
 
 @dataclass(frozen=True)
@@ -119,6 +125,14 @@ def check_object(
     (admission believes it only from the DaemonSet controller; see `extract.is_daemon`)."""
     ref = object_ref(obj)
     result = ObjectResult(ref)
+    kind = (api_group(ref.api_version), ref.kind)
+    if kind in OBJECT_RULES:  # a kind judged as a whole object: no pod spec in it
+        exempt = exempted_rules(obj, ref, policy, None)
+        if ALL not in exempt:
+            rule_ids = [r for r in policy.active_rules() if kind in RULES[r].kinds]
+            _run_rules(obj, ref, None, rule_ids, policy, exempt, deadline, result)
+        result.exempted = frozenset(exempt)
+        return result
     pods, problems = extract_pod_specs(obj, policy.extra_kinds, trust_owner_references)
     result.problems.extend(problems)
     exempted: set[str] = set()
@@ -126,25 +140,27 @@ def check_object(
         exempt = exempted_rules(obj, ref, policy, pod.metadata_pointer)
         exempted |= exempt
         if ALL not in exempt:
-            _check_pod(obj, ref, pod, policy, exempt, deadline, result)
+            rule_ids = [r for r in policy.active_rules() if not RULES[r].kinds]
+            _run_rules(obj, ref, pod, rule_ids, policy, exempt, deadline, result)
     result.exempted = frozenset(exempted)
     _leave_out_superseded(result)
     return result
 
 
-def _check_pod(
+def _run_rules(
     obj: Mapping[str, Any],
     ref: ObjectRef,
-    pod: PodSpecView,
+    pod: PodSpecView | None,
+    rule_ids: Iterable[str],
     policy: Policy,
     exempt: set[str],
     deadline: float | None,
     result: ObjectResult,
 ) -> None:
-    """Every active rule on one pod spec of the object. A finding already found on another
-    (tolerations several components share) is said once."""
+    """The rules on one pod spec of the object (None: on the object whole). A finding
+    already found on another (tolerations several components share) is said once."""
     seen = {(f.rule, f.pointer, f.message) for f in result.findings}
-    for rule_id in policy.active_rules():
+    for rule_id in rule_ids:
         if rule_id in exempt:
             continue
         if deadline is not None and time.monotonic() > deadline:

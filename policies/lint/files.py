@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any
 
 from ..engine.check import check_object, object_ref
+from ..engine.registry import judged_whole
 from ..k8s.podspec import may_hold_unknown_pods, pod_shapes, pod_spec_path, pods_at, unchecked_pods
 from ..model import (
     KIND_NOT_KNOWN,
@@ -138,9 +139,11 @@ def note_not_checked(
     kind would change nothing). `position(pointer)`: its line and column in `file`, where
     they are known."""
     api_version, kind = str(obj.get("apiVersion", "")), str(obj.get("kind", ""))
-    shapes = pod_shapes(api_version, kind, policy.extra_kinds)
     ref = object_ref(obj)
     ignored = policy.is_ignored_namespace(ref.namespace)
+    if judged_whole(api_version, kind):  # no pods in it: left out quietly where ignored
+        return ignored
+    shapes = pod_shapes(api_version, kind, policy.extra_kinds)
     reason, seen = KIND_NOT_KNOWN, None
     if shapes:
         if not ignored:
@@ -191,9 +194,9 @@ def lint_sources(
 
 
 def _read_by_rules(policy: Policy, api_version: str, kind: str) -> bool:
-    """Kinds with a pod spec, and custom resources (a kind no table knows may hold pods:
-    read to say so)."""
-    if may_hold_unknown_pods(api_version):
+    """Kinds with a pod spec, kinds some rule judges whole, and custom resources (a kind
+    no table knows may hold pods: read to say so)."""
+    if may_hold_unknown_pods(api_version) or judged_whole(api_version, kind):
         return True
     return pod_spec_path(api_version, kind, policy.extra_kinds) is not None
 

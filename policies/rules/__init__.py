@@ -19,6 +19,7 @@ from . import (
     noexecute_seconds_too_low,
     noexecute_unbounded,
     noexecute_wildcard,
+    pdb_no_disruptions,
     toleration_control_plane,
     toleration_invalid,
     toleration_never_matches,
@@ -54,4 +55,5 @@ ALL_RULES: tuple[Rule, ...] = (
     noexecute_wildcard.RULE,
     toleration_shadowed.RULE,
     volume_mount_hides_image_files.RULE,
+    pdb_no_disruptions.RULE,
 )

@@ -23,11 +23,13 @@ from ..policy.facts import Bounds, ClusterFacts
 class Context:
     """Everything a rule may look at for one object: the object, its own parameters and
     the facts every rule shares. No policy, no other rule's mode or parameters: a case a
-    rule leaves to another it marks (`Violation.deferred_to`), and the engine decides."""
+    rule leaves to another it marks (`Violation.deferred_to`), and the engine decides.
+    `pod` is the pod spec judged; None for a rule that judges a whole object of its
+    `Rule.kinds` (a PodDisruptionBudget has no pod spec)."""
 
     obj: Mapping[str, Any]
     ref: ObjectRef
-    pod: PodSpecView
+    pod: PodSpecView | None
     params: Mapping[str, Any]
     cluster: ClusterFacts
     bounds: Bounds
@@ -42,6 +44,7 @@ class Context:
         """Pod-level memory (`spec.resources`) as the target cluster keeps it: none with the
         PodLevelResources gate off, where the API server drops `spec.resources` from the Pod
         it creates (memory-quantity-invalid still reads the values as written)."""
+        assert self.pod is not None, "pod rules only"
         if self.cluster.feature(POD_LEVEL_GATE):
             return pod_memory(self.pod)
         return MemorySettings(self.pod.pointer, "pod-level resources", None, None, None, ())
@@ -121,6 +124,9 @@ class Rule:
     # containers' values (validatePodResourceConsistency).
     compares_siblings: bool = False
     compares_containers: bool = False
+    # The (API group, kind) pairs it judges as whole objects, with `ctx.pod` None (a
+    # PodDisruptionBudget); empty: it judges every pod spec, as most rules do.
+    kinds: tuple[tuple[str, str], ...] = ()
 
 
 def fix_availability(rule: Rule) -> str:

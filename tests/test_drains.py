@@ -1,0 +1,269 @@
+"""Drains that never finish: the disruption controller's arithmetic (k8s.drain) on a table
+derived from its source, and pdb-no-disruptions through every door (the engine's
+whole-object dispatch, lint, the webhook, SARIF, explain)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from evictguard.engine.check import check_object
+from evictguard.k8s.drain import (
+    Budget,
+    IntOrStringError,
+    desired_healthy,
+    disruptions_allowed,
+    never_allows,
+    scaled_value,
+)
+from evictguard.model import Mode
+from evictguard.policy.load import load_preset
+from evictguard.webhook import review
+
+from tests.conftest import run_cli
+from tests.webhook_client import admission_review
+
+POLICY = load_preset("default")
+RULE = "pdb-no-disruptions"
+
+# --- GetScaledValueFromIntOrPercent (apimachinery pkg/util/intstr) ------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "total", "round_up", "scaled"),
+    [
+        (3, 10, True, 3),  # an integer is taken as is, whatever the total
+        (7, 2, False, 7),
+        ("10%", 3, True, 1),  # 0.3 rounds up to 1...
+        ("10%", 3, False, 0),  # ...or down to 0
+        ("50%", 1, True, 1),
+        ("33%", 3, True, 1),  # 0.99
+        ("33%", 100, True, 33),
+        ("0%", 7, True, 0),
+        ("100%", 7, True, 7),
+        ("+5%", 100, True, 5),  # strconv.Atoi takes a sign
+        ("007%", 100, True, 7),
+        ("-10%", 10, True, -1),  # API validation refuses it; the arithmetic does not
+    ],
+)
+def test_scaled_value(value: int | str, total: int, round_up: bool, scaled: int) -> None:
+    assert scaled_value(value, total, round_up) == scaled
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        ("10", "invalid value for IntOrString: invalid type: string is not a percentage"),
+        (
+            "abc%",
+            'invalid value for IntOrString: invalid value "abc%": '
+            'strconv.Atoi: parsing "abc": invalid syntax',
+        ),
+        (" 5%", 'invalid value " 5%": strconv.Atoi: parsing " 5": invalid syntax'),
+        ("5.5%", 'strconv.Atoi: parsing "5.5": invalid syntax'),
+        ("1_0%", 'strconv.Atoi: parsing "1_0": invalid syntax'),
+        ("%", 'strconv.Atoi: parsing "": invalid syntax'),
+        ("9" * 20 + "%", f'strconv.Atoi: parsing "{"9" * 20}": value out of range'),
+    ],
+)
+def test_scaled_value_errors_as_go_words_them(value: str, error: str) -> None:
+    with pytest.raises(IntOrStringError) as caught:
+        scaled_value(value, 10, True)
+    assert error in str(caught.value)
+
+
+# --- getExpectedPodCount + updatePdbStatus (pkg/controller/disruption/disruption.go) -------
+
+MIN = "min_available"
+MAX = "max_unavailable"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "replicas", "allowed"),
+    [
+        # maxUnavailable: desiredHealthy = expected - ceil(value), at least 0.
+        (MAX, 1, 3, 1),
+        (MAX, 5, 3, 3),  # desiredHealthy clamps to 0: every pod may go
+        (MAX, 0, 5, 0),
+        (MAX, "0%", 5, 0),
+        (MAX, "10%", 3, 1),  # ceil(0.3) = 1
+        (MAX, "10%", 10, 1),
+        (MAX, "10%", 11, 2),  # ceil(1.1) = 2
+        (MAX, "100%", 3, 3),
+        (MAX, "10%", 0, 0),  # expectedCount 0: always 0
+        # minAvailable percentage: desiredHealthy = ceil(value * expected).
+        (MIN, "50%", 1, 0),  # ceil(0.5) = 1: a single pod is never evictable
+        (MIN, "50%", 2, 1),
+        (MIN, "50%", 3, 1),  # ceil(1.5) = 2
+        (MIN, "33%", 3, 2),  # ceil(0.99) = 1
+        (MIN, "99%", 1, 0),
+        (MIN, "99%", 100, 1),
+        (MIN, "100%", 4, 0),
+        (MIN, "0%", 3, 3),
+        (MIN, "0%", 0, 0),
+        # minAvailable integer: against the pods, not scaled.
+        (MIN, 1, 1, 0),
+        (MIN, 2, 2, 0),
+        (MIN, 2, 3, 1),
+        (MIN, 3, 2, 0),  # more than there are: negative, so 0
+        (MIN, 0, 3, 3),
+        (MIN, 0, 0, 0),  # expectedCount 0 (no pods): 0
+    ],
+)
+def test_disruptions_allowed(field: str, value: int | str, replicas: int, allowed: int) -> None:
+    assert disruptions_allowed(Budget(**{field: value}), replicas) == allowed
+
+
+def test_unhealthy_pods_count_against_the_budget() -> None:
+    """currentHealthy counts Ready pods only (countHealthyPods): 3 replicas, minAvailable 2,
+    2 crash-looping leave 1 healthy, 1 - 2 < 0 -> 0."""
+    assert disruptions_allowed(Budget(min_available=2), 3, healthy=1) == 0
+    assert disruptions_allowed(Budget(max_unavailable=1), 3, healthy=2) == 0
+    assert disruptions_allowed(Budget(max_unavailable=1), 3, healthy=3) == 1
+
+
+def test_max_unavailable_wins_and_neither_expects_nothing() -> None:
+    assert desired_healthy(Budget(min_available=5, max_unavailable=1), 4, 4) == (4, 3)
+    assert desired_healthy(Budget(), 4, 4) == (0, 0)
+    # An integer minAvailable counts the pods the selector matches, not the controllers'.
+    assert desired_healthy(Budget(min_available=2), 5, 3) == (3, 2)
+    assert desired_healthy(Budget(min_available="50%"), 5, 3) == (5, 3)
+
+
+@pytest.mark.parametrize(
+    ("budget", "never"),
+    [
+        (Budget(max_unavailable=0), True),
+        (Budget(max_unavailable="0%"), True),
+        (Budget(min_available="100%"), True),
+        (Budget(max_unavailable="1%"), False),
+        (Budget(min_available="99%"), False),
+        (Budget(min_available=100), False),  # depends on the replicas: cross-object
+        (Budget(), False),
+    ],
+)
+def test_never_allows(budget: Budget, never: bool) -> None:
+    assert never_allows(budget) is never
+
+
+# --- the engine's whole-object dispatch ---------------------------------------------------
+
+
+def pdb(annotations: dict[str, str] | None = None, **spec: Any) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": "web", "namespace": "shop"}
+    if annotations:
+        metadata["annotations"] = annotations
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": metadata,
+        "spec": {"selector": {"matchLabels": {"app": "web"}}, **spec},
+    }
+
+
+def test_a_budget_is_judged_by_its_rules_only() -> None:
+    result = check_object(pdb(maxUnavailable=0), POLICY)
+    assert [(f.rule, f.pointer) for f in result.findings] == [(RULE, "/spec/maxUnavailable")]
+    assert not result.problems and not result.crashed
+    # ...and a pod by pod rules only (the budget rule never sees a pod spec).
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {}}
+    assert RULE not in {f.rule for f in check_object(pod, POLICY).findings}
+
+
+def test_exemptions_apply_to_whole_objects() -> None:
+    exempt = pdb({"evictguard.io/exempt": RULE}, maxUnavailable=0)
+    result = check_object(exempt, POLICY)
+    assert not result.findings and result.exempted == {RULE}
+    assert not check_object(pdb({"evictguard.io/exempt": "*"}, maxUnavailable=0), POLICY).findings
+    assert not check_object(pdb(maxUnavailable=0), POLICY.with_disabled([RULE])).findings
+
+
+def test_the_kind_is_judged_in_its_group_only() -> None:
+    """Rules judge (API group, kind): a custom resource of the same name is not a budget."""
+    obj = {**pdb(maxUnavailable=0), "apiVersion": "example.com/v1"}
+    assert not check_object(obj, POLICY).findings
+    older = {**pdb(maxUnavailable=0), "apiVersion": "policy/v1beta1"}
+    assert [f.rule for f in check_object(older, POLICY).findings] == [RULE]
+
+
+# --- lint, SARIF, explain -----------------------------------------------------------------
+
+BUDGET_YAML = """\
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: web
+  namespace: shop
+spec:
+  minAvailable: 100%
+  selector:
+    matchLabels: {app: web}
+"""
+
+
+def test_lint_places_the_finding_on_the_field(tmp_path: Path) -> None:
+    path = tmp_path / "pdb.yaml"
+    path.write_text(BUDGET_YAML)
+    proc = run_cli("lint", "--format", "json", str(path))
+    assert proc.returncode == 0, proc.stderr  # warn: fails only with --fail-on warning
+    (finding,) = json.loads(proc.stdout)["findings"]
+    assert (finding["rule"], finding["line"], finding["column"]) == (RULE, 7, 17)
+    assert finding["severity"] == "warning"
+    silenced = BUDGET_YAML.replace("100%", f"100%  # evictguard: disable={RULE}")
+    path.write_text(silenced)
+    assert json.loads(run_cli("lint", "--format", "json", str(path)).stdout)["findings"] == []
+
+
+def test_sarif_carries_the_rule_and_the_place(tmp_path: Path) -> None:
+    path = tmp_path / "pdb.yaml"
+    path.write_text(BUDGET_YAML)
+    log = json.loads(run_cli("lint", "--format", "sarif", str(path)).stdout)
+    (run,) = log["runs"]
+    (result,) = run["results"]
+    assert result["ruleId"] == RULE and result["level"] == "warning"
+    region = result["locations"][0]["physicalLocation"]["region"]
+    assert (region["startLine"], region["startColumn"]) == (7, 17)
+    assert RULE in {rule["id"] for rule in run["tool"]["driver"]["rules"]}
+
+
+def test_explain_shows_the_text_and_example() -> None:
+    proc = run_cli("explain", RULE)
+    assert proc.returncode == 0
+    assert "Eviction API" in proc.stdout and "maxUnavailable: 0" in proc.stdout
+    assert "Default mode: warn" in proc.stdout
+
+
+# --- the webhook --------------------------------------------------------------------------
+
+
+def ask(obj: dict[str, Any], **kw: Any) -> dict[str, Any]:
+    body = orjson.dumps(admission_review(obj, namespace="shop", **kw))
+    answer = review.review(body, "validate", POLICY)
+    assert answer.status == 200
+    return answer.body["response"]
+
+
+def test_admission_warns_about_a_budget_that_blocks_every_drain() -> None:
+    response = ask(pdb(maxUnavailable="0%"))
+    assert response["allowed"] is True
+    (warning,) = response["warnings"]
+    assert warning.startswith(f'[{RULE}] maxUnavailable "0%" allows no voluntary')
+
+
+def test_admission_lets_a_sound_budget_through_quietly() -> None:
+    response = ask(pdb(maxUnavailable=1))
+    assert response["allowed"] is True and "warnings" not in response
+    old = pdb(maxUnavailable=1)
+    assert "warnings" not in ask(pdb(maxUnavailable=2), operation="UPDATE", old=old)
+
+
+def test_admission_denies_under_a_policy_that_enforces_it() -> None:
+    settings = dataclasses.replace(POLICY.rules[RULE], mode=Mode.ENFORCE)
+    policy = dataclasses.replace(POLICY, rules={**POLICY.rules, RULE: settings})
+    body = orjson.dumps(admission_review(pdb(maxUnavailable=0), namespace="shop"))
+    response = review.review(body, "validate", policy).body["response"]
+    assert response["allowed"] is False and f"[{RULE}]" in response["status"]["message"]
