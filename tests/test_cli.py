@@ -347,6 +347,9 @@ def test_rules_lists_every_rule_with_its_default_mode() -> None:
         ("toleration-shadowed", "warn"),
         ("volume-mount-hides-image-files", "warn"),
         ("pdb-no-disruptions", "warn"),
+        ("emptydir-size-limit-missing", "audit"),
+        ("emptydir-memory-unbounded", "warn"),
+        ("ephemeral-storage-limit-missing", "off"),
     ]
     assert [r[0] for r in rows] == list(RULES)
     fixes = {r[0]: r[2] for r in (line.split(None, 3) for line in proc.stdout.splitlines())}

@@ -78,6 +78,12 @@ TOLERATION_FAIL_FILES = [
     case for case in FAIL_FILES if case[0].startswith(("toleration-", "noexecute-"))
 ]
 PDB_FAIL_FILES = [case for case in FAIL_FILES if case[0].startswith("pdb-")]
+DISK_RULES = (
+    "emptydir-size-limit-missing",
+    "emptydir-memory-unbounded",
+    "ephemeral-storage-limit-missing",
+)
+DISK_FAIL_FILES = [case for case in FAIL_FILES if case[0] in DISK_RULES]
 
 
 def expected_markers(path: Path) -> Counter[Expectation]:
@@ -285,6 +291,35 @@ def test_findings_name_object_and_toleration(case: tuple[str, Path], tmp_path: P
             assert finding.container is None
             assert view.describe() in finding.message, finding.message
             assert f"toleration #{index} " in finding.message
+    assert checked, f"{path}: no finding of {rule_id} to check"
+
+
+@pytest.mark.parametrize("case", DISK_FAIL_FILES, ids=file_id)
+def test_findings_name_object_and_volume(case: tuple[str, Path], tmp_path: Path) -> None:
+    """For every disk-pressure finding in the fail data: the message names the object and
+    the emptyDir volume (by its name) or the container its pointer lies in."""
+    rule_id, path = case
+    policy = policy_for(rule_id, tmp_path)
+    checked = 0
+    for item in load_text(path.read_text("utf-8"), str(path)).objects:
+        pods, _ = extract_pod_specs(item.obj)
+        for finding in check_object(item.obj, policy).findings:
+            if finding.rule != rule_id:
+                continue
+            checked += 1
+            assert finding.ref.describe() in finding.message
+            pod = _pod_of(pods, finding.pointer)
+            assert pod is not None
+            field, index, *rest = jp.split(finding.pointer[len(pod.pointer) :])
+            entry = pod.spec[field][int(index)]
+            if field == "volumes":
+                assert rest == ["emptyDir", "sizeLimit"], finding.pointer
+                assert f'volume "{entry["name"]}"' in finding.message, finding.message
+                assert finding.container is None
+            else:
+                assert (field, rest) == ("containers", ["resources", "limits", "ephemeral-storage"])
+                assert finding.container == entry["name"]
+                assert f'container "{entry["name"]}"' in finding.message, finding.message
     assert checked, f"{path}: no finding of {rule_id} to check"
 
 

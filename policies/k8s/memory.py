@@ -366,3 +366,64 @@ def _request_of(container: ContainerView, stored: bool) -> Quantity | None:
     if not value.valid:
         raise UnreadableResources(container.describe())
     return value.stored if stored else value.quantity
+
+
+# --- the pod's memory cgroup ----------------------------------------------------------------
+
+
+def pod_cgroup_memory_limit(pod: PodSpecView, pod_level: MemorySettings) -> Quantity | None:
+    """The memory limit the kubelet puts on the pod's cgroup, None when it sets none:
+    pkg/kubelet/cm/helpers_linux.go `ResourceConfigForPod` (Kubernetes 1.32 to 1.35).
+
+    Its value is component-helpers resource/helpers.go `PodLimits` for memory: the
+    pod-level limit (`pod_level`: pass `Context.pod_memory`, empty where the PodLevelResources
+    gate is off) where one is set, else the aggregate of the containers' limits, computed as
+    `aggregate_memory` computes requests. It is set only when the limits are declared: a
+    non-zero pod-level limit, or every value `PodLimits` hands its `ContainerFn` non-zero
+    (each regular container's limit; for each init container, its limit plus those of the
+    sidecars declared before it; for a sidecar, the sidecars' running sum). A Guaranteed pod
+    always declares them, a BestEffort pod never. A limit of 0 sets none either (the kubelet
+    reads `> 0`: `MemoryLimitsFromConfig`, emptydir `calculateEmptyDirMemorySize`). Pod
+    overhead (RuntimeClass) only adds to a non-zero limit and is not seen here. Raises
+    `UnreadableResources` where a memory value cannot be read.
+    """
+    declared = True
+    total: Quantity | None = None
+    sidecars: Quantity | None = None
+    init_peak: Quantity | None = None
+    for container in pod.containers:
+        value = _limit_of(container)
+        if container.field == "containers":
+            total = _add(total, value)
+            running = value
+        elif container.is_sidecar:
+            total = _add(total, value)
+            sidecars = _add(sidecars, value)
+            running = sidecars
+            init_peak = _max(init_peak, running)
+        else:
+            running = _add(value, sidecars)
+            init_peak = _max(init_peak, running)
+        if running is None or running.value == 0:
+            declared = False  # the ContainerFn's `res.Memory().IsZero()`
+    limit = _max(total, init_peak)
+    pod_limit = pod_level.limit
+    if pod_limit is not None:
+        if not pod_limit.readable:
+            raise UnreadableResources(pod_level.what)
+        limit = pod_limit.stored  # applyPodLevelResources replaces the aggregate
+        declared = declared or (limit is not None and limit.value > 0)
+    if not declared or limit is None or limit.value <= 0:
+        return None
+    return limit
+
+
+def _limit_of(container: ContainerView) -> Quantity | None:
+    memory = container_memory(container)
+    if memory.shape_problems:
+        raise UnreadableResources(container.describe())
+    if memory.limit is None:
+        return None
+    if not memory.limit.readable:
+        raise UnreadableResources(container.describe())
+    return memory.limit.stored

@@ -6,6 +6,9 @@ and types), from which the default preset and the policy schema are derived; REA
 from __future__ import annotations
 
 from . import (
+    emptydir_memory_unbounded,
+    emptydir_size_limit_missing,
+    ephemeral_storage_limit_missing,
     memory_critical_overcommit,
     memory_limit_missing,
     memory_limit_ratio,
@@ -56,4 +59,7 @@ ALL_RULES: tuple[Rule, ...] = (
     toleration_shadowed.RULE,
     volume_mount_hides_image_files.RULE,
     pdb_no_disruptions.RULE,
+    emptydir_size_limit_missing.RULE,
+    emptydir_memory_unbounded.RULE,
+    ephemeral_storage_limit_missing.RULE,
 )
