@@ -199,7 +199,7 @@ class NotChecked:
     pointer: str  # where its pod spec or containers are; for a namespace, /metadata/namespace
     reason: str = KIND_NOT_KNOWN
     # For a kind not known (also in a patch not built), what it was seen to hold
-    # (extract.SEEN_*): containers, or the container resources or tolerations an operator
+    # (k8s.podspec.SEEN_*): containers, or the container resources or tolerations an operator
     # makes pods from.
     seen: str | None = None
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from evictguard.engine.registry import RULES
 from evictguard.model import Mode, Violation
-from evictguard.policy import load as config
+from evictguard.policy import load
 from evictguard.policy.model import Policy, RuleSettings
 from evictguard.rules.base import Context, Rule
 
@@ -47,16 +47,16 @@ def with_rule(policy: Policy, mode: Mode) -> Policy:
 def install(monkeypatch: Any, mode: Mode = Mode.ENFORCE) -> None:
     """Register the rule in this process, on in every policy loaded from now on."""
     monkeypatch.setitem(RULES, RULE_ID, RULE)
-    real = config._freeze
-    monkeypatch.setattr(config, "_freeze", lambda *a, **k: with_rule(real(*a, **k), mode))
+    real = load._freeze
+    monkeypatch.setattr(load, "_freeze", lambda *a, **k: with_rule(real(*a, **k), mode))
 
 
 def install_globally() -> None:
     """For sitecustomize: the same in a whole process (a server, the CLI), for good."""
     RULES[RULE_ID] = RULE
-    real = config._freeze
+    real = load._freeze
     mode = Mode(os.environ[MODE_VARIABLE])
-    config._freeze = lambda *a, **k: with_rule(real(*a, **k), mode)  # type: ignore[assignment]
+    load._freeze = lambda *a, **k: with_rule(real(*a, **k), mode)  # type: ignore[assignment]
 
 
 def process_env(mode: str = "enforce") -> dict[str, str]:

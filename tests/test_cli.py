@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ FINDING_KEYS = {
     "rule", "severity", "file", "line", "column", "apiVersion", "kind", "namespace", "name",
     "container", "pointer", "message", "fix", "fixApplicability", "template",
 }  # fmt: skip
-ERROR_KEYS = {"file", "line", "code", "message"}
+ERROR_KEYS = {"file", "line", "column", "code", "message"}
 SUMMARY_KEYS = {"files", "documents", "objects", "findings", "errors", "notChecked"}
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 TEXT_LINE = re.compile(
@@ -140,11 +141,17 @@ def test_select_does_not_turn_on_a_rule_the_policy_has_off() -> None:
     assert (code, report["findings"]) == (0, [])
     # ...and says so on stderr, instead of a silent clean run
     proc = run_cli("lint", "--select", "memory-limit-*", "tests/data/config/workload.yaml")
-    assert proc.stderr == (
-        "evictguard: note: memory-limit-ratio is off in preset:default; "
+    off = [
+        rule_id
+        for rule_id in RULES
+        if fnmatchcase(rule_id, "memory-limit-*")
+        and load_preset("default").mode(rule_id) is Mode.OFF
+    ]
+    assert "memory-limit-ratio" in off
+    assert proc.stderr == "".join(
+        f"evictguard: note: {rule_id} is off in preset:default; "
         "set its mode in a policy file to run it\n"
-        "evictguard: note: memory-limit-too-high is off in preset:default; "
-        "set its mode in a policy file to run it\n"
+        for rule_id in off
     )
 
 
@@ -303,6 +310,7 @@ def test_json_nulls_and_severities() -> None:
         {
             "file": BROKEN,
             "line": 4,
+            "column": 15,
             "code": "invalid-yaml",
             "message": "invalid YAML: mapping values are not allowed in this context",
         }
@@ -372,14 +380,21 @@ def test_explain_has_what_why_example_and_fix(tmp_path: Path) -> None:
         text, rule = proc.stdout, RULES[rule_id]
         mode = load_preset("default").mode(rule_id).value
         headings = [line for line in text.splitlines() if line and not line.startswith(" ")]
+        parameters = f"Parameters (rules.{rule_id}.<name> in a policy file)"
         assert headings == [
             rule_id,
             "What it checks",
             "Why it matters",
             "Example (fails)",
             "Fix",
+            *([parameters] if rule.params else []),
             f"Default mode: {mode}",
         ]
+        # each declared parameter, with its default, as the policy sets it
+        for param in rule.params:
+            assert f"{param.name} ({param.type.value}, default {json.dumps(param.default)}" in (
+                folded_params := " ".join(text.split(parameters)[1].split())
+            ), (rule_id, param.name, folded_params)
         # paragraphs are wrapped for the terminal: compare them with white space folded
         folded = " ".join(text.split())
         assert f"What it checks {rule.summary} Why it matters {rule.why} Example" in folded

@@ -1,5 +1,5 @@
 """Custom resources with pods inside (README: Custom resources): the well-known kinds are
-judged from the one table in `policies.extract`, as lint and the webhook read it; objects
+judged from the one table in `evictguard.k8s.podspec`, as lint and the webhook read it; objects
 of kinds no table knows that hold pods are named as not checked, never passed silently."""
 
 from __future__ import annotations

@@ -16,7 +16,6 @@ from evictguard.k8s.eviction import (
     first_match,
 )
 from evictguard.k8s.podspec import extract_pod_spec
-from evictguard.k8s.suggest import edit_distance, suggest_taint_key
 from evictguard.k8s.taints import (
     DEFAULT_TOLERATIONS,
     EFFECTS,
@@ -25,6 +24,7 @@ from evictguard.k8s.taints import (
 )
 from evictguard.k8s.tolerations import Toleration, compare_numbers, is_superset
 from evictguard.policy.load import load_preset
+from evictguard.rules.suggest import edit_distance, suggest_taint_key
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

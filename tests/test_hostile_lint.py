@@ -31,7 +31,7 @@ import pytest
 import yaml
 from evictguard.engine.check import check_object
 from evictguard.policy.load import load_preset
-from evictguard.yaml import stream as yamlstream
+from evictguard.yaml import stream
 from evictguard.yaml.loader import load_text
 from evictguard.yaml.safety import MAX_DEPTH, TOO_DEEP
 from hypothesis import HealthCheck, example, given, settings
@@ -692,8 +692,8 @@ def test_a_folder_walk_with_a_pipe_finishes(tmp_path: Path) -> None:
 def test_a_control_character_with_the_pure_python_loader(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without libyaml, PyYAML's reader checks every character as the loader is built; that
     ReaderError was raised outside the parse's error handling and crashed the whole run."""
-    monkeypatch.setattr(yamlstream, "KubernetesLoader", yaml.SafeLoader)
-    monkeypatch.setattr(yamlstream, "_BYTE_POSITIONS", False)
+    monkeypatch.setattr(stream, "KubernetesLoader", yaml.SafeLoader)
+    monkeypatch.setattr(stream, "_BYTE_POSITIONS", False)
     text = (
         no_limit("one")
         + "---\nkind: ConfigMap\ndata:\n  k: caf\u00e9\x07\n---\n"

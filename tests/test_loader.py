@@ -463,6 +463,7 @@ def test_a_folder_without_manifests_is_an_error(tmp_path: Path) -> None:
         {
             "file": str(empty),
             "line": None,
+            "column": None,
             "code": "no-manifests",
             "message": "folder holds no .yaml, .yml or .json file",
         }

@@ -106,9 +106,18 @@ def test_serve_from_a_folder_with_decoy_packages(
     decoys: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """gunicorn puts its working directory first on `sys.path`: a decoy `webhook` there
-    used to be what it imported."""
+    used to be what it imported, and one named like a dependency (`yaml`, `flask`) would
+    be imported instead of the real package."""
     monkeypatch.delenv("PYTHONPATH", raising=False)
-    with running_server(tmp_path / "tls", tmp_path / "server.log", cwd=decoys) as server:
+    for name in ("yaml", "flask"):
+        (decoys / name).mkdir()
+        (decoys / name / "__init__.py").write_text(DECOY.format(name=name))
+    # The console script, as the image's ENTRYPOINT runs it: `python -m` itself puts the
+    # working directory first on sys.path, before evictguard has any say.
+    script = str(Path(sys.executable).parent / "evictguard")
+    with running_server(
+        tmp_path / "tls", tmp_path / "server.log", cwd=decoys, launcher=(script,)
+    ) as server:
         answer = server.request("GET", "/healthz")
         assert answer.status == 200
     assert "decoy" not in (tmp_path / "server.log").read_text()

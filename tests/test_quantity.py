@@ -1,4 +1,4 @@
-"""Tests for policies.quantity, ported from k8s.io/apimachinery/pkg/api/resource tests.
+"""Tests for evictguard.k8s.quantity, ported from k8s.io/apimachinery/pkg/api/resource tests.
 
 Go test names are cited next to each table. Expectations follow the released Go code; rows
 that changed upstream in 2026 are pinned to the released output and say so.

@@ -255,9 +255,12 @@ def running_server(
     extra: tuple[str, ...] = (),
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    launcher: tuple[str, ...] = (sys.executable, "-m", "evictguard"),
 ) -> Iterator[Server]:
+    """`launcher`: how evictguard is started (the console script, as the image's
+    ENTRYPOINT does, or `python -m evictguard`)."""
     port = free_port()
-    argv = [sys.executable, "-m", "evictguard", "serve", "--bind", f"127.0.0.1:{port}"]
+    argv = [*launcher, "serve", "--bind", f"127.0.0.1:{port}"]
     argv += ["--cert-dir", str(cert_dir), "--workers", str(workers), *extra]
     if policy is not None:
         argv += ["--policy", str(policy)]

@@ -22,12 +22,12 @@ from .. import pointer as jp
 from ..engine.check import EvaluationTimeout, ObjectResult, RuleCrash, check_object, where_raised
 from ..engine.registry import OBJECT_RULES, judged_whole
 from ..engine.remedy import remedy
+from ..k8s.features import COMPARISON_GATE
 from ..k8s.podspec import CUSTOM_KINDS, POD_SPEC_PATHS, extract_pod_specs, pod_spec_path
 from ..k8s.taints import GT, LT
 from ..model import Finding, JsonPatch, Mode, Severity
 from ..patch import diff
 from ..policy.model import Policy
-from ..rules.base import COMPARISON_GATE
 
 VERSIONS = ("admission.k8s.io/v1", "admission.k8s.io/v1beta1")
 OPERATIONS = ("CREATE", "UPDATE", "DELETE", "CONNECT")

@@ -112,7 +112,11 @@ def run(args: argparse.Namespace) -> int:
         EVICTGUARD_CLIENT_CA=client_ca,
     )
     config = str(resources.files(__package__).joinpath("gunicorn.conf.py"))
-    argv = [sys.executable, "-m", "gunicorn", "--config", config]
+    # -P (Python 3.11+): `-m` would put the working directory first on sys.path, where a
+    # folder named like a dependency (`yaml/` in a GitOps repository) would be imported
+    # instead of it; gunicorn.conf.py's `chdir` keeps gunicorn from putting it back.
+    safe_path = ["-P"] if sys.version_info >= (3, 11) else []
+    argv = [sys.executable, *safe_path, "-m", "gunicorn", "--config", config]
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(sys.executable, argv, env)

@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from ..certs.files import write_atomic  # stdlib only: the one atomic write
 from ..lint.fix import fix_text
 from ..model import InputError, Notice
+from ..policy.load import resolve_policy
 from ..yaml.sources import STDIN_NAME, byte_order_mark, decode, expand_paths, read_file
+from .selection import UsageError, select_rules, warn_selected_but_off
 
 EXIT_OK, EXIT_FIXED, EXIT_ERROR = 0, 1, 2
 
@@ -159,8 +161,6 @@ def _stdout_bytes(data: bytes) -> None:
 
 
 def cmd_fix(args: argparse.Namespace) -> int:
-    from .main import UsageError, resolve_policy, select_rules, warn_selected_but_off
-
     try:
         import ruamel.yaml  # noqa: F401  (the round trip; imported here to say so plainly)
     except ImportError:

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib
 import os
 import sys
 import textwrap
 from collections.abc import Iterable, Sequence
-from fnmatch import fnmatchcase
 from typing import TextIO
 
 from ..engine.registry import RULES
@@ -25,58 +23,24 @@ from ..lint.files import (
     lint_parallel,
     sort_report,
 )
-from ..model import InputError, Mode
+from ..model import InputError
 from ..policy.load import load_preset, resolve_policy
-from ..policy.model import ConfigError, Policy
+from ..policy.model import ConfigError
 from ..rules.base import explain_sections, fix_availability
+from ..webhook import serve as serve_command
 from ..yaml.loader import SourceText, load_text
 from ..yaml.sources import expand_paths, read_expanded
+from . import certs as certs_command
+from . import fix as fix_command
+from .selection import UsageError, select_rules, warn_selected_but_off
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-
-
-class UsageError(Exception):
-    pass
-
-
-def _rule_list(values: Sequence[str] | None) -> list[str]:
-    patterns = [p.strip() for value in values or () for p in value.split(",") if p.strip()]
-    for pattern in patterns:
-        if not any(fnmatchcase(rule_id, pattern) for rule_id in RULES):
-            raise UsageError(f"no rule matches {pattern!r} (see `evictguard rules`)")
-    return patterns
-
-
-def select_rules(
-    policy: Policy, select: Sequence[str] | None, ignore: Sequence[str] | None
-) -> Policy:
-    """--select keeps only matching rules, --ignore drops matching ones; modes stay the policy's."""
-    selected, ignored = _rule_list(select), _rule_list(ignore)
-    disabled = {
-        rule_id
-        for rule_id in RULES
-        if (selected and not any(fnmatchcase(rule_id, p) for p in selected))
-        or any(fnmatchcase(rule_id, p) for p in ignored)
-    }
-    return policy.with_disabled(disabled)
 
 
 def _use_colour(stream: TextIO) -> bool:
     if os.environ.get("NO_COLOR"):
         return False
     return bool(os.environ.get("FORCE_COLOR")) or (hasattr(stream, "isatty") and stream.isatty())
-
-
-def warn_selected_but_off(policy: Policy, select: Sequence[str] | None) -> None:
-    """--select names rules, it does not switch them on: say so instead of staying silent."""
-    for pattern in _rule_list(select):
-        for rule_id in RULES:
-            if fnmatchcase(rule_id, pattern) and policy.mode(rule_id) is Mode.OFF:
-                print(
-                    f"evictguard: note: {rule_id} is off in {policy.source}; "
-                    "set its mode in a policy file to run it",
-                    file=sys.stderr,
-                )
 
 
 def _format(args: argparse.Namespace) -> str:
@@ -273,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     fix = commands.add_parser(
         "fix", help="apply the safe fixes to manifest files in place, keeping their layout"
     )
-    importlib.import_module(".fix", __package__).configure(fix)
+    fix_command.configure(fix)
 
     rules = commands.add_parser(
         "rules", help="list every rule with its mode and its fix (safe, unsafe or none)"
@@ -290,9 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
     # The webhook's door lives in its own package, the certs tools' in cli.certs; each module
     # adds its own arguments and handler, and imports its heavy dependencies only when run.
     serve = commands.add_parser("serve", help="run the admission webhook (gunicorn, TLS)")
-    importlib.import_module("..webhook.serve", __package__).configure(serve)
+    serve_command.configure(serve)
     certs = commands.add_parser("certs", help="TLS material for the webhook")
-    importlib.import_module(".certs", __package__).configure(certs)
+    certs_command.configure(certs)
     return parser
 
 

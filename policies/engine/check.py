@@ -122,7 +122,7 @@ def check_object(
     """`deadline` (time.monotonic()): raise EvaluationTimeout rather than start a rule
     after it, so a pathological object cannot hold the caller much past its budget.
     `trust_owner_references`: whether a Pod's DaemonSet owner reference may be believed
-    (admission believes it only from the DaemonSet controller; see `extract.is_daemon`)."""
+    (admission believes it only from the DaemonSet controller; see `k8s.podspec.is_daemon`)."""
     ref = object_ref(obj)
     result = ObjectResult(ref)
     kind = (api_group(ref.api_version), ref.kind)

@@ -2,7 +2,8 @@
 
 {"findings": [{rule, severity, file, line, column, apiVersion, kind, namespace, name,
 container, pointer, message, fix, fixApplicability, template}],
-"errors": [{file, line, code, message}], "notices": [{file, line, code, message}],
+"errors": [{file, line, column, code, message}], "notices": [{file, line, column, code,
+message}],
 "summary": {files, documents, objects, findings, errors, notChecked: [{apiVersion, kind,
 namespace, name, file, line, pointer, reason}]}}
 """
@@ -45,6 +46,7 @@ def error_to_dict(error: InputError) -> dict[str, Any]:
     return {
         "file": error.file,
         "line": error.line,
+        "column": error.column,
         "code": error.code.value,
         "message": error.message,
     }

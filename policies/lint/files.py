@@ -115,7 +115,7 @@ def lint_source(
 
 def _composed(obj: Any, findings: list[Finding]) -> list[Finding]:
     """One object's findings in report order (sort_report's, which is stable), their fixes
-    rewritten to apply one after another to the object as written (`fixes.compose`)."""
+    rewritten to apply one after another to the object as written (`patch.compose`)."""
     if sum(f.fix is not None for f in findings) < 2:
         return findings
     findings.sort(key=lambda f: (f.line or 0, f.column or 0, f.rule))

@@ -7,6 +7,7 @@ the engine's suppression step do (as yamllint and ruff separate them).
 from __future__ import annotations
 
 import enum
+import json
 import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -165,5 +166,21 @@ def explain_sections(
         + paragraph(rule.remediation)
         + "\n"
         + paragraph("Automatic fix: " + fix_sentence(rule)),
+        *_parameters_section(rule, paragraph),
         f"Default mode: {mode.value}",
     ]
+
+
+def _parameters_section(rule: Rule, paragraph: Callable[[str], str]) -> list[str]:
+    """Each declared parameter with its default and doc (a policy sets it at
+    `rules.<rule-id>.<name>`); none for a rule without parameters."""
+    if not rule.params:
+        return []
+    lines = []
+    for param in rule.params:
+        default = json.dumps(param.default)
+        where = f"; moved to the top-level `{param.moved_to}`" if param.moved_to else ""
+        lines.append(
+            paragraph(f"{param.name} ({param.type.value}, default {default}{where}): {param.doc}")
+        )
+    return [f"Parameters (rules.{rule.id}.<name> in a policy file)\n" + "\n".join(lines)]

@@ -25,9 +25,9 @@ from collections.abc import Iterator
 
 from ..k8s.memory import MemorySettings, MemoryValue, all_memory
 from ..k8s.quantity import MAX_INT64, Quantity, parse_quantity
-from ..k8s.suggest import did_you_mean, suggest_quantity
 from ..model import Mode, Violation
 from .base import Context, Rule
+from .suggest import did_you_mean, suggest_quantity
 
 
 def _overflow(memory: MemorySettings, label: str, stored: Quantity) -> str:

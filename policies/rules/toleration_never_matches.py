@@ -15,7 +15,6 @@ from ..k8s.eviction import (
     written_tolerations,
 )
 from ..k8s.placement import chooses_control_plane
-from ..k8s.suggest import suggest_taint_key
 from ..k8s.taints import (
     CONTROL_PLANE_ALIASES,
     DISTRIBUTION_TAINTS,
@@ -41,6 +40,7 @@ from ..k8s.toleration_annotation import read as read_annotation
 from ..k8s.tolerations import Toleration, describe, parse_canonical_int
 from ..model import Mode, Violation
 from .base import Context, Param, ParamType, Rule
+from .suggest import suggest_taint_key
 
 
 def known_taints(listed: Iterable[Mapping[str, Any]]) -> dict[str, KnownTaint]:

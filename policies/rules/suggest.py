@@ -1,10 +1,11 @@
-"""Likely intended spellings of a mistyped memory quantity, for messages."""
+"""Likely intended spellings, for messages: a mistyped memory quantity, a taint key one slip
+away from a well-known one. Shared by the rules that suggest them; ports nothing."""
 
 from __future__ import annotations
 
 import re
 
-from .quantity import QuantityError, parse_quantity
+from ..k8s.quantity import QuantityError, parse_quantity
 
 # Suffixes people write -> the Kubernetes suffixes they most likely meant (binary first:
 # memory is sized in powers of two almost everywhere).
