@@ -48,5 +48,9 @@ def command(
         EVICTGUARD_POLICY="",
     )
     config = str(resources.files("evictguard.webhook").joinpath("gunicorn.conf.py"))
-    argv = [sys.executable, "-m", "gunicorn", "--config", config, "bench.echo_app:app"]
+    # gunicorn.conf.py takes the working folder off sys.path (a folder named like a
+    # dependency must not shadow it), so the project root, where `bench` is, is named.
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    argv = [sys.executable, "-m", "gunicorn", "--config", config, "--pythonpath", root]
+    argv.append("bench.echo_app:app")
     return argv, env
