@@ -213,3 +213,6 @@ class Report:
     documents: int = 0
     objects: int = 0
     not_checked: list[NotChecked] = field(default_factory=list)
+    # What each object tells the rules that compare objects (`lint.across`): gathered where
+    # files are parsed, judged once over the whole input, then emptied.
+    facts: list[Any] = field(default_factory=list)

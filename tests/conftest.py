@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from evictguard.lint import across
 from evictguard.lint.files import lint_sources
 from evictguard.model import Mode, Report
 from evictguard.policy.load import load_preset
@@ -42,7 +43,11 @@ def no_limit_policy(default_policy: Policy) -> Policy:
 
 
 def lint_paths(*paths: str | Path, policy: Policy | None = None) -> Report:
-    return lint_sources(read_sources([str(p) for p in paths]), policy or load_preset("default"))
+    """As `evictguard lint` lints files: the rules that compare objects run over them all."""
+    policy = policy or load_preset("default")
+    report = lint_sources(read_sources([str(p) for p in paths]), policy)
+    across.judge(report, policy)
+    return report
 
 
 def run_cli(

@@ -267,3 +267,98 @@ def test_admission_denies_under_a_policy_that_enforces_it() -> None:
     body = orjson.dumps(admission_review(pdb(maxUnavailable=0), namespace="shop"))
     response = review.review(body, "validate", policy).body["response"]
     assert response["allowed"] is False and f"[{RULE}]" in response["status"]["message"]
+
+
+# --- budgets compared with their workloads (lint only) ------------------------------------
+
+WORKLOAD_AND_BUDGETS = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: nginx:1.27, resources: {limits: {memory: 1Gi}}}]
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web, namespace: shop}
+spec:
+  minAvailable: 2
+  selector: {matchLabels: {app: web}}
+"""
+
+
+def _rules(proc: Any) -> list[tuple[str, str, int]]:
+    report = json.loads(proc.stdout)
+    return [
+        (f["rule"], Path(f["file"]).name, f["line"])
+        for f in report["findings"]
+        if f["rule"].startswith("pdb-")
+    ]
+
+
+def test_budgets_are_compared_across_files_of_the_run(tmp_path: Path) -> None:
+    workload, budget = WORKLOAD_AND_BUDGETS.split("---\n")
+    (tmp_path / "deploy.yaml").write_text(workload)
+    (tmp_path / "pdb.yaml").write_text(budget)
+    for jobs in ("1", "2"):
+        proc = run_cli("lint", "--format", "json", "--jobs", jobs, str(tmp_path))
+        assert _rules(proc) == [("pdb-blocks-at-replicas", "pdb.yaml", 5)], proc.stderr
+    # --as-admitted: the same input-wide rules
+    proc = run_cli("lint", "--format", "json", "--as-admitted", str(tmp_path))
+    assert _rules(proc) == [("pdb-blocks-at-replicas", "pdb.yaml", 5)], proc.stderr
+    # an inline comment on the budget's field silences it there
+    (tmp_path / "pdb.yaml").write_text(
+        budget.replace("minAvailable: 2", "minAvailable: 2  # evictguard: disable")
+    )
+    assert _rules(run_cli("lint", "--format", "json", str(tmp_path))) == []
+
+
+def test_exemptions_and_ignored_namespaces_leave_budgets_out(tmp_path: Path) -> None:
+    exempt = WORKLOAD_AND_BUDGETS.replace(
+        "metadata: {name: web, namespace: shop}\nspec:\n  minAvailable",
+        "metadata:\n  name: web\n  namespace: shop\n"
+        "  annotations: {evictguard.io/exempt: pdb-blocks-at-replicas}\nspec:\n  minAvailable",
+    )
+    (tmp_path / "a.yaml").write_text(exempt)
+    assert _rules(run_cli("lint", "--format", "json", str(tmp_path))) == []
+    (tmp_path / "a.yaml").write_text(WORKLOAD_AND_BUDGETS.replace("shop", "kube-system"))
+    assert _rules(run_cli("lint", "--format", "json", str(tmp_path))) == []
+
+
+def test_each_kustomize_build_is_its_own_input(tmp_path: Path) -> None:
+    """Two overlays of one base: one scales web to 3 (room for a disruption), the other
+    keeps 2; only the second's build is reported, on the base's budget line."""
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "all.yaml").write_text(WORKLOAD_AND_BUDGETS)
+    (base / "kustomization.yaml").write_text("resources: [all.yaml]\n")
+    for name, replicas in (("big", 3), ("small", 2)):
+        overlay = tmp_path / name
+        overlay.mkdir()
+        (overlay / "kustomization.yaml").write_text(
+            f"resources: [../base]\nreplicas: [{{name: web, count: {replicas}}}]\n"
+        )
+    proc = run_cli("lint", "--format", "json", str(tmp_path / "big"), str(tmp_path / "small"))
+    findings = [f for f in json.loads(proc.stdout)["findings"] if f["rule"].startswith("pdb-")]
+    assert [(f["rule"], Path(f["file"]).name, f["line"]) for f in findings] == [
+        ("pdb-blocks-at-replicas", "all.yaml", 16)
+    ], proc.stderr
+    assert "2 pod(s)" in findings[0]["message"]
+
+
+def test_the_webhook_does_not_run_input_wide_rules() -> None:
+    """Admission sees one object: a budget alone never gets an input-wide finding."""
+    response = ask(pdb(minAvailable=2))
+    assert response["allowed"] is True and "warnings" not in response
+
+
+@pytest.mark.parametrize("rule", ["pdb-blocks-at-replicas", "pdb-overlap"])
+def test_explain_input_wide_rules(rule: str) -> None:
+    proc = run_cli("explain", rule)
+    assert proc.returncode == 0 and "lint only" in proc.stdout
+    assert "kind: PodDisruptionBudget" in proc.stdout

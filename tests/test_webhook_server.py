@@ -374,6 +374,8 @@ def _lint_rules(paths: list[Path]) -> dict[Key, set[str]]:
     )
     out: dict[Key, set[str]] = {}
     for finding in json.loads(proc.stdout)["findings"]:
+        if RULES[finding["rule"]].check_input is not None:
+            continue  # compares objects across the input: lint only (README: Drains)
         if finding["severity"] in ("error", "warning"):
             key = (
                 str(Path(finding["file"]).resolve()),

@@ -15,7 +15,7 @@ from typing import TextIO
 
 from ..engine.registry import RULES
 from ..formatters import FORMATS
-from ..lint import kustomize
+from ..lint import across, kustomize
 from ..lint.files import (
     PROGRESS_THRESHOLD,
     LintOptions,
@@ -96,6 +96,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     progress = sys.stderr if sys.stderr.isatty() and total > PROGRESS_THRESHOLD else None
     report = lint_parallel(sources, policy, options, args.jobs, progress, total)
     kustomize.lint_builds(builds, policy, options.admit, into=report)
+    across.judge(report, policy)  # budgets with the workloads of the whole input
     report.errors.extend(context_errors)
     sort_report(report)  # one order in every format
     chosen = _format(args)

@@ -129,7 +129,11 @@ def check_object(
     if kind in OBJECT_RULES:  # a kind judged as a whole object: no pod spec in it
         exempt = exempted_rules(obj, ref, policy, None)
         if ALL not in exempt:
-            rule_ids = [r for r in policy.active_rules() if kind in RULES[r].kinds]
+            rule_ids = [
+                r
+                for r in policy.active_rules()
+                if kind in RULES[r].kinds and RULES[r].check_input is None
+            ]
             _run_rules(obj, ref, None, rule_ids, policy, exempt, deadline, result)
         result.exempted = frozenset(exempt)
         return result

@@ -31,6 +31,7 @@ from ..patch import compose
 from ..policy.model import Policy
 from ..yaml.helm import SourceComments, bare_action_line, helm_line, template_notice
 from ..yaml.loader import LoadedSource, SourceText, load_text
+from . import across
 from .directives import parse_directives
 
 # --as-admitted: (object, policy) -> (the object as the cluster would admit it, a function
@@ -65,6 +66,17 @@ def lint_source(
         report.objects += 1
         if item.skimmed:
             continue  # a kind without a pod spec: no rule reads it
+
+        def locate(rule: str, pointer: str, item: Any = item) -> Any:
+            line, column = item.position(pointer)
+            document = item.document
+            if directives and directives.silences(
+                rule, line, document.first_line, document.last_line
+            ):
+                return None
+            return loaded.name, line, column
+
+        report.facts.extend(across.facts(item.obj, "", loaded.name, policy, locate))
         if note_not_checked(item.obj, policy, loaded.name, report, item.position):
             continue
         obj, explain = item.obj, (lambda finding: finding)
@@ -194,15 +206,20 @@ def lint_sources(
 
 
 def _read_by_rules(policy: Policy, api_version: str, kind: str) -> bool:
-    """Kinds with a pod spec, kinds some rule judges whole, and custom resources (a kind
-    no table knows may hold pods: read to say so)."""
+    """Kinds with a pod spec, kinds some rule judges whole, kinds the input-wide rules
+    compare (HPAs) when one is on, and custom resources (a kind no table knows may hold
+    pods: read to say so)."""
     if may_hold_unknown_pods(api_version) or judged_whole(api_version, kind):
+        return True
+    if across.summarised(api_version, kind) and across.input_rules(policy):
         return True
     return pod_spec_path(api_version, kind, policy.extra_kinds) is not None
 
 
 def lint_text(text: str, policy: Policy, name: str = "<text>") -> Report:
-    return lint_sources([SourceText(name, text)], policy)
+    report = lint_sources([SourceText(name, text)], policy)
+    across.judge(report, policy)  # the text is the whole input
+    return report
 
 
 def count_at_or_above(report: Report, threshold: str) -> int:
@@ -252,6 +269,7 @@ def _merge(into: Report, part: Report) -> None:
     into.documents += part.documents
     into.objects += part.objects
     into.not_checked.extend(part.not_checked)
+    into.facts.extend(part.facts)
 
 
 def lint_parallel(

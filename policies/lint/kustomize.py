@@ -50,6 +50,7 @@ from ..yaml.loader import LoadedObject, LoadedSource, load_text
 from ..yaml.positions import locate
 from ..yaml.safety import bounded_documents, bounded_load
 from ..yaml.sources import SourceText, decode
+from . import across
 from .directives import InlineDirectives, parse_directives
 from .files import note_not_checked
 
@@ -789,10 +790,28 @@ def lint_builds(
         report.errors.extend(loaded.errors)
         for item in loaded.objects:
             report.objects += 1
+            annotations = ((item.obj.get("metadata") or {}).get("annotations")) or {}
+
+            def budget_place(
+                rule: str,
+                pointer: str,
+                built: Any = built,
+                item: Any = item,
+                annotations: Any = annotations,
+            ) -> tuple[str, int | None, int | None] | None:
+                place = placer.place(built.root, built.wrapper, item.obj, annotations, pointer)
+                if place is None:  # a remote or generated resource: the root says where
+                    return plan.display(plan.kustomizations[built.root].file), 1, 1
+                if place.directives and place.directives.silences(
+                    rule, place.line, place.first_line, place.last_line
+                ):
+                    return None
+                return place.name, place.line, place.column
+
+            obj = _strip(item.obj)
+            report.facts.extend(across.facts(obj, root_name, root_name, policy, budget_place))
             if note_not_checked(item.obj, policy, root_name, report):
                 continue  # a kind no table knows: named, if it holds pods
-            annotations = ((item.obj.get("metadata") or {}).get("annotations")) or {}
-            obj = _strip(item.obj)
             explain = lambda f: f  # noqa: E731
             try:
                 if admit is not None:

@@ -22,7 +22,9 @@ from . import (
     noexecute_seconds_too_low,
     noexecute_unbounded,
     noexecute_wildcard,
+    pdb_blocks_at_replicas,
     pdb_no_disruptions,
+    pdb_overlap,
     toleration_control_plane,
     toleration_invalid,
     toleration_never_matches,
@@ -62,4 +64,6 @@ ALL_RULES: tuple[Rule, ...] = (
     emptydir_size_limit_missing.RULE,
     emptydir_memory_unbounded.RULE,
     ephemeral_storage_limit_missing.RULE,
+    pdb_blocks_at_replicas.RULE,
+    pdb_overlap.RULE,
 )

@@ -16,6 +16,7 @@ from typing import Any
 from ..k8s.features import COMPARISON_GATE, POD_LEVEL_GATE
 from ..k8s.memory import MemorySettings, pod_memory
 from ..k8s.podspec import PodSpecView
+from ..k8s.workloads import BudgetFacts, Scaler, Workload
 from ..model import Applicability, Mode, ObjectRef, Violation
 from ..policy.facts import Bounds, ClusterFacts
 
@@ -56,6 +57,11 @@ class Context:
 
 
 CheckFunction = Callable[[Context], Iterable[Violation]]
+# (budgets, workloads, HPAs of one input, the rule's parameters) -> (budget, violation)
+InputCheck = Callable[
+    [list[BudgetFacts], list[Workload], list[Scaler], Mapping[str, Any]],
+    Iterable[tuple[BudgetFacts, Violation]],
+]
 
 
 class ParamType(str, enum.Enum):
@@ -128,6 +134,11 @@ class Rule:
     # The (API group, kind) pairs it judges as whole objects, with `ctx.pod` None (a
     # PodDisruptionBudget); empty: it judges every pod spec, as most rules do.
     kinds: tuple[tuple[str, str], ...] = ()
+    # A rule that compares objects across the whole input (a budget with the workloads it
+    # selects): lint (`lint.across`) calls it once per input with the facts every object
+    # gave (`k8s.workloads`); `check` is then never called. Lint only: admission sees one
+    # object.
+    check_input: InputCheck | None = None
 
 
 def fix_availability(rule: Rule) -> str:

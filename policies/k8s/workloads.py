@@ -1,0 +1,166 @@
+"""What the input-wide drain rules need to know of each object, read once where the object is
+parsed (lint's worker processes, kustomize builds in the parent) and compared in one place
+(`lint.across`): small, picklable facts, no positions of their own.
+
+- the workloads whose controllers the disruption controller scales against
+  (`pkg/controller/disruption/disruption.go` `finders`: ReplicationController, Deployment,
+  ReplicaSet, StatefulSet), with their pod template's labels and `spec.replicas` (unset: 1,
+  the API default);
+- HorizontalPodAutoscalers (autoscaling/v1 and v2), whose `minReplicas` (unset: 1) is the
+  lowest count the target runs at: the HPA owns `spec.replicas`;
+- PodDisruptionBudgets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..model import ObjectRef
+from .podspec import api_group
+from .selectors import parse_selector
+
+# (API group, kind) of the controllers `getExpectedScale` knows.
+SCALED_KINDS = frozenset(
+    {
+        ("", "ReplicationController"),
+        ("apps", "Deployment"),
+        ("apps", "ReplicaSet"),
+        ("apps", "StatefulSet"),
+    }
+)
+SCALER = ("autoscaling", "HorizontalPodAutoscaler")
+BUDGET = ("policy", "PodDisruptionBudget")
+DEFAULT_REPLICAS = 1  # apps/v1 and core/v1 defaulting; the HPA's minReplicas too
+
+
+@dataclass(frozen=True)
+class Workload:
+    scope: str  # which input it belongs to: the run's files, or one kustomize build
+    file: str  # where it is written (several files may hold versions of one object)
+    kind: str
+    namespace: str | None
+    name: str
+    labels: Mapping[str, str]
+    replicas: int
+
+
+@dataclass(frozen=True)
+class Scaler:
+    scope: str
+    file: str
+    namespace: str | None
+    target_kind: str
+    target_name: str
+    min_replicas: int
+
+
+@dataclass(frozen=True)
+class BudgetFacts:
+    scope: str
+    file: str
+    ref: ObjectRef
+    spec: Mapping[str, Any]
+    # rule id -> (file, line, column) of the finding it would have, None where an inline
+    # comment silences it there; and the rules its exemptions leave out.
+    places: Mapping[str, tuple[str, int | None, int | None] | None] = field(default_factory=dict)
+    exempt: frozenset[str] = frozenset()
+
+    @property
+    def namespace(self) -> str | None:
+        return self.ref.namespace
+
+    @property
+    def describe(self) -> str:
+        return self.ref.describe()  # "PodDisruptionBudget shop/web"
+
+
+def _metadata(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    metadata = obj.get("metadata")
+    return metadata if isinstance(metadata, Mapping) else {}
+
+
+def _namespace(obj: Mapping[str, Any]) -> str | None:
+    namespace = _metadata(obj).get("namespace")
+    return namespace if isinstance(namespace, str) and namespace else None
+
+
+def _count(value: Any) -> int | None:
+    if value is None:
+        return DEFAULT_REPLICAS
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return None
+
+
+def kind_of(obj: Mapping[str, Any]) -> tuple[str, str]:
+    return api_group(str(obj.get("apiVersion", ""))), str(obj.get("kind", ""))
+
+
+def read_workload(obj: Mapping[str, Any], scope: str, file: str) -> Workload | None:
+    """A scaled controller with a name, labels on its pod template and a readable count."""
+    group, kind = kind_of(obj)
+    if (group, kind) not in SCALED_KINDS:
+        return None
+    name, spec = _metadata(obj).get("name"), obj.get("spec")
+    if not isinstance(name, str) or not isinstance(spec, Mapping):
+        return None
+    template = spec.get("template")
+    meta = template.get("metadata") if isinstance(template, Mapping) else None
+    labels = meta.get("labels") if isinstance(meta, Mapping) else None
+    replicas = _count(spec.get("replicas"))
+    if not isinstance(labels, Mapping) or replicas is None:
+        return None
+    shown = {str(k): str(v) for k, v in labels.items()}
+    return Workload(scope, file, kind, _namespace(obj), name, shown, replicas)
+
+
+def read_scaler(obj: Mapping[str, Any], scope: str, file: str) -> Scaler | None:
+    if kind_of(obj) != SCALER:
+        return None
+    spec = obj.get("spec")
+    target = spec.get("scaleTargetRef") if isinstance(spec, Mapping) else None
+    if not isinstance(target, Mapping) or not isinstance(spec, Mapping):
+        return None
+    kind, name = target.get("kind"), target.get("name")
+    least = _count(spec.get("minReplicas"))
+    if not isinstance(kind, str) or not isinstance(name, str) or least is None:
+        return None
+    return Scaler(scope, file, _namespace(obj), kind, name, least)
+
+
+def selected(budget: BudgetFacts, workloads: list[Workload]) -> list[Workload] | None:
+    """The workloads of the budget's namespace whose pods its selector selects (None: a
+    selector the API refuses, which the Eviction API skips)."""
+    selector = parse_selector(budget.spec.get("selector"))
+    if selector is None:
+        return None
+    where = (budget.scope, budget.namespace)
+    found: dict[tuple[str, str], Workload] = {}
+    for w in workloads:
+        if (w.scope, w.namespace) == where and selector.matches(w.labels):
+            # One object in a cluster, however many files of the input hold a version of it
+            # (overlays, test data): counted once, the version in the budget's own file if
+            # there is one, else the one with the fewest replicas.
+            seen = found.get((w.kind, w.name))
+            if seen is None or _closer(w, seen, budget.file):
+                found[(w.kind, w.name)] = w
+    return list(found.values())
+
+
+def _closer(w: Workload, seen: Workload, file: str) -> bool:
+    if (w.file == file) != (seen.file == file):
+        return w.file == file
+    return w.replicas < seen.replicas
+
+
+def least_replicas(workload: Workload, scalers: list[Scaler]) -> tuple[int, Scaler | None]:
+    """The fewest replicas it runs at: an HPA targeting it owns the count (its minReplicas;
+    the version in the workload's own file first, as for workloads)."""
+    target = (workload.scope, workload.namespace, workload.kind, workload.name)
+    found = [s for s in scalers if (s.scope, s.namespace, s.target_kind, s.target_name) == target]
+    if not found:
+        return workload.replicas, None
+    scaler = min(found, key=lambda s: (s.file != workload.file, s.min_replicas))
+    return scaler.min_replicas, scaler
