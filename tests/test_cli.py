@@ -360,6 +360,7 @@ def test_rules_lists_every_rule_with_its_default_mode() -> None:
         ("ephemeral-storage-limit-missing", "off"),
         ("pdb-blocks-at-replicas", "warn"),
         ("pdb-overlap", "warn"),
+        ("ephemeral-storage-limit-zero", "enforce"),
     ]
     assert [r[0] for r in rows] == list(RULES)
     fixes = {r[0]: r[2] for r in (line.split(None, 3) for line in proc.stdout.splitlines())}

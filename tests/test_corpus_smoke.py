@@ -102,7 +102,8 @@ def test_disk_pressure_findings_on_real_manifests(corpus_report):
     """The evidence behind the disk rules' default modes (README "Disk pressure"): no disk
     emptyDir of the corpus sets a sizeLimit (223 audited, 9 more bounded by an
     ephemeral-storage limit), 47 memory emptyDirs are unbounded (warned), and
-    ephemeral-storage-limit-missing, off, reports nothing. Each points at the emptyDir."""
+    ephemeral-storage-limit-missing, off, reports nothing, nor does
+    ephemeral-storage-limit-zero (no pod's limits total 0). Each points at the emptyDir."""
     by_rule = Counter(
         f["rule"]
         for f in corpus_report["findings"]

@@ -12,8 +12,15 @@ from typing import Any
 
 import orjson
 import pytest
+from evictguard.engine.check import check_object
 from evictguard.engine.registry import RULES
-from evictguard.k8s.local_storage import EmptyDir, empty_dirs, pod_has_ephemeral_limit, tmpfs_size
+from evictguard.k8s.local_storage import (
+    EmptyDir,
+    empty_dirs,
+    pod_ephemeral_limit,
+    pod_has_ephemeral_limit,
+    tmpfs_size,
+)
 from evictguard.k8s.memory import pod_cgroup_memory_limit, pod_memory
 from evictguard.k8s.podspec import extract_pod_spec
 from evictguard.k8s.quantity import Quantity, parse_quantity
@@ -28,6 +35,7 @@ from tests.webhook_client import admission_review
 MEMORY_RULE = "emptydir-memory-unbounded"
 SIZE_RULE = "emptydir-size-limit-missing"
 EPHEMERAL_RULE = "ephemeral-storage-limit-missing"
+ZERO_RULE = "ephemeral-storage-limit-zero"
 
 
 def container(name: str, memory: str | None = None, **more: Any) -> dict[str, Any]:
@@ -289,7 +297,7 @@ def test_the_webhook_audits_a_disk_emptydir_and_strict_denies_it() -> None:
     assert _ask(sized, load_preset("strict"))["allowed"] is True
 
 
-@pytest.mark.parametrize("rule_id", [SIZE_RULE, MEMORY_RULE, EPHEMERAL_RULE])
+@pytest.mark.parametrize("rule_id", [SIZE_RULE, MEMORY_RULE, EPHEMERAL_RULE, ZERO_RULE])
 def test_explain_shows_the_text_and_an_example_that_fails(rule_id: str, tmp_path: Path) -> None:
     proc = run_cli("explain", rule_id)
     assert proc.returncode == 0
@@ -301,3 +309,135 @@ def test_explain_shows_the_text_and_an_example_that_fails(rule_id: str, tmp_path
     policy.write_text(f"kind: Policy\nrules:\n  {rule_id}: {{mode: warn}}\n", "utf-8")
     _, report = run_json("--config", str(policy), str(example))
     assert rule_id in {f["rule"] for f in report["findings"]}
+
+
+# --- the pod's ephemeral-storage total (PodLimits), and what a total of 0 does ---------------
+
+
+def storage(name: str, limit: Any = "absent", **more: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = {"name": name, "image": "busybox:1.36", **more}
+    if limit != "absent":
+        spec["resources"] = {"limits": {"ephemeral-storage": limit}}
+    return spec
+
+
+def storage_total(obj: dict[str, Any]) -> str | None:
+    view, _ = extract_pod_spec(obj)
+    assert view is not None
+    total = pod_ephemeral_limit(view)
+    return None if total is None else str(total)
+
+
+# component-helpers PodLimits (aggregateContainerResourcesByFn): regular + sidecars summed,
+# each init container plus the sidecars declared before it, the larger wins; containers
+# without the key add nothing, and the key exists once any container sets it.
+STORAGE_TOTALS = [
+    (pod(storage("a")), None),
+    (pod(storage("a", 0)), "0"),
+    (pod(storage("a", None)), "0"),  # null decodes to a zero Quantity, the key stays
+    (pod(storage("a", "0Gi"), storage("b")), "0"),
+    (pod(storage("a", 0), storage("b", "1Ki")), "1024"),
+    (pod(storage("a"), init=(storage("i", 0),)), "0"),
+    (pod(storage("a", "1Ki"), init=(storage("i", "4Ki"),)), "4096"),
+    (pod(storage("a", 0), init=(storage("s", "1Ki", restartPolicy="Always"),)), "1024"),
+    # an init container runs beside the sidecars declared before it, not after it
+    (
+        pod(
+            storage("a", "1Ki"),
+            init=(
+                storage("s1", "1Ki", restartPolicy="Always"),
+                storage("i", "2Ki"),
+                storage("s2", "1Ki", restartPolicy="Always"),
+            ),
+        ),
+        "3072",
+    ),
+    (pod(storage("a", "500m")), "1/2"),  # kept: SetDefaults_ResourceList rounds up to 1m
+]
+
+
+@pytest.mark.parametrize(("obj", "expected"), STORAGE_TOTALS)
+def test_pod_ephemeral_limit_follows_pod_limits(obj: dict[str, Any], expected: str | None) -> None:
+    assert storage_total(obj) == expected
+
+
+def _messages(obj: dict[str, Any], rule_id: str, preset: str = "strict") -> list[str]:
+    policy = load_preset(preset)
+    rules = dict(policy.rules)
+    rules[rule_id] = RuleSettings(Mode.WARN, policy.params(rule_id))
+    policy = dataclasses.replace(policy, rules=rules)
+    return [f.message for f in check_object(obj, policy).findings if f.rule == rule_id]
+
+
+def test_a_zero_total_is_enforced_by_default_and_a_critical_pod_is_left_out() -> None:
+    assert RULES[ZERO_RULE].default_mode is Mode.ENFORCE
+    [message] = _messages(pod(storage("app", 0)), ZERO_RULE)
+    assert "total 0" in message and "etc-hosts" in message
+    assert _messages(pod(storage("app", 0), storage("log", "1Gi")), ZERO_RULE) == []
+    critical = pod(storage("app", 0), priorityClassName="system-cluster-critical")
+    assert _messages(critical, ZERO_RULE) == []
+    denied = _ask(pod(container("app", "256Mi"), storage("b", 0)), _default())
+    assert denied["allowed"] is False and f"[{ZERO_RULE}]" in denied["status"]["message"]
+
+
+def _default() -> Policy:
+    return load_preset("default")
+
+
+# --- critical pods: eviction enforces no disk bound on them (evictPod, IsCriticalPod) -----
+
+CRITICAL = [
+    {"priorityClassName": "system-node-critical"},
+    {"priorityClassName": "system-cluster-critical"},
+    {"priority": 2000000000},
+]
+
+
+@pytest.mark.parametrize("critical", CRITICAL)
+@pytest.mark.parametrize("rule_id", [SIZE_RULE, EPHEMERAL_RULE])
+def test_disk_rules_tell_a_critical_pod_that_no_limit_would_stop_it(
+    rule_id: str, critical: dict[str, Any]
+) -> None:
+    volumes = [{"name": "tmp", "emptyDir": {}}]
+    [plain] = _messages(pod(container("app"), volumes=volumes), rule_id)
+    assert "critical" not in plain
+    [message] = _messages(pod(container("app"), volumes=volumes, **critical), rule_id)
+    assert "never evicts a critical pod" in message
+    assert "neither a sizeLimit nor an ephemeral-storage limit would stop it" in message
+    assert "set emptyDir.sizeLimit" not in message
+    assert "set resources.limits.ephemeral-storage" not in message
+
+
+def test_a_mirror_pod_is_critical_and_a_user_class_is_not() -> None:
+    volumes = [{"name": "tmp", "emptyDir": {}}]
+    mirror = pod(container("app"), volumes=volumes)
+    mirror["metadata"]["annotations"] = {"kubernetes.io/config.mirror": "abc"}
+    [message] = _messages(mirror, SIZE_RULE)
+    assert "kubernetes.io/config.mirror" in message
+    [user] = _messages(pod(container("app"), volumes=volumes, priorityClassName="high"), SIZE_RULE)
+    assert "critical" not in user and "set emptyDir.sizeLimit" in user
+
+
+# --- a memory emptyDir written only by limited containers, in a pod cgroup with no limit ---
+
+
+def _shm_mount(**more: Any) -> dict[str, Any]:
+    return {"volumeMounts": [{"name": "shm", "mountPath": "/dev/shm", **more}]}
+
+
+def test_limited_writers_are_told_the_tmpfs_outlives_their_restarts() -> None:
+    writer = container("app", "256Mi", **_shm_mount())
+    reader = container("reader", "256Mi", **_shm_mount(readOnly=True))
+    [message] = _messages(pod(writer, container("sidecar"), volumes=[SHM]), MEMORY_RULE)
+    assert 'container "app" (with a memory limit) writes there' in message
+    assert '(container "sidecar" without one)' in message
+    assert "when the writer restarts" in message and "grow by about a limit" in message
+    assert "the pod no memory limit" not in message
+    # a writer without a limit: the pod's own missing limit is the story
+    [unlimited] = _messages(
+        pod(container("app", **_shm_mount()), reader, volumes=[SHM]), MEMORY_RULE
+    )
+    assert "the pod no memory limit" in unlimited and "restarts" not in unlimited
+    # a read-only mount writes nothing; nobody writes: the general message
+    [nobody] = _messages(pod(reader, container("sidecar"), volumes=[SHM]), MEMORY_RULE)
+    assert "the pod no memory limit" in nobody

@@ -13,7 +13,7 @@ import orjson
 import pytest
 from evictguard import pointer as jp
 from evictguard.engine.check import check_object
-from evictguard.k8s.mounts import clean, container_path
+from evictguard.k8s.mounts import clean, container_path, named_files
 from evictguard.k8s.podspec import extract_pod_specs
 from evictguard.policy.load import load_preset
 from evictguard.webhook import review
@@ -102,7 +102,7 @@ def test_findings_name_the_container_mount_and_volume(path: Path, tmp_path: Path
             assert f" at {mount['mountPath']}, hiding the image's " in message
             assert f"{container_path(mount['mountPath'])}: " in message
             ephemeral = container.field == "ephemeralContainers"
-            assert ("subPath: <file>" in message) is not ephemeral
+            assert ("subPath: " in message) is not ephemeral
     assert checked == sum(expected_markers(path).values())
 
 
@@ -191,3 +191,65 @@ def test_the_policy_paths_are_refused_unless_absolute_and_clean(tmp_path: Path) 
         f"rules.{RULE}.paths.1: '/srv/app/' is not an absolute, clean path ('/srv/app')",
         f"rules.{RULE}.paths.2: 'srv' is not an absolute, clean path ('/srv')",
     ]
+
+
+# --- CA paths: advice that works at run time, and whole bundles mounted on purpose ---------
+
+
+def _ca_pod(mount_path: str, volume: dict[str, Any], ephemeral: bool = False) -> dict[str, Any]:
+    obj = _nginx_pod(mountPath=mount_path)
+    obj["spec"]["volumes"] = [{"name": "conf", **volume}]
+    if ephemeral:
+        debugger = {
+            "name": "debug",
+            "image": "busybox:1.36",
+            "volumeMounts": [{"name": "conf", "mountPath": mount_path}],
+        }
+        obj["spec"]["ephemeralContainers"] = [debugger]
+    return obj
+
+
+def _findings(obj: dict[str, Any]) -> list[str]:
+    return [f.message for f in check_object(obj, POLICY).findings if f.rule == RULE]
+
+
+@pytest.mark.parametrize(
+    ("path", "bundle"),
+    [
+        ("/etc/ssl/certs", "ca-certificates.crt"),
+        ("/etc/ssl", "certs/ca-certificates.crt"),
+        ("/etc/pki/tls/certs", "ca-bundle.crt"),
+        ("/etc/pki", "tls/certs/ca-bundle.crt"),
+    ],
+)
+def test_a_ca_path_gets_advice_that_works_at_run_time(path: str, bundle: str) -> None:
+    """update-ca-certificates and update-ca-trust read the source directories only when the
+    image is built: a volume there adds no CA. The advice is a subPath over the bundle
+    file, or SSL_CERT_FILE / SSL_CERT_DIR; an ephemeral container gets the variables only."""
+    single = {"secret": {"secretName": "corp-ca", "items": [{"key": "ca.crt", "path": "a.crt"}]}}
+    [message, ephemeral] = _findings(_ca_pod(path, single, ephemeral=True))
+    assert f"subPath (mountPath: {path}/{bundle}, subPath: {bundle.split('/')[-1]})" in message
+    assert "SSL_CERT_FILE" in message and "SSL_CERT_DIR" in message
+    assert "mount the volume at" not in message and "read only when the image is built" in message
+    assert "subPath: " not in ephemeral and "SSL_CERT_FILE" in ephemeral
+    whole = {"configMap": {"name": "bundle", "items": [{"key": "b.pem", "path": bundle}]}}
+    assert _findings(_ca_pod(path, whole)) == []
+
+
+def test_named_files_are_those_the_manifest_names() -> None:
+    assert named_files({"configMap": {"name": "x"}}) == set()  # the keys are elsewhere
+    assert named_files(
+        {"secret": {"secretName": "s", "items": [{"key": "k", "path": "./a//b.crt"}, {"key": 1}]}}
+    ) == {"a/b.crt"}
+    projected = {
+        "projected": {
+            "sources": [
+                {"configMap": {"name": "c", "items": [{"key": "k", "path": "c.pem"}]}},
+                {"clusterTrustBundle": {"signerName": "x/y", "path": "ca-certificates.crt"}},
+                {"serviceAccountToken": {"path": "token"}},
+                {"downwardAPI": {"items": [{"path": "labels"}]}},
+                "junk",
+            ]
+        }
+    }
+    assert named_files(projected) == {"c.pem", "ca-certificates.crt", "token", "labels"}

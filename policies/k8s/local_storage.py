@@ -22,11 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from .. import pointer as jp
 from .podspec import ContainerView, PodSpecView
-from .quantity import Quantity, QuantityError, parse_manifest_quantity
+from .quantity import Quantity, QuantityError, parse_manifest_quantity, round_up_to_milli
 
 EPHEMERAL_STORAGE = "ephemeral-storage"
 DISK = "disk"  # medium "" (StorageMediumDefault): the node's disk
@@ -98,6 +99,70 @@ def pod_has_ephemeral_limit(pod: PodSpecView) -> bool:
     local usage, emptyDirs on disk and every container's writable layer and logs included.
     (Pod-level `spec.resources` takes cpu, memory and hugepages only.)"""
     return any(EPHEMERAL_STORAGE in _limits(container) for container in pod.containers)
+
+
+@dataclass(frozen=True)
+class EphemeralLimit:
+    """One container's `limits.ephemeral-storage` as the API server stores it (null decodes
+    to 0, every value is rounded up to 1m by SetDefaults_ResourceList)."""
+
+    container: ContainerView
+    value: Quantity
+    shown: str  # as written, for messages
+
+
+class UnreadableLimit(ValueError):
+    """A limit the API server refuses (no quantity, negative): no pod is made from it."""
+
+
+def _ephemeral_limit(container: ContainerView) -> EphemeralLimit | None:
+    limits = _limits(container)
+    if EPHEMERAL_STORAGE not in limits:
+        return None
+    raw = limits[EPHEMERAL_STORAGE]
+    try:
+        value = parse_manifest_quantity(0 if raw is None else raw)
+    except QuantityError as exc:
+        raise UnreadableLimit(container.describe()) from exc
+    if value.value < 0:
+        raise UnreadableLimit(container.describe())
+    shown = "null (read as 0)" if raw is None else raw if isinstance(raw, str) else value.text
+    return EphemeralLimit(container, round_up_to_milli(value), shown)
+
+
+def ephemeral_limits(pod: PodSpecView) -> list[EphemeralLimit]:
+    """Every container's ephemeral-storage limit, in the pod's order. Raises
+    `UnreadableLimit` when one cannot be read."""
+    found = (_ephemeral_limit(container) for container in pod.containers)
+    return [limit for limit in found if limit is not None]
+
+
+def pod_ephemeral_limit(pod: PodSpecView) -> Fraction | None:
+    """component-helpers resource/helpers.go `PodLimits` on the ephemeral-storage key, the
+    total `podEphemeralStorageLimitEviction` compares the pod's usage with: the larger of
+    the regular and sidecar containers' limits together and, for each init container, its
+    limit plus those of the sidecars declared before it (`aggregateContainerResourcesByFn`;
+    containers without the key add nothing). None when no container sets one (the map has
+    no key, and the pod's total is not checked). Pod-level `spec.resources` may not name
+    ephemeral-storage, and RuntimeClass overhead adds only to keys already there (none
+    sets ephemeral-storage in practice). Raises `UnreadableLimit`."""
+    by_pointer = {limit.container.pointer: limit.value.value for limit in ephemeral_limits(pod)}
+    if not by_pointer:
+        return None
+    total = Fraction(0)
+    sidecars = Fraction(0)
+    init_peak = Fraction(0)
+    for container in pod.containers:
+        value = by_pointer.get(container.pointer, Fraction(0))
+        if container.field == "containers":
+            total += value
+        elif container.is_sidecar:
+            total += value
+            sidecars += value
+            init_peak = max(init_peak, sidecars)
+        else:
+            init_peak = max(init_peak, value + sidecars)
+    return max(total, init_peak)
 
 
 def ephemeral_limit_pointer(container: ContainerView) -> str:

@@ -70,3 +70,43 @@ def host_path(volume: Mapping[str, Any]) -> str | None:
     source = volume.get("hostPath")
     path = source.get("path") if isinstance(source, Mapping) else None
     return clean(path) if isinstance(path, str) and path else None
+
+
+# Where each volume type that writes named files takes their names (relative to the
+# volume's root): pkg/volume/configmap and secret `MakePayload` (`items[].path`, else every
+# key: the keys are in another object), downwardapi `CollectData` (`items[].path`),
+# projected `collectData` (each source's own: configMap, secret and downwardAPI `items`,
+# serviceAccountToken and clusterTrustBundle `path`).
+_ITEMS_SOURCES = ("configMap", "secret", "downwardAPI")
+_PATH_SOURCES = ("serviceAccountToken", "clusterTrustBundle")
+
+
+def _item_paths(source: Any) -> set[str]:
+    items = source.get("items") if isinstance(source, Mapping) else None
+    return {
+        clean(item["path"])
+        for item in (items if isinstance(items, list) else ())
+        if isinstance(item, Mapping) and isinstance(item.get("path"), str) and item["path"]
+    }
+
+
+def named_files(volume: Mapping[str, Any]) -> set[str]:
+    """The file paths, cleaned, that the volume is known from the manifest to put under its
+    root. A configMap or secret without `items` writes every key of an object the manifest
+    does not show: none of its files is known."""
+    found: set[str] = set()
+    for name in _ITEMS_SOURCES:
+        found |= _item_paths(volume.get(name))
+    projected = volume.get("projected")
+    sources = projected.get("sources") if isinstance(projected, Mapping) else None
+    for source in sources if isinstance(sources, list) else ():
+        if not isinstance(source, Mapping):
+            continue
+        for name in _ITEMS_SOURCES:
+            found |= _item_paths(source.get(name))
+        for name in _PATH_SOURCES:
+            one = source.get(name)
+            path = one.get("path") if isinstance(one, Mapping) else None
+            if isinstance(path, str) and path:
+                found.add(clean(path))
+    return found

@@ -9,6 +9,7 @@ from . import (
     emptydir_memory_unbounded,
     emptydir_size_limit_missing,
     ephemeral_storage_limit_missing,
+    ephemeral_storage_limit_zero,
     memory_critical_overcommit,
     memory_limit_missing,
     memory_limit_ratio,
@@ -66,4 +67,5 @@ ALL_RULES: tuple[Rule, ...] = (
     ephemeral_storage_limit_missing.RULE,
     pdb_blocks_at_replicas.RULE,
     pdb_overlap.RULE,
+    ephemeral_storage_limit_zero.RULE,
 )

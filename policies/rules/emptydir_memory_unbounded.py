@@ -7,10 +7,13 @@ Follows pkg/volume/emptydir/empty_dir.go `calculateEmptyDirMemorySize` (k8s/loca
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
-from ..k8s.local_storage import MEMORY, empty_dirs, tmpfs_size
-from ..k8s.memory import UnreadableResources, pod_cgroup_memory_limit
+from ..k8s.local_storage import MEMORY, EmptyDir, empty_dirs, tmpfs_size
+from ..k8s.memory import UnreadableResources, container_memory, pod_cgroup_memory_limit
+from ..k8s.mounts import writable
+from ..k8s.podspec import ContainerView
 from ..model import Mode, Violation
 from .base import Context, Rule
 
@@ -29,11 +32,58 @@ def check(ctx: Context) -> Iterator[Violation]:
         state = "no sizeLimit" if volume.size_limit is None else "a sizeLimit of 0 (no limit)"
         yield Violation(
             pointer=volume.size_pointer,
-            message=f"{ctx.ref.describe()}: {volume.describe()} has {state} and the pod no "
-            "memory limit (not every container has one, nor the pod a pod-level one): the "
-            "kubelet sizes its tmpfs to the node's allocatable memory, and what is written "
-            "there is charged to the pod's memory; set emptyDir.sizeLimit",
+            message=f"{ctx.ref.describe()}: {volume.describe()} has {state} and {_why(ctx, volume)}"
+            "; set emptyDir.sizeLimit",
         )
+
+
+def _limited(container: ContainerView) -> bool:
+    limit = container_memory(container).limit
+    return limit is not None and limit.positive
+
+
+def _writers(ctx: Context, volume: EmptyDir) -> list[ContainerView]:
+    """The containers (ephemeral ones too) that mount the volume writable."""
+    source = {"emptyDir": {}}
+    return [
+        container
+        for container in (*ctx.pod.containers, *ctx.pod.ephemeral)
+        if any(
+            isinstance(mount, Mapping)
+            and mount.get("name") == volume.name
+            and writable(mount, source)
+            for mount in _mounts(container)
+        )
+    ]
+
+
+def _mounts(container: ContainerView) -> list[Any]:
+    mounts = container.data.get("volumeMounts")
+    return mounts if isinstance(mounts, list) else []
+
+
+def _why(ctx: Context, volume: EmptyDir) -> str:
+    """What leaves the tmpfs unbounded. Where every container writing to it has a memory
+    limit, the writes are charged to the writer's cgroup (it is OOM-killed near its limit),
+    but the pages outlive a writer's restart: the kernel moves a removed cgroup's page
+    cache charges to its parent, the pod's cgroup, which has no limit here. So the volume
+    can grow by about a limit per restart: a limited writer alone does not bound it."""
+    writers = _writers(ctx, volume)
+    unlimited = [c.describe() for c in ctx.pod.containers if not _limited(c)]
+    if not writers or not unlimited or not all(_limited(c) for c in writers):
+        return (
+            "the pod no memory limit (not every container has one, nor the pod a pod-level "
+            "one): the kubelet sizes its tmpfs to the node's allocatable memory, and what is "
+            "written there is charged to the pod's memory"
+        )
+    names = ", ".join(c.describe() for c in writers)
+    return (
+        f"the pod's cgroup has no memory limit ({', '.join(unlimited)} without one): "
+        f"what {names} (with a memory limit) writes there is charged to the writer, which is "
+        "OOM-killed near its limit, but the tmpfs is sized to the node's allocatable memory "
+        "and its pages stay, charged to the pod's cgroup, when the writer restarts: the "
+        "volume can grow by about a limit per restart until the node runs out of memory"
+    )
 
 
 RULE = Rule(
@@ -50,7 +100,11 @@ RULE = Rule(
     "init container, its limit plus the sidecars' declared before it): then the tmpfs is "
     "bounded by it. Otherwise, with no sizeLimit, nothing bounds it but the node: files "
     "written there are never reclaimed while the pod runs, push the node into memory "
-    "pressure and get pods evicted or OOM-killed.",
+    "pressure and get pods evicted or OOM-killed. A memory limit on the containers that "
+    "write to it is not enough while another container has none: each write is charged to "
+    "the writer, but when the writer is OOM-killed and restarts its pages stay in the tmpfs, "
+    "charged to the pod's cgroup, which has no limit, so the volume grows restart by "
+    "restart.",
     remediation="Set emptyDir.sizeLimit (e.g. `sizeLimit: 256Mi`) and count it in the memory "
     "limit of the containers that write to it.",
     example="""\

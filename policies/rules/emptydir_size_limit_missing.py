@@ -14,11 +14,13 @@ from collections.abc import Iterator
 from ..k8s.local_storage import DISK, empty_dirs, pod_has_ephemeral_limit
 from ..model import Mode, Violation
 from .base import Context, Rule
+from .critical_disk import unevicted_remedy
 
 
 def check(ctx: Context) -> Iterator[Violation]:
     if pod_has_ephemeral_limit(ctx.pod):
         return  # the pod's ephemeral-storage limit counts its emptyDirs on disk too
+    remedy = unevicted_remedy(ctx) or "set emptyDir.sizeLimit to what the volume needs"
     for volume in empty_dirs(ctx.pod):
         if volume.backing != DISK or volume.limited:
             continue
@@ -27,7 +29,7 @@ def check(ctx: Context) -> Iterator[Violation]:
             pointer=volume.size_pointer,
             message=f"{ctx.ref.describe()}: {volume.describe()} has {state} and no container "
             "sets an ephemeral-storage limit: it can fill the node's disk, and the kubelet then "
-            "evicts pods for disk pressure; set emptyDir.sizeLimit to what the volume needs",
+            f"evicts pods for disk pressure; {remedy}",
         )
 
 
@@ -42,7 +44,9 @@ RULE = Rule(
     "eviction manager evicts only the pod whose volume passed it (eviction_manager.go "
     "emptyDirLimitEviction); an ephemeral-storage limit on a container bounds the whole pod, "
     "its emptyDirs included (podEphemeralStorageLimitEviction). A sizeLimit of 0 limits "
-    "nothing (only a positive size counts).",
+    "nothing (only a positive size counts). On a critical pod (system-node-critical, "
+    "system-cluster-critical, a mirror pod) neither bounds anything, since the kubelet never "
+    "evicts one (evictPod refuses IsCriticalPod): the message then says what does.",
     remediation="Set emptyDir.sizeLimit to what the volume may hold (e.g. `sizeLimit: 1Gi`), "
     "or resources.limits.ephemeral-storage on the containers.",
     example="""\

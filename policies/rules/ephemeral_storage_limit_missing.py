@@ -12,11 +12,13 @@ from collections.abc import Iterator
 from ..k8s.local_storage import ephemeral_limit_pointer, pod_has_ephemeral_limit
 from ..model import Mode, Violation
 from .base import Context, Rule
+from .critical_disk import unevicted_remedy
 
 
 def check(ctx: Context) -> Iterator[Violation]:
     if pod_has_ephemeral_limit(ctx.pod):
         return  # the pod's total bounds every container's writable layer and logs
+    remedy = unevicted_remedy(ctx) or "set resources.limits.ephemeral-storage"
     for container in ctx.pod.containers:
         if container.field != "containers":
             continue  # the kubelet enforces per-container limits on regular containers only
@@ -25,7 +27,7 @@ def check(ctx: Context) -> Iterator[Violation]:
             message=f"{ctx.ref.describe()}: {container.describe()} has no ephemeral-storage "
             "limit, nor does any container of the pod: its writable layer and logs may grow "
             "until the node's disk is under pressure, and the kubelet then evicts pods by "
-            "usage above their request; set resources.limits.ephemeral-storage",
+            f"usage above their request; {remedy}",
             container=container.name,
             container_at=container.pointer,
         )
@@ -41,7 +43,10 @@ RULE = Rule(
     "containerEphemeralStorageLimitEviction, podEphemeralStorageLimitEviction). With no "
     "limit at all nothing stops one pod until the node reports DiskPressure; the kubelet "
     "then evicts pods ranked by usage above their ephemeral-storage request, and image "
-    "garbage collection and new pods on the node suffer meanwhile.",
+    "garbage collection and new pods on the node suffer meanwhile. On a critical pod "
+    "(system-node-critical, system-cluster-critical, a mirror pod) a limit would bound "
+    "nothing, since the kubelet never evicts one (evictPod refuses IsCriticalPod): the "
+    "message then says what does.",
     remediation="Set resources.limits.ephemeral-storage (and requests.ephemeral-storage) on "
     "the containers, sized to their logs and scratch files (e.g. `ephemeral-storage: 1Gi`).",
     example="""\

@@ -3,11 +3,10 @@ request, takes what it uses above the request from its neighbours."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from fractions import Fraction
-from typing import Any
 
-from .. import pointer as jp
+from ..k8s.critical import why_critical
 from ..k8s.memory import requests_with_limits
 from ..k8s.quantity import format_bytes
 from ..model import Mode, Violation
@@ -15,54 +14,13 @@ from .base import Context, Param, ParamType, Rule
 from .memory_limit_ratio import RULE as RATIO_RULE
 from .memory_limit_ratio import shown_ratio
 
-# pkg/apis/scheduling/types.go: SystemCriticalPriority = 2 * HighestUserDefinablePriority
-# (1000000000); pkg/kubelet/types/pod_update.go `IsCriticalPodBasedOnPriority`: >= it.
-SYSTEM_CRITICAL_PRIORITY = 2_000_000_000
-# pkg/apis/scheduling/helpers.go `systemPriorityClasses`: the only classes at or above it
-# (a user-defined class may not exceed 1000000000, nor take a `system-` name).
-CRITICAL_CLASSES: Mapping[str, int] = {
-    "system-node-critical": SYSTEM_CRITICAL_PRIORITY + 1000,
-    "system-cluster-critical": SYSTEM_CRITICAL_PRIORITY,
-}
 # pkg/kubelet/qos/policy.go `GetContainerOOMScoreAdjust`: `IsNodeCriticalPod` (critical and
 # of this class) gets guaranteedOOMScoreAdj, -997, whatever its QoS class.
 NODE_CRITICAL_CLASS = "system-node-critical"
-# pod_update.go `IsMirrorPod` (config.mirror present): critical whatever its priority. Its
-# `IsStaticPod` reads `kubernetes.io/config.source`, but the kubelet overwrites that with
-# the pod's real source (`api` for every pod from the API server: pkg/kubelet/config
-# `podStorage.merge`), so written on an object it proves nothing; a read-back mirror pod
-# carries config.mirror.
-MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
-
-
-def _annotations(ctx: Context) -> Mapping[str, Any]:
-    """The annotations the pods carry (a template's, for a workload)."""
-    node: Any = ctx.obj
-    for token in jp.split(ctx.pod.metadata_pointer):
-        node = node.get(token) if isinstance(node, Mapping) else None
-    found = node.get("annotations") if isinstance(node, Mapping) else None
-    return found if isinstance(found, Mapping) else {}
-
-
-def why_critical(ctx: Context) -> str | None:
-    """Why the kubelet's `IsCriticalPod` holds for the pods, or None. `spec.priority` is what
-    the kubelet reads; the Priority admission plugin sets it from `priorityClassName` and
-    rejects a pod whose own `spec.priority` differs, so either one tells."""
-    spec = ctx.pod.spec
-    priority, class_name = spec.get("priority"), spec.get("priorityClassName")
-    if isinstance(priority, int) and not isinstance(priority, bool):
-        if priority >= SYSTEM_CRITICAL_PRIORITY:
-            return f"spec.priority {priority} (at least {SYSTEM_CRITICAL_PRIORITY})"
-    elif isinstance(class_name, str) and class_name in CRITICAL_CLASSES:
-        return f"priorityClassName {class_name} (priority {CRITICAL_CLASSES[class_name]})"
-    annotations = _annotations(ctx)
-    if MIRROR_ANNOTATION in annotations:
-        return f"the annotation {MIRROR_ANNOTATION} (a static pod's mirror)"
-    return None
 
 
 def check(ctx: Context) -> Iterator[Violation]:
-    reason = why_critical(ctx)
+    reason = why_critical(ctx.obj, ctx.pod)
     if reason is None:
         return
     maximum = Fraction(str(ctx.params["max"]))

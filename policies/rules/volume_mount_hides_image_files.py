@@ -18,6 +18,7 @@ from ..k8s.mounts import (
     container_path,
     host_path,
     mounts_volume_root,
+    named_files,
     volume_source,
     writable,
 )
@@ -29,10 +30,12 @@ from .base import Context, Param, ParamType, Rule
 @dataclass(frozen=True)
 class Hidden:
     """What a mount at the path hides, and where a volume may go instead (a directory
-    images leave for mounts), when there is one such place."""
+    images leave for mounts), when there is one such place. For a CA path, the bundle
+    files TLS libraries read there: a volume supplying one of them is a whole bundle."""
 
     hides: str
     instead: str | None = None
+    bundles: tuple[str, ...] = ()  # a CA path: the bundle files read there (relative)
 
 
 # Directories the image's own software lives in: hiding one breaks the container whatever
@@ -95,26 +98,32 @@ SYSTEM_PATHS: Mapping[str, Hidden] = {
 # /usr/local/tomcat/webapps, /etc/prometheus and /usr/local/etc/haproxy (their images keep
 # nothing there but the file the volume replaces).
 APPLICATION_PATHS: Mapping[str, Hidden] = {
+    # The CA paths: `bundles` are the bundle files (relative to the path) that some
+    # distribution's TLS libraries read there; a volume that supplies one by name (items,
+    # a projected clusterTrustBundle) is a whole bundle mounted on purpose (trust-manager,
+    # OpenShift's injected trusted CA bundle) and is not reported. Go's crypto/x509
+    # root_linux.go `certFiles` lists the same names.
     "/etc/ssl": Hidden(
-        "the CA bundle (certs/ca-certificates.crt) and openssl.cnf: TLS clients "
-        "cannot verify any server",
-        "/usr/local/share/ca-certificates",
+        "the CA bundle (certs/ca-certificates.crt, and cert.pem on Alpine) and openssl.cnf: "
+        "TLS clients cannot verify any server",
+        bundles=("certs/ca-certificates.crt", "cert.pem"),
     ),
     "/etc/ssl/certs": Hidden(
-        "the CA bundle every TLS client reads on Debian, Ubuntu and "
-        "Alpine: outgoing TLS fails with an unknown authority",
-        "/usr/local/share/ca-certificates",
+        "the CA bundle every TLS client reads on Debian, Ubuntu and Alpine "
+        "(ca-certificates.crt; ca-bundle.crt on RHEL, UBI and Fedora, where /etc/ssl/certs "
+        "links to /etc/pki/tls/certs): outgoing TLS fails with an unknown authority",
+        bundles=("ca-certificates.crt", "ca-bundle.crt"),
     ),
     "/etc/pki": Hidden(
         "the CA trust store of RHEL, UBI and Fedora images (tls/certs/"
         "ca-bundle.crt, ca-trust): TLS clients cannot verify any server",
-        "/etc/pki/ca-trust/source/anchors",
+        bundles=("tls/certs/ca-bundle.crt", "ca-trust/extracted/pem/tls-ca-bundle.pem"),
     ),
     "/etc/pki/tls/certs": Hidden(
         "the CA bundle of RHEL, UBI and Fedora images "
         "(ca-bundle.crt): outgoing TLS fails with an unknown "
         "authority",
-        "/etc/pki/ca-trust/source/anchors",
+        bundles=("ca-bundle.crt",),
     ),
     "/etc/nginx": Hidden(
         "nginx.conf's includes (mime.types, conf.d, modules): nginx fails "
@@ -178,7 +187,33 @@ def _populated(ctx: Context, name: Any, volume: Mapping[str, Any], checked: Cont
     return False
 
 
+def _ca_advice(path: str, hidden: Hidden, container: ContainerView) -> str:
+    """Ways to add a CA that work at run time. /usr/local/share/ca-certificates and
+    /etc/pki/ca-trust/source/anchors are read only by update-ca-certificates and
+    update-ca-trust, which run when the image is built: a volume there adds nothing."""
+    bundle = hidden.bundles[0]
+    env = (
+        "SSL_CERT_DIR at a directory of your CAs (Go adds it to the image's bundle; OpenSSL "
+        "wants hashed names: openssl rehash)"
+    )
+    if container.field == "ephemeralContainers":
+        return (
+            "point SSL_CERT_FILE at a full bundle (the image's CAs and yours) mounted "
+            f"elsewhere, or {env} (an ephemeral container may not use subPath)"
+        )
+    return (
+        "mount a full bundle (the image's CAs and yours) over the image's file with subPath "
+        f"(mountPath: {path}/{bundle}, subPath: {bundle.rsplit('/', 1)[-1]}), or point "
+        f"SSL_CERT_FILE at such a bundle mounted elsewhere, or {env}; a volume holding a "
+        f"whole bundle names the file in its items (path: {bundle}) and is not reported "
+        "(/usr/local/share/ca-certificates and /etc/pki/ca-trust/source/anchors are read "
+        "only when the image is built)"
+    )
+
+
 def _advice(path: str, hidden: Hidden, container: ContainerView) -> str:
+    if hidden.bundles:
+        return _ca_advice(path, hidden, container)
     base = path.rstrip("/")  # "" for the root
     subdirectory = hidden.instead or f"a subdirectory such as {base}/<dir>"
     if container.field == "ephemeralContainers":
@@ -212,6 +247,8 @@ def check(ctx: Context) -> Iterator[Violation]:
                 continue  # a hostPath of the same path: the node's copy, on purpose
             if _populated(ctx, name, volume, container):
                 continue
+            if not named_files(volume).isdisjoint(hidden.bundles):
+                continue  # a whole CA bundle, mounted on purpose
             source = volume_source(volume)
             what = f'volume "{name}"' + (f" ({source})" if source else "")
             yield Violation(
@@ -242,8 +279,14 @@ RULE = Rule(
     "reported: a hostPath volume of the same path (the node's own /etc/ssl/certs), a volume "
     "an init container writes into first (the pod fills it on purpose; configMap, secret, "
     "downwardAPI and projected volumes are always mounted read-only, so those never count), "
-    "and Windows pods. Ephemeral containers are reported, and may not use subPath "
-    "(validateEphemeralContainers).",
+    "a volume at a CA path that names the bundle file read there in its items (or a "
+    "projected clusterTrustBundle's path): a whole bundle, as trust-manager and OpenShift's "
+    "injected CA bundle mount it (a configMap without items is reported: its keys are not "
+    "in the manifest), and Windows pods. At a CA path the advice is a subPath over the "
+    "bundle file, or SSL_CERT_FILE/SSL_CERT_DIR: /usr/local/share/ca-certificates and "
+    "/etc/pki/ca-trust/source/anchors are read only by update-ca-certificates and "
+    "update-ca-trust, when the image is built. Ephemeral containers are reported, and may "
+    "not use subPath (validateEphemeralContainers).",
     remediation="Mount each file with subPath (mountPath: /etc/nginx/nginx.conf, subPath: "
     "nginx.conf), or mount the volume at a subdirectory meant for it (/etc/nginx/conf.d).",
     example="""\
