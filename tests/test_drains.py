@@ -20,6 +20,8 @@ from evictguard.k8s.drain import (
     never_allows,
     scaled_value,
 )
+from evictguard.k8s.pdb_validation import refusal
+from evictguard.k8s.selectors import budget_selector
 from evictguard.model import Mode
 from evictguard.policy.load import load_preset
 from evictguard.webhook import review
@@ -362,3 +364,144 @@ def test_explain_input_wide_rules(rule: str) -> None:
     proc = run_cli("explain", rule)
     assert proc.returncode == 0 and "lint only" in proc.stdout
     assert "kind: PodDisruptionBudget" in proc.stdout
+
+
+# --- what the API server refuses (ValidatePodDisruptionBudgetSpec) -----------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "reason"),
+    [
+        ({"maxUnavailable": 0}, None),
+        ({"maxUnavailable": "0%"}, None),
+        ({"maxUnavailable": "00%"}, None),  # IsValidPercent: [0-9]+%
+        ({"minAvailable": "100%"}, None),
+        ({"minAvailable": 2**31 - 1}, None),
+        ({"minAvailable": 1, "unhealthyPodEvictionPolicy": "AlwaysAllow"}, None),
+        ({}, None),
+        ({"maxUnavailable": -1}, "spec.maxUnavailable: must be greater than or equal to 0"),
+        ({"minAvailable": "150%"}, "spec.minAvailable: must not be greater than 100%"),
+        ({"minAvailable": "101%"}, "must not be greater than 100%"),
+        ({"maxUnavailable": "+0%"}, "a valid percent string must be a numeric string"),
+        ({"maxUnavailable": "-0%"}, "a valid percent string must be a numeric string"),
+        ({"maxUnavailable": " 5%"}, "a valid percent string"),
+        ({"maxUnavailable": "5%\n"}, "a valid percent string"),  # Go's $ is the text's end
+        ({"maxUnavailable": "5"}, "a valid percent string"),
+        ({"minAvailable": 1, "maxUnavailable": 1}, "minAvailable and maxUnavailable cannot"),
+        ({"minAvailable": 2**31}, "cannot be decoded as an integer (int32)"),
+        ({"minAvailable": True}, "cannot be decoded"),
+        ({"minAvailable": 1.5}, "cannot be decoded"),
+        ({"maxUnavailable": 1, "unhealthyPodEvictionPolicy": "Always"}, "Unsupported value"),
+        ({"maxUnavailable": 1, "unhealthyPodEvictionPolicy": ["x"]}, "Unsupported value"),
+        ({"maxUnavailable": 1, "selector": {"matchExpressions": [{"key": "a"}]}}, "selector"),
+    ],
+)
+def test_refusal(spec: dict[str, Any], reason: str | None) -> None:
+    got = refusal(spec)
+    assert got is None if reason is None else reason in str(got), got
+
+
+@pytest.mark.parametrize(
+    ("api_version", "selector", "selects"),
+    [
+        ("policy/v1", None, "nothing"),  # LabelSelectorAsSelector(nil): labels.Nothing()
+        ("policy/v1beta1", None, "nothing"),
+        ("policy/v1", {}, "everything"),
+        ("policy/v1", {"matchLabels": {}}, "everything"),
+        ("policy/v1beta1", {}, "nothing"),  # NonV1beta1MatchNoneSelector
+        ("policy/v1beta1", {"matchLabels": {}, "matchExpressions": []}, "nothing"),
+        ("policy/v1beta1", {"matchLabels": {"app": "web"}}, "web"),
+        ("policy/v1", {"matchLabels": {"app": "web"}}, "web"),
+    ],
+)
+def test_budget_selector(api_version: str, selector: Any, selects: str) -> None:
+    parsed = budget_selector(api_version, selector)
+    assert parsed is not None
+    got = {
+        name: parsed.matches(labels)
+        for name, labels in (("web", {"app": "web"}), ("db", {"app": "db"}), ("bare", {}))
+    }
+    expected = {
+        "nothing": {"web": False, "db": False, "bare": False},
+        "everything": {"web": True, "db": True, "bare": True},
+        "web": {"web": True, "db": False, "bare": False},
+    }[selects]
+    assert got == expected
+    assert parsed.nothing is (selects == "nothing")
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        {**pdb(maxUnavailable=0), "spec": {"maxUnavailable": 0}},  # no selector
+        {**pdb(maxUnavailable=0), "spec": {"maxUnavailable": 0, "selector": None}},
+        {
+            **pdb(maxUnavailable=0),
+            "apiVersion": "policy/v1beta1",
+            "spec": {"maxUnavailable": 0, "selector": {}},
+        },
+        pdb(maxUnavailable=-1),
+        pdb(minAvailable="150%"),
+        pdb(maxUnavailable="+0%"),
+        pdb(maxUnavailable="-0%"),
+        pdb(minAvailable="100%", maxUnavailable=0),
+    ],
+    ids=["absent", "null", "v1beta1-empty", "-1", "150%", "+0%", "-0%", "both"],
+)
+def test_no_finding_on_a_budget_that_keeps_no_pod(obj: dict[str, Any]) -> None:
+    assert RULE not in {f.rule for f in check_object(obj, POLICY).findings}
+
+
+def test_the_message_says_which_pods_are_kept() -> None:
+    """canIgnorePDB: Pending, terminal and terminating pods never ask the budget; with
+    AlwaysAllow a running pod that is not Ready does not either."""
+    (finding,) = check_object(pdb(maxUnavailable=0), POLICY).findings
+    assert "refuses to evict any running pod it selects" in finding.message
+    assert "Pending, Succeeded, Failed and terminating pods are deleted" in finding.message
+    assert "every eviction" not in finding.message
+    allow = pdb(maxUnavailable=0, unhealthyPodEvictionPolicy="AlwaysAllow")
+    (finding,) = check_object(allow, POLICY).findings
+    assert "refuses to evict any Ready running pod it selects" in finding.message
+    # v1's `{}` selects every pod: still reported
+    everything = {**pdb(maxUnavailable=0), "spec": {"maxUnavailable": 0, "selector": {}}}
+    assert [f.rule for f in check_object(everything, POLICY).findings] == [RULE]
+
+
+OTHER_BUDGET = """\
+apiVersion: {version}
+kind: PodDisruptionBudget
+metadata: {{name: other, namespace: shop}}
+spec:
+{spec}
+"""
+
+
+@pytest.mark.parametrize(
+    ("version", "spec"),
+    [
+        (
+            "policy/v1",
+            "  minAvailable: 2\n  maxUnavailable: 0\n  selector: {matchLabels: {app: web}}",
+        ),
+        ("policy/v1", "  minAvailable: 150%\n  selector: {matchLabels: {app: web}}"),
+        ("policy/v1", "  maxUnavailable: 0\n  selector: null"),
+        ("policy/v1beta1", "  minAvailable: 2\n  selector: {}"),
+    ],
+    ids=["both-set", "over-100", "null", "v1beta1-empty"],
+)
+def test_refused_and_selectless_budgets_are_left_out_across_the_input(
+    version: str, spec: str, tmp_path: Path
+) -> None:
+    """pdb-blocks-at-replicas and pdb-overlap agree with pdb-no-disruptions: a budget the API
+    server refuses, or one selecting no pod, neither blocks nor overlaps the sound one."""
+    sound = WORKLOAD_AND_BUDGETS.replace("minAvailable: 2", "maxUnavailable: 1")
+    other = OTHER_BUDGET.format(version=version, spec=spec)
+    (tmp_path / "all.yaml").write_text(f"{sound}---\n{other}")
+    assert _rules(run_cli("lint", "--format", "json", str(tmp_path))) == []
+    # ... while a v1 `{}` selects every pod of the namespace: an overlap
+    everything = OTHER_BUDGET.format(
+        version="policy/v1", spec="  maxUnavailable: 1\n  selector: {}"
+    )
+    (tmp_path / "all.yaml").write_text(f"{sound}---\n{everything}")
+    rules = _rules(run_cli("lint", "--format", "json", str(tmp_path)))
+    assert [r for r, _, _ in rules] == ["pdb-overlap", "pdb-overlap"]

@@ -5,7 +5,9 @@ A null selector selects nothing (`labels.Nothing()`), an empty one (`{}`) everyt
 (`labels.Everything()`); otherwise every `matchLabels` pair AND every `matchExpressions`
 requirement must hold. policy/v1 PodDisruptionBudgets use this as is: the disruption
 controller's `getPodsForPdb` and the Eviction API's `getPodDisruptionBudgets` list the pods
-of the budget's namespace with it (policy/v1beta1 read `{}` as nothing; not served since 1.25).
+of the budget's namespace with it. policy/v1beta1 read `{}` as nothing, and the API server
+still does for a budget written in v1beta1 (`pkg/apis/policy/v1beta1/conversion.go` turns it
+into `NonV1beta1MatchNoneSelector`): `budget_selector`.
 """
 
 from __future__ import annotations
@@ -50,6 +52,16 @@ class Selector:
     def everything(self) -> bool:
         return self.requirements == ()
 
+    @property
+    def nothing(self) -> bool:
+        return self.requirements is None
+
+
+# Whether a PodDisruptionBudget's selector without requirements (`{}`, or empty
+# matchLabels/matchExpressions: the conversion compares with apiequality.Semantic, where
+# empty and nil are equal) selects every pod, by the budget's apiVersion.
+EMPTY_BUDGET_SELECTOR_SELECTS_ALL = {"policy/v1beta1": False}
+
 
 def parse_selector(raw: Any) -> Selector | None:
     """`LabelSelectorAsSelector`; None for a selector it refuses (an unknown operator, values
@@ -78,3 +90,13 @@ def parse_selector(raw: Any) -> Selector | None:
             return None
         requirements.append(Requirement(expr["key"], operator, frozenset(map(str, values))))
     return Selector(tuple(requirements))
+
+
+def budget_selector(api_version: str, raw: Any) -> Selector | None:
+    """The pods a PodDisruptionBudget of this apiVersion selects (None: a selector the API
+    refuses): null selects nothing in every version, `{}` everything but in v1beta1."""
+    selector = parse_selector(raw)
+    empty_is_all = EMPTY_BUDGET_SELECTOR_SELECTS_ALL.get(api_version, True)
+    if selector is not None and selector.everything and not empty_is_all:
+        return Selector(None)
+    return selector

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..model import ObjectRef
 from .podspec import api_group
-from .selectors import parse_selector
+from .selectors import budget_selector
 
 # (API group, kind) of the controllers `getExpectedScale` knows.
 SCALED_KINDS = frozenset(
@@ -66,6 +66,7 @@ class BudgetFacts:
     # comment silences it there; and the rules its exemptions leave out.
     places: Mapping[str, tuple[str, int | None, int | None] | None] = field(default_factory=dict)
     exempt: frozenset[str] = frozenset()
+    api_version: str = "policy/v1"  # how its selector reads (k8s.selectors.budget_selector)
 
     @property
     def namespace(self) -> str | None:
@@ -131,9 +132,10 @@ def read_scaler(obj: Mapping[str, Any], scope: str, file: str) -> Scaler | None:
 
 
 def selected(budget: BudgetFacts, workloads: list[Workload]) -> list[Workload] | None:
-    """The workloads of the budget's namespace whose pods its selector selects (None: a
-    selector the API refuses, which the Eviction API skips)."""
-    selector = parse_selector(budget.spec.get("selector"))
+    """The workloads of the budget's namespace whose pods its selector selects (none for a
+    null selector, or `{}` in v1beta1; None: a selector the API refuses, which the Eviction
+    API skips)."""
+    selector = budget_selector(budget.api_version, budget.spec.get("selector"))
     if selector is None:
         return None
     where = (budget.scope, budget.namespace)

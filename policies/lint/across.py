@@ -17,6 +17,7 @@ from typing import Any
 from ..engine.check import object_ref
 from ..engine.exemptions import ALL, exempted_rules
 from ..engine.registry import RULES
+from ..k8s.pdb_validation import refusal
 from ..k8s.workloads import (
     BUDGET,
     SCALED_KINDS,
@@ -58,14 +59,15 @@ def facts(
         return []
     if kind_of(obj) == BUDGET:
         spec = obj.get("spec")
-        if not isinstance(spec, Mapping):
-            return []
+        if not isinstance(spec, Mapping) or refusal(spec) is not None:
+            return []  # the API server refuses it (k8s.pdb_validation): it never exists
         ref = object_ref(obj)
         exempt = frozenset(exempted_rules(obj, ref, policy, None))
         if policy.is_ignored_namespace(ref.namespace):
             exempt = frozenset({ALL})
         places = {} if ALL in exempt else {(r, p): locate(r, p) for r in rules for p in POINTERS}
-        return [BudgetFacts(scope, file, ref, spec, places, exempt)]
+        version = str(obj.get("apiVersion", ""))
+        return [BudgetFacts(scope, file, ref, spec, places, exempt, version)]
     found = read_workload(obj, scope, file) or read_scaler(obj, scope, file)
     return [found] if found is not None else []
 

@@ -22,6 +22,7 @@ from ..k8s.drain import (
     is_int_or_string,
     never_allows,
 )
+from ..k8s.eviction_api import refuses
 from ..k8s.workloads import BUDGET, BudgetFacts, Scaler, Workload, least_replicas, selected
 from ..model import Mode, Violation
 from .base import Context, Rule
@@ -57,8 +58,8 @@ def check_input(
             Violation(
                 pointer=jp.join("spec", field),
                 message=f"{facts.describe}: {field} {json.dumps(facts.spec[field])} allows no "
-                f"voluntary disruption at {total} pod(s) ({_and(counts)}): the Eviction API "
-                "refuses every eviction of them, so drains of their nodes never finish",
+                f"voluntary disruption at {total} pod(s) ({_and(counts)}): "
+                f"{refuses(facts.spec, 'of them')}, so drains of their nodes never finish",
             ),
         )
 
@@ -80,7 +81,8 @@ RULE = Rule(
     "(updatePdbStatus in pkg/controller/disruption/disruption.go): an integer minAvailable "
     "counts the pods the selector matches, a percentage is scaled against the controllers' "
     "replicas and rounded up (getExpectedPodCount). A minAvailable at or above the replicas "
-    "(2 of 2, 50% of 1) leaves 0, and the Eviction API refuses every eviction of those pods: "
+    "(2 of 2, 50% of 1) leaves 0, and the Eviction API refuses to evict any running pod of "
+    "them: "
     "`kubectl drain` and node upgrades never finish. Where a HorizontalPodAutoscaler targets "
     "the workload it owns the replica count, so its minReplicas is the count judged.",
     remediation="Lower minAvailable below the replicas (or use maxUnavailable: 1), or raise "

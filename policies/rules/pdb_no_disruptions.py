@@ -4,8 +4,12 @@
 disruption controller computes `disruptionsAllowed` 0 (k8s.drain, ported from
 `pkg/controller/disruption/disruption.go` `getExpectedPodCount`/`updatePdbStatus`), and the
 Eviction API (`pkg/registry/core/pod/storage/eviction.go` `checkAndDecrement`) refuses every
-eviction of the pods it selects with 429. One object shows it, so it runs at admission too.
-An integer `minAvailable` depends on the replicas: the cross-object rules judge it."""
+eviction of a running pod it selects with 429 (k8s.eviction_api: Pending, terminal and
+terminating pods never consult it; with `unhealthyPodEvictionPolicy: AlwaysAllow` neither do
+running pods that are not Ready). One object shows it, so it runs at admission too. An
+integer `minAvailable` depends on the replicas: the cross-object rules judge it. Silent on a
+budget that selects no pod (`selector` null, or `{}` in policy/v1beta1: k8s.selectors) and on
+one the API server refuses (k8s.pdb_validation)."""
 
 from __future__ import annotations
 
@@ -13,7 +17,10 @@ import json
 from collections.abc import Iterator, Mapping
 
 from .. import pointer as jp
-from ..k8s.drain import MAX_UNAVAILABLE, MIN_AVAILABLE, Budget, is_int_or_string, never_allows
+from ..k8s.drain import MAX_UNAVAILABLE, MIN_AVAILABLE, Budget, never_allows
+from ..k8s.eviction_api import refuses
+from ..k8s.pdb_validation import refusal
+from ..k8s.selectors import budget_selector
 from ..model import Mode, Violation
 from .base import Context, Rule
 
@@ -22,24 +29,20 @@ PDB = ("policy", "PodDisruptionBudget")
 
 def check(ctx: Context) -> Iterator[Violation]:
     spec = ctx.obj.get("spec")
-    if not isinstance(spec, Mapping):
-        return
+    if not isinstance(spec, Mapping) or refusal(spec) is not None:
+        return  # the API server refuses it (k8s.pdb_validation): it never exists
+    selector = budget_selector(str(ctx.obj.get("apiVersion", "")), spec.get("selector"))
+    if selector is None or selector.nothing:
+        return  # selects no pod (null; `{}` in v1beta1): it keeps no pod from eviction
     budget = Budget.of(spec)
     field = MAX_UNAVAILABLE if budget.max_unavailable is not None else MIN_AVAILABLE
     value = spec.get(field)
-    if not is_int_or_string(value):
-        return  # unset, or not an IntOrString: the API server refuses it on decoding
-    try:
-        blocked = never_allows(budget)
-    except ValueError:
-        return  # not a percentage: API validation refuses it (ValidatePositiveIntOrPercent)
-    if blocked:
+    if value is not None and never_allows(budget):
         yield Violation(
             pointer=jp.join("spec", field),
             message=f"{ctx.ref.describe()}: {field} {json.dumps(value)} allows no voluntary "
-            "disruption at any replica count: the Eviction API refuses every eviction of the "
-            "pods it selects (429), so `kubectl drain` and node upgrades never finish on their "
-            "nodes",
+            f"disruption at any replica count: {refuses(spec, 'it selects')}, so "
+            "`kubectl drain` and node upgrades never finish on their nodes",
         )
 
 
@@ -48,7 +51,8 @@ RULE = Rule(
     summary="PodDisruptionBudgets allow at least one voluntary disruption (not maxUnavailable "
     "0 or 0%, nor minAvailable 100%).",
     why="`kubectl drain`, cluster upgrades and the cluster autoscaler evict pods through the "
-    "Eviction API, which refuses an eviction (429 TooManyRequests) while the budget's "
+    "Eviction API, which refuses the eviction of a running pod (429 TooManyRequests) while "
+    "the budget's "
     "status.disruptionsAllowed is 0. The disruption controller computes it as currentHealthy "
     "minus desiredHealthy, where a percentage is scaled against the expected pod count and "
     "rounded up (GetScaledValueFromIntOrPercent; getExpectedPodCount in "

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from ..k8s.eviction_api import NOT_CONSULTED
 from ..k8s.workloads import BUDGET, BudgetFacts, Scaler, Workload, selected
 from ..model import Mode, Violation
 from .base import Context, Rule
@@ -52,8 +53,8 @@ def check_input(
             Violation(
                 pointer="/spec/selector",
                 message=f"{facts.describe}: selects the pods of {said}: the Eviction API refuses "
-                f'every eviction of them ("{EVICTION_ERROR}"), so drains of their nodes never '
-                "finish",
+                f'to evict any running pod of them ("{EVICTION_ERROR}"; {NOT_CONSULTED}), so '
+                "drains of their nodes never finish",
             ),
         )
 
