@@ -360,6 +360,8 @@ def test_rules_lists_every_rule_with_its_default_mode() -> None:
         ("ephemeral-storage-limit-missing", "off"),
         ("pdb-blocks-at-replicas", "warn"),
         ("pdb-overlap", "warn"),
+        ("pdb-selects-nothing", "warn"),
+        ("pdb-unhealthy-pods-block-drains", "off"),
         ("ephemeral-storage-limit-zero", "enforce"),
     ]
     assert [r[0] for r in rows] == list(RULES)

@@ -22,6 +22,7 @@ from evictguard.k8s.drain import (
 )
 from evictguard.k8s.pdb_validation import refusal
 from evictguard.k8s.selectors import budget_selector
+from evictguard.k8s.workloads import read_pod_source
 from evictguard.model import Mode
 from evictguard.policy.load import load_preset
 from evictguard.webhook import review
@@ -359,7 +360,7 @@ def test_the_webhook_does_not_run_input_wide_rules() -> None:
     assert response["allowed"] is True and "warnings" not in response
 
 
-@pytest.mark.parametrize("rule", ["pdb-blocks-at-replicas", "pdb-overlap"])
+@pytest.mark.parametrize("rule", ["pdb-blocks-at-replicas", "pdb-overlap", "pdb-selects-nothing"])
 def test_explain_input_wide_rules(rule: str) -> None:
     proc = run_cli("explain", rule)
     assert proc.returncode == 0 and "lint only" in proc.stdout
@@ -505,3 +506,202 @@ def test_refused_and_selectless_budgets_are_left_out_across_the_input(
     (tmp_path / "all.yaml").write_text(f"{sound}---\n{everything}")
     rules = _rules(run_cli("lint", "--format", "json", str(tmp_path)))
     assert [r for r, _, _ in rules] == ["pdb-overlap", "pdb-overlap"]
+
+
+# --- pdb-selects-nothing: the pods each object makes -------------------------------------
+
+
+def _template(labels: Any) -> dict[str, Any]:
+    return {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "a", "image": "x"}]}}
+
+
+@pytest.mark.parametrize(
+    ("obj", "labels"),
+    [
+        (
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": "d"},
+                "spec": {"template": _template({"app": "web"})},
+            },
+            {"app": "web"},
+        ),
+        (
+            {
+                "apiVersion": "batch/v1",
+                "kind": "CronJob",
+                "metadata": {"name": "c"},
+                "spec": {"jobTemplate": {"spec": {"template": _template({"app": "cron"})}}},
+            },
+            {"app": "cron"},
+        ),
+        (
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": "p", "labels": {"a": "b"}},
+                "spec": {"containers": []},
+            },
+            {"a": "b"},
+        ),
+        (
+            {
+                "apiVersion": "batch/v1",
+                "kind": "Job",
+                "metadata": {"name": "j"},
+                "spec": {"template": {"spec": {"containers": []}}},
+            },
+            {},  # no labels written: the controller's only
+        ),
+        (
+            {
+                "apiVersion": "argoproj.io/v1alpha1",
+                "kind": "Rollout",
+                "metadata": {"name": "r"},
+                "spec": {"template": _template({"app": "r"})},
+            },
+            {"app": "r"},
+        ),
+        # pods whose labels the object does not show
+        (
+            {
+                "apiVersion": "monitoring.coreos.com/v1",
+                "kind": "Prometheus",
+                "metadata": {"name": "main"},
+                "spec": {"replicas": 2},
+            },
+            None,
+        ),
+        (
+            {
+                "apiVersion": "example.com/v1",
+                "kind": "Widget",
+                "metadata": {"name": "w"},
+                "spec": {"template": _template({"app": "w"})},
+            },
+            None,
+        ),
+        (
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": "patch"},
+                "spec": {"replicas": 3},
+            },
+            None,  # a kustomize patch: no template here
+        ),
+    ],
+    ids=[
+        "deployment",
+        "cronjob",
+        "pod",
+        "job-no-labels",
+        "rollout",
+        "operated",
+        "unknown",
+        "patch",
+    ],
+)
+def test_read_pod_source(obj: dict[str, Any], labels: dict[str, str] | None) -> None:
+    source = read_pod_source(obj, "", "f.yaml")
+    assert source is not None and source.labels == labels
+
+
+def test_objects_without_pods_are_no_pod_source() -> None:
+    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}, "spec": {}}
+    widget = {
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": "w"},
+        "spec": {"size": 3},
+    }
+    assert read_pod_source(service, "", "f") is None
+    assert read_pod_source(widget, "", "f") is None
+
+
+TYPO = WORKLOAD_AND_BUDGETS.replace(
+    "minAvailable: 2\n  selector: {matchLabels: {app: web}}",
+    "maxUnavailable: 1\n  selector: {matchLabels: {app: wbe}}",
+)
+
+
+def test_a_misspelt_selector_is_found_across_files(tmp_path: Path) -> None:
+    assert "app: wbe" in TYPO
+    workload, budget = TYPO.split("---\n")
+    (tmp_path / "deploy.yaml").write_text(workload)
+    (tmp_path / "pdb.yaml").write_text(budget)
+    for args in (["--jobs", "1"], ["--jobs", "2"], ["--as-admitted"]):
+        proc = run_cli("lint", "--format", "json", *args, str(tmp_path))
+        assert _rules(proc) == [("pdb-selects-nothing", "pdb.yaml", 6)], (args, proc.stderr)
+    # an operator's pods beside it: their labels are unknown, so the budget is not judged
+    (tmp_path / "prom.yaml").write_text(
+        "apiVersion: monitoring.coreos.com/v1\nkind: Prometheus\n"
+        "metadata: {name: main, namespace: shop}\nspec: {replicas: 1}\n"
+    )
+    assert _rules(run_cli("lint", "--format", "json", str(tmp_path))) == []
+
+
+# --- pdb-unhealthy-pods-block-drains ------------------------------------------------------
+
+UNHEALTHY = "pdb-unhealthy-pods-block-drains"
+
+
+def _with(rule: str, mode: Mode) -> Any:
+    settings = dataclasses.replace(POLICY.rules[rule], mode=mode)
+    return dataclasses.replace(POLICY, rules={**POLICY.rules, rule: settings})
+
+
+def test_unhealthy_pods_rule_is_opt_in() -> None:
+    assert POLICY.mode(UNHEALTHY) is Mode.OFF
+    assert load_preset("strict").mode(UNHEALTHY) is Mode.WARN
+    assert UNHEALTHY not in {f.rule for f in check_object(pdb(maxUnavailable=1), POLICY).findings}
+
+
+@pytest.mark.parametrize(
+    ("spec", "pointer", "said"),
+    [
+        (
+            {"maxUnavailable": 1},
+            "/spec/selector",
+            "unhealthyPodEvictionPolicy unset (IfHealthyBudget)",
+        ),
+        (
+            {"maxUnavailable": 1, "unhealthyPodEvictionPolicy": "IfHealthyBudget"},
+            "/spec/unhealthyPodEvictionPolicy",
+            'unhealthyPodEvictionPolicy "IfHealthyBudget"',
+        ),
+    ],
+)
+def test_unhealthy_pods_rule_says_when(spec: dict[str, Any], pointer: str, said: str) -> None:
+    (finding,) = check_object(pdb(**spec), _with(UNHEALTHY, Mode.WARN)).findings
+    assert (finding.rule, finding.pointer) == (UNHEALTHY, pointer)
+    assert said in finding.message
+    assert "currentHealthy >= desiredHealthy and desiredHealthy > 0" in finding.message
+    assert "AlwaysAllow" in finding.message
+
+
+def test_unhealthy_pods_rule_is_quiet_where_nothing_is_kept() -> None:
+    policy = _with(UNHEALTHY, Mode.WARN)
+    quiet = [
+        pdb(maxUnavailable=1, unhealthyPodEvictionPolicy="AlwaysAllow"),
+        {**pdb(maxUnavailable=1), "spec": {"maxUnavailable": 1}},  # selects no pod
+        pdb(maxUnavailable=1, unhealthyPodEvictionPolicy="Always"),  # refused by the API
+    ]
+    for obj in quiet:
+        assert not check_object(obj, policy).findings, obj
+
+
+def test_admission_warns_about_unhealthy_pods_when_on() -> None:
+    body = orjson.dumps(admission_review(pdb(maxUnavailable=1), namespace="shop"))
+    response = review.review(body, "validate", _with(UNHEALTHY, Mode.WARN)).body["response"]
+    assert response["allowed"] is True
+    (warning,) = response["warnings"]
+    assert warning.startswith(f"[{UNHEALTHY}] unhealthyPodEvictionPolicy unset")
+    assert "warnings" not in ask(pdb(maxUnavailable=1))  # off by default
+
+
+def test_explain_unhealthy_pods_rule() -> None:
+    proc = run_cli("explain", UNHEALTHY)
+    assert proc.returncode == 0 and "Default mode: off" in proc.stdout
+    assert "IfHealthyBudget" in proc.stdout and "eviction.go" in proc.stdout

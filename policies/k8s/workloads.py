@@ -8,7 +8,9 @@ parsed (lint's worker processes, kustomize builds in the parent) and compared in
   the API default);
 - HorizontalPodAutoscalers (autoscaling/v1 and v2), whose `minReplicas` (unset: 1) is the
   lowest count the target runs at: the HPA owns `spec.replicas`;
-- PodDisruptionBudgets.
+- PodDisruptionBudgets;
+- every object that makes pods (`PodSource`), with the labels its pod template gives them
+  where the object shows them: what pdb-selects-nothing compares a budget's selector with.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model import ObjectRef
-from .podspec import api_group
+from .podspec import ExtraKind, api_group, pod_shapes, unchecked_pods, value_at
 from .selectors import budget_selector
 
 # (API group, kind) of the controllers `getExpectedScale` knows.
@@ -32,6 +34,20 @@ SCALED_KINDS = frozenset(
 )
 SCALER = ("autoscaling", "HorizontalPodAutoscaler")
 BUDGET = ("policy", "PodDisruptionBudget")
+# Labels the controllers add to the pods they make, beyond their template's: a selector
+# naming one can match pods whose template does not show it (label key -> who adds it).
+CONTROLLER_POD_LABELS = {
+    "pod-template-hash": "the Deployment controller (ReplicaSets and their pods)",
+    "controller-revision-hash": "the StatefulSet and DaemonSet controllers",
+    "statefulset.kubernetes.io/pod-name": "the StatefulSet controller",
+    "apps.kubernetes.io/pod-index": "the StatefulSet controller (1.28+)",
+    "pod-template-generation": "the DaemonSet controller",
+    "controller-uid": "the Job controller (legacy)",
+    "job-name": "the Job controller (legacy)",
+    "batch.kubernetes.io/controller-uid": "the Job controller",
+    "batch.kubernetes.io/job-name": "the Job controller",
+    "batch.kubernetes.io/job-completion-index": "the Job controller (Indexed Jobs)",
+}
 DEFAULT_REPLICAS = 1  # apps/v1 and core/v1 defaulting; the HPA's minReplicas too
 
 
@@ -75,6 +91,20 @@ class BudgetFacts:
     @property
     def describe(self) -> str:
         return self.ref.describe()  # "PodDisruptionBudget shop/web"
+
+
+@dataclass(frozen=True)
+class PodSource:
+    """An object that makes pods, with the labels of its pod template (None: pods whose
+    labels the object does not show: an operator builds them, the kind is one no table
+    knows, or the object holds no pod template, as a kustomize patch)."""
+
+    scope: str
+    file: str
+    kind: str
+    namespace: str | None
+    name: str
+    labels: Mapping[str, str] | None
 
 
 def _metadata(obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -166,3 +196,32 @@ def least_replicas(workload: Workload, scalers: list[Scaler]) -> tuple[int, Scal
         return workload.replicas, None
     scaler = min(found, key=lambda s: (s.file != workload.file, s.min_replicas))
     return scaler.min_replicas, scaler
+
+
+def read_pod_source(
+    obj: Mapping[str, Any], scope: str, file: str, extra: tuple[ExtraKind, ...] = ()
+) -> PodSource | None:
+    """The pods `obj` makes and their labels (see PodSource); None when it makes none, or
+    none that this can see (a Service, a custom resource without containers)."""
+    api_version, kind = str(obj.get("apiVersion", "")), str(obj.get("kind", ""))
+    shapes = pod_shapes(api_version, kind, extra)
+    if not shapes and unchecked_pods(obj) is None:
+        return None
+    labels = _template_labels(obj, shapes[0].path) if len(shapes) == 1 else None
+    if shapes and shapes[0].operated:
+        labels = None
+    name = _metadata(obj).get("name")
+    return PodSource(scope, file, kind, _namespace(obj), str(name), labels)
+
+
+def _template_labels(obj: Mapping[str, Any], path: tuple[str, ...]) -> dict[str, str] | None:
+    """The labels in the metadata beside the pod spec at `path` (a template's, or a Pod's
+    own); {} where that metadata has none; None without a pod spec there."""
+    holder = value_at(obj, path[:-1]) if path[:-1] else obj
+    if not isinstance(holder, Mapping) or not isinstance(value_at(obj, path), Mapping):
+        return None
+    meta = holder.get("metadata")
+    shown = meta.get("labels") if isinstance(meta, Mapping) else None
+    if shown is not None and not isinstance(shown, Mapping):
+        return None
+    return {str(k): str(v) for k, v in (shown or {}).items()}

@@ -23,9 +23,11 @@ from ..k8s.workloads import (
     SCALED_KINDS,
     SCALER,
     BudgetFacts,
+    PodSource,
     Scaler,
     Workload,
     kind_of,
+    read_pod_source,
     read_scaler,
     read_workload,
 )
@@ -35,7 +37,7 @@ from ..policy.model import Policy
 # Where an input-wide finding can be: the fields its rules point at.
 POINTERS = ("/spec/minAvailable", "/spec/maxUnavailable", "/spec/selector", "/spec")
 SUMMARISED = SCALED_KINDS | {SCALER, BUDGET}
-Fact = BudgetFacts | Workload | Scaler
+Fact = BudgetFacts | Workload | Scaler | PodSource
 # (rule, pointer) -> (file, line, column), or None where a comment silences the rule there
 Locate = Callable[[str, str], tuple[str, int | None, int | None] | None]
 
@@ -69,7 +71,8 @@ def facts(
         version = str(obj.get("apiVersion", ""))
         return [BudgetFacts(scope, file, ref, spec, places, exempt, version)]
     found = read_workload(obj, scope, file) or read_scaler(obj, scope, file)
-    return [found] if found is not None else []
+    source = read_pod_source(obj, scope, file, policy.extra_kinds)
+    return [fact for fact in (found, source) if fact is not None]
 
 
 def judge(report: Report, policy: Policy) -> None:
@@ -78,24 +81,28 @@ def judge(report: Report, policy: Policy) -> None:
     distinct message."""
     gathered, report.facts = report.facts, []
     seen: set[tuple[str, str | None, int | None, int | None, str]] = set()
-    by_scope: dict[str, tuple[list[BudgetFacts], list[Workload], list[Scaler]]] = {}
+    by_scope: dict[
+        str, tuple[list[BudgetFacts], list[Workload], list[Scaler], list[PodSource]]
+    ] = {}
     for fact in gathered:
-        budgets, workloads, scalers = by_scope.setdefault(fact.scope, ([], [], []))
+        budgets, workloads, scalers, pods = by_scope.setdefault(fact.scope, ([], [], [], []))
         if isinstance(fact, BudgetFacts):
             budgets.append(fact)
         elif isinstance(fact, Workload):
             workloads.append(fact)
-        else:
+        elif isinstance(fact, Scaler):
             scalers.append(fact)
+        else:
+            pods.append(fact)
     for rule_id in input_rules(policy):
         rule, severity = RULES[rule_id], SEVERITY_OF_MODE[policy.mode(rule_id)]
         assert rule.check_input is not None
-        for budgets, workloads, scalers in by_scope.values():
+        for budgets, workloads, scalers, pods in by_scope.values():
             judged = [b for b in budgets if rule_id not in b.exempt and ALL not in b.exempt]
             if not judged:
                 continue
             params = policy.params(rule_id)
-            for budget, violation in rule.check_input(judged, workloads, scalers, params):
+            for budget, violation in rule.check_input(judged, workloads, scalers, pods, params):
                 place = budget.places.get((rule_id, violation.pointer), None)
                 if place is None:
                     continue  # silenced by an inline comment

@@ -26,6 +26,8 @@ from . import (
     pdb_blocks_at_replicas,
     pdb_no_disruptions,
     pdb_overlap,
+    pdb_selects_nothing,
+    pdb_unhealthy_pods_block_drains,
     toleration_control_plane,
     toleration_invalid,
     toleration_never_matches,
@@ -67,5 +69,7 @@ ALL_RULES: tuple[Rule, ...] = (
     ephemeral_storage_limit_missing.RULE,
     pdb_blocks_at_replicas.RULE,
     pdb_overlap.RULE,
+    pdb_selects_nothing.RULE,
+    pdb_unhealthy_pods_block_drains.RULE,
     ephemeral_storage_limit_zero.RULE,
 )

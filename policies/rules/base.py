@@ -16,7 +16,7 @@ from typing import Any
 from ..k8s.features import COMPARISON_GATE, POD_LEVEL_GATE
 from ..k8s.memory import MemorySettings, pod_memory
 from ..k8s.podspec import PodSpecView
-from ..k8s.workloads import BudgetFacts, Scaler, Workload
+from ..k8s.workloads import BudgetFacts, PodSource, Scaler, Workload
 from ..model import Applicability, Mode, ObjectRef, Violation
 from ..policy.facts import Bounds, ClusterFacts
 
@@ -57,9 +57,10 @@ class Context:
 
 
 CheckFunction = Callable[[Context], Iterable[Violation]]
-# (budgets, workloads, HPAs of one input, the rule's parameters) -> (budget, violation)
+# (budgets, workloads, HPAs, objects making pods of one input, the rule's parameters)
+# -> (budget, violation)
 InputCheck = Callable[
-    [list[BudgetFacts], list[Workload], list[Scaler], Mapping[str, Any]],
+    [list[BudgetFacts], list[Workload], list[Scaler], list[PodSource], Mapping[str, Any]],
     Iterable[tuple[BudgetFacts, Violation]],
 ]
 

@@ -23,7 +23,15 @@ from ..k8s.drain import (
     never_allows,
 )
 from ..k8s.eviction_api import refuses
-from ..k8s.workloads import BUDGET, BudgetFacts, Scaler, Workload, least_replicas, selected
+from ..k8s.workloads import (
+    BUDGET,
+    BudgetFacts,
+    PodSource,
+    Scaler,
+    Workload,
+    least_replicas,
+    selected,
+)
 from ..model import Mode, Violation
 from .base import Context, Rule
 
@@ -36,6 +44,7 @@ def check_input(
     budgets: list[BudgetFacts],
     workloads: list[Workload],
     scalers: list[Scaler],
+    pods: list[PodSource],
     params: Mapping[str, Any],
 ) -> Iterator[tuple[BudgetFacts, Violation]]:
     for facts in budgets:

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..k8s.eviction_api import NOT_CONSULTED
-from ..k8s.workloads import BUDGET, BudgetFacts, Scaler, Workload, selected
+from ..k8s.workloads import BUDGET, BudgetFacts, PodSource, Scaler, Workload, selected
 from ..model import Mode, Violation
 from .base import Context, Rule
 
@@ -30,6 +30,7 @@ def check_input(
     budgets: list[BudgetFacts],
     workloads: list[Workload],
     scalers: list[Scaler],
+    pods: list[PodSource],
     params: Mapping[str, Any],
 ) -> Iterator[tuple[BudgetFacts, Violation]]:
     # Budgets and workloads are objects of a cluster: files holding versions of the same
