@@ -101,6 +101,9 @@ class ObjectRef:
     namespace: str | None
     name: str | None  # metadata.name; None when the manifest leaves it to generateName
     generate_name: str | None = None
+    # metadata.uid, set on objects read back from a cluster (`kubectl get -o yaml`); only
+    # reports that reference live objects (OpenReports) use it, so it takes no part in equality.
+    uid: str | None = field(default=None, compare=False)
 
     def describe(self) -> str:
         name = self.name or (f"{self.generate_name}*" if self.generate_name else "<unnamed>")

@@ -89,13 +89,14 @@ def object_ref(obj: Mapping[str, Any]) -> ObjectRef:
     metadata = obj.get("metadata")
     metadata = metadata if isinstance(metadata, Mapping) else {}
     name, generate_name = metadata.get("name"), metadata.get("generateName")
-    namespace = metadata.get("namespace")
+    namespace, uid = metadata.get("namespace"), metadata.get("uid")
     return ObjectRef(
         api_version=str(obj.get("apiVersion", "")),
         kind=str(obj.get("kind", "")),
         namespace=namespace if isinstance(namespace, str) else None,
         name=name if isinstance(name, str) and name else None,
         generate_name=generate_name if isinstance(generate_name, str) else None,
+        uid=uid if isinstance(uid, str) and uid else None,
     )
 
 

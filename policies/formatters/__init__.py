@@ -12,19 +12,23 @@ from typing import Any
 
 Formatter = Callable[..., str]
 
+# format -> "module" (its `render`) or "module:function"
 _MODULES = {
     "text": "text",
     "json": "json_format",
     "sarif": "sarif",
     "junit": "junit",
     "github": "github",
+    "openreports": "openreports",
+    "policyreport": "openreports:render_policyreport",  # wgpolicyk8s.io/v1alpha2
 }
 
 
 class _Formats(Mapping[str, Formatter]):
     def __getitem__(self, name: str) -> Formatter:
-        module: Any = importlib.import_module(f"{__name__}.{_MODULES[name]}")
-        render: Formatter = module.render
+        module_name, _, function = _MODULES[name].partition(":")
+        module: Any = importlib.import_module(f"{__name__}.{module_name}")
+        render: Formatter = getattr(module, function or "render")
         return render
 
     def __iter__(self) -> Iterator[str]:
