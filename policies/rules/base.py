@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import json
 import textwrap
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,6 +103,12 @@ class Param:
     # A cluster fact that once was this rule's parameter: still accepted here, the policy
     # moves the value to the top-level section of this name (the rule reads `ctx.cluster`).
     moved_to: str | None = None
+
+
+def only_across_the_input(ctx: Context) -> Iterator[Violation]:
+    """The per-object check of a rule that judges objects only against the rest of the
+    input (`Rule.check_input`): one object alone says nothing."""
+    return iter(())
 
 
 @dataclass(frozen=True)

@@ -33,11 +33,7 @@ from ..k8s.workloads import (
     selected,
 )
 from ..model import Mode, Violation
-from .base import Context, Rule
-
-
-def check(ctx: Context) -> Iterator[Violation]:
-    return iter(())  # input-wide: see check_input
+from .base import Rule, only_across_the_input
 
 
 def check_input(
@@ -115,7 +111,7 @@ spec:
   minAvailable: 2     # both replicas: no pod can ever be evicted
   selector: {matchLabels: {app: web}}
 """,
-    check=check,
+    check=only_across_the_input,
     check_input=check_input,
     kinds=(BUDGET,),
     # Corpus (../shared/corpus, default preset): 6 findings, all judged. True: knative

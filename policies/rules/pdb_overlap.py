@@ -14,16 +14,12 @@ from typing import Any
 from ..k8s.eviction_api import NOT_CONSULTED
 from ..k8s.workloads import BUDGET, BudgetFacts, PodSource, Scaler, Workload, selected
 from ..model import Mode, Violation
-from .base import Context, Rule
+from .base import Rule, only_across_the_input
 
 EVICTION_ERROR = (
     "This pod has more than one PodDisruptionBudget, which the eviction subresource does not "
     "support."
 )
-
-
-def check(ctx: Context) -> Iterator[Violation]:
-    return iter(())  # input-wide: see check_input
 
 
 def check_input(
@@ -96,7 +92,7 @@ spec:
   maxUnavailable: 1
   selector: {matchLabels: {tier: front}}   # the same pods: no eviction at all
 """,
-    check=check,
+    check=only_across_the_input,
     check_input=check_input,
     kinds=(BUDGET,),
     # Corpus (../shared/corpus, default preset): 0 findings (before versions of one budget in

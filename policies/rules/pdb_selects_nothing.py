@@ -19,13 +19,9 @@ from typing import Any
 from ..k8s.selectors import budget_selector
 from ..k8s.workloads import BUDGET, CONTROLLER_POD_LABELS, BudgetFacts, PodSource, Scaler, Workload
 from ..model import Mode, Violation
-from .base import Context, Rule
+from .base import Rule, only_across_the_input
 
 SHOWN = 3  # workloads named in a message
-
-
-def check(ctx: Context) -> Iterator[Violation]:
-    return iter(())  # input-wide: see check_input
 
 
 def check_input(
@@ -98,7 +94,7 @@ spec:
   maxUnavailable: 1
   selector: {matchLabels: {app: wbe}}   # no pod has it: web is unprotected
 """,
-    check=check,
+    check=only_across_the_input,
     check_input=check_input,
     kinds=(BUDGET,),
     # Corpus (../shared/corpus, default preset): 18 budgets with workloads in their namespace,
