@@ -508,6 +508,26 @@ def test_refused_and_selectless_budgets_are_left_out_across_the_input(
     assert [r for r, _, _ in rules] == ["pdb-overlap", "pdb-overlap"]
 
 
+def test_an_overlap_of_many_budgets_names_a_few(tmp_path: Path) -> None:
+    """Thousands of budgets on one workload must not make thousands of messages each naming
+    all the others (10,000 budgets once wrote a 2 GiB report): five are named, then a count."""
+    workload = WORKLOAD_AND_BUDGETS.split("---")[0]
+    budgets = "".join(
+        f"---\napiVersion: policy/v1\nkind: PodDisruptionBudget\n"
+        f"metadata: {{name: b{i}, namespace: shop}}\n"
+        f"spec:\n  maxUnavailable: 1\n  selector: {{matchLabels: {{app: web}}}}\n"
+        for i in range(8)
+    )
+    (tmp_path / "all.yaml").write_text(workload + budgets)
+    proc = run_cli("lint", "--format", "json", str(tmp_path))
+    overlaps = [f for f in json.loads(proc.stdout)["findings"] if f["rule"] == "pdb-overlap"]
+    assert len(overlaps) == 8
+    first = next(f for f in overlaps if f["name"] == "b0")
+    assert "shop/b1, " in first["message"] and "shop/b7" not in first["message"]
+    assert "and 2 more" in first["message"]
+    assert "b0," not in first["message"].split("selects the pods of", 1)[1]
+
+
 # --- pdb-selects-nothing: the pods each object makes -------------------------------------
 
 

@@ -109,7 +109,7 @@ def test_serve_from_a_folder_with_decoy_packages(
     used to be what it imported, and one named like a dependency (`yaml`, `flask`) would
     be imported instead of the real package."""
     monkeypatch.delenv("PYTHONPATH", raising=False)
-    for name in ("yaml", "flask"):
+    for name in ("yaml", "flask", "evictguard"):
         (decoys / name).mkdir()
         (decoys / name / "__init__.py").write_text(DECOY.format(name=name))
     # The console script, as the image's ENTRYPOINT runs it: `python -m` itself puts the

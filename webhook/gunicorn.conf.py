@@ -10,7 +10,13 @@ import shutil
 import sys
 import tempfile
 
-from evictguard.webhook import balance, tls
+# gunicorn changes to `chdir` and puts it first on sys.path before loading the app; it did
+# so with the folder serve was started in before reading this file. A `yaml/`, `flask/` or
+# `evictguard/` there would shadow the real package (even the import below), so that entry
+# goes first, and `chdir` is the filesystem root. Every path serve hands over is absolute.
+sys.path[:] = [entry for entry in sys.path if entry not in ("", os.getcwd())]
+
+from evictguard.webhook import balance, tls  # noqa: E402  (after the sys.path repair)
 
 _cert_dir = os.environ["EVICTGUARD_CERT_DIR"]
 
@@ -33,11 +39,6 @@ loglevel = os.environ.get("EVICTGUARD_LOG_LEVEL", "info")
 proc_name = "evictguard"
 control_socket_disable = True  # gunicorn 27's control socket: not needed, and $HOME is read-only
 wsgi_app = "evictguard.webhook.app:create_app()"
-# gunicorn changes to `chdir` and puts it first on sys.path before loading the app; it did
-# so with the folder serve was started in before reading this file. A `yaml/` or `flask/`
-# there would shadow the real package, so that entry goes and `chdir` is the filesystem
-# root. Every path serve hands over is absolute.
-sys.path[:] = [entry for entry in sys.path if entry not in ("", os.getcwd())]
 chdir = "/"
 
 

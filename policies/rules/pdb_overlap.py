@@ -8,6 +8,7 @@ support.", whatever each budget allows. Compared across the input (lint only).""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -32,19 +33,25 @@ def check_input(
     # Budgets and workloads are objects of a cluster: files holding versions of the same
     # one (overlays, test data) are one object, never an overlap with itself.
     by_workload: dict[tuple[str, str | None, str], tuple[Workload, dict[str, None]]] = {}
+    workloads_of: dict[str, list[tuple[str, str | None, str]]] = {}
     for facts in budgets:
         for w in selected(facts, workloads) or ():
-            entry = by_workload.setdefault((w.kind, w.namespace, w.name), (w, {}))
-            entry[1][facts.describe] = None
+            key = (w.kind, w.namespace, w.name)
+            entry = by_workload.setdefault(key, (w, {}))
+            if facts.describe not in entry[1]:
+                entry[1][facts.describe] = None
+                workloads_of.setdefault(facts.describe, []).append(key)
     for facts in budgets:
         shared = [
-            (w, [o for o in others if o != facts.describe])
-            for w, others in by_workload.values()
-            if len(others) > 1 and facts.describe in others
+            by_workload[key]
+            for key in workloads_of.get(facts.describe, ())
+            if len(by_workload[key][1]) > 1
         ]
         if not shared:
             continue
-        said = "; ".join(f"{w.kind} {w.name} with {', '.join(others)}" for w, others in shared)
+        said = "; ".join(
+            f"{w.kind} {w.name} with {_others(others, facts.describe)}" for w, others in shared
+        )
         yield (
             facts,
             Violation(
@@ -54,6 +61,17 @@ def check_input(
                 "drains of their nodes never finish",
             ),
         )
+
+
+SHOWN = 5  # budgets named in a message: thousands over one workload stay a short line
+
+
+def _others(budgets: dict[str, None], this: str) -> str:
+    """The other budgets on a workload, the first SHOWN by name (linear in what is shown,
+    so 10,000 budgets on one Deployment do not make 10,000 messages of 10,000 names)."""
+    names = list(itertools.islice((b for b in budgets if b != this), SHOWN))
+    more = len(budgets) - 1 - len(names)
+    return ", ".join(names) + (f" and {more} more" if more else "")
 
 
 RULE = Rule(
