@@ -22,6 +22,12 @@ from .. import pointer as jp
 from ..engine.check import EvaluationTimeout, ObjectResult, RuleCrash, check_object, where_raised
 from ..engine.registry import OBJECT_RULES, judged_whole
 from ..engine.remedy import remedy
+from ..k8s.controllers import (
+    CONTROLLER_MANAGER,
+    DAEMONSET_CONTROLLERS,
+    SERVED_TEMPLATE_OWNERS,
+    TEMPLATE_CONTROLLERS,
+)
 from ..k8s.features import COMPARISON_GATE
 from ..k8s.podspec import CUSTOM_KINDS, POD_SPEC_PATHS, extract_pod_specs, pod_spec_path
 from ..k8s.taints import GT, LT
@@ -346,26 +352,6 @@ def _denial(findings: list[Finding]) -> str:
     return _short(text, MAX_MESSAGE)
 
 
-CONTROLLER_MANAGER = "system:kube-controller-manager"
-# The versions the API serves of the kinds kube-controller-manager makes objects from: an
-# owner reference naming another (apps/v1beta2, extensions/v1beta1) points at nothing.
-SERVED_TEMPLATE_OWNERS = frozenset({"v1", "apps/v1", "batch/v1"})
-# The kube-controller-manager controllers that create objects from a pod template, under
-# their own service accounts (--use-service-account-credentials, the default in kubeadm).
-TEMPLATE_CONTROLLERS = frozenset(
-    f"system:serviceaccount:kube-system:{name}"
-    for name in (
-        "deployment-controller",
-        "replicaset-controller",
-        "statefulset-controller",
-        "daemon-set-controller",
-        "job-controller",
-        "cronjob-controller",
-        "replication-controller",
-    )
-)
-
-
 def controller_owner(review: Review, obj: Mapping[str, Any], policy: Policy) -> str | None:
     """The kind of the workload that made this object, when kube-controller-manager made it
     (a Deployment's ReplicaSet, a ReplicaSet's or a StatefulSet's Pods) and that kind's
@@ -385,13 +371,6 @@ def controller_owner(review: Review, obj: Mapping[str, Any], policy: Policy) -> 
         if api_version in SERVED_TEMPLATE_OWNERS and pod_spec_path(api_version, kind) is not None:
             return kind
     return None
-
-
-# Who creates a DaemonSet's Pods: its controller in kube-controller-manager, under its own
-# service account or the manager's identity (--use-service-account-credentials off).
-DAEMONSET_CONTROLLERS = frozenset(
-    {CONTROLLER_MANAGER, "system:serviceaccount:kube-system:daemon-set-controller"}
-)
 
 
 def trusts_owner_references(review: Review) -> bool:

@@ -31,6 +31,7 @@ from ..webhook import serve as serve_command
 from ..yaml.loader import SourceText, load_text
 from ..yaml.sources import expand_paths, read_expanded
 from . import certs as certs_command
+from . import export as export_command
 from . import fix as fix_command
 from .selection import UsageError, select_rules, warn_selected_but_off
 
@@ -258,6 +259,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve_command.configure(serve)
     certs = commands.add_parser("certs", help="TLS material for the webhook")
     certs_command.configure(certs)
+    export = commands.add_parser(
+        "export", help="the policy as Kubernetes native admission policies (CEL, no webhook)"
+    )
+    export_command.configure(export)
     return parser
 
 

@@ -1,0 +1,102 @@
+"""`evictguard export vap|map`: the policy as Kubernetes' native admission policies
+(`export.vap`, `export.map`), printed as YAML for `kubectl apply -f -`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from ..policy.load import resolve_policy
+
+EXIT_OK = 0
+# ValidatingAdmissionPolicy is GA (admissionregistration.k8s.io/v1) since 1.30.
+OLDEST = (1, 30)
+
+
+def kubernetes_version(text: str) -> tuple[int, int]:
+    parts = text.removeprefix("v").split(".")
+    if len(parts) < 2 or not all(p.isdigit() for p in parts[:2]):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a Kubernetes version like 1.30")
+    version = (int(parts[0]), int(parts[1]))
+    if version < OLDEST:
+        raise argparse.ArgumentTypeError(
+            f"ValidatingAdmissionPolicy is served as admissionregistration.k8s.io/v1 from "
+            f"Kubernetes {OLDEST[0]}.{OLDEST[1]}; {text} is older"
+        )
+    return version
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    kinds = parser.add_subparsers(dest="what", required=True)
+    vap = kinds.add_parser(
+        "vap",
+        help="ValidatingAdmissionPolicies and bindings (Kubernetes >= 1.30) for every rule "
+        "CEL can state exactly",
+    )
+    _common(vap)
+    vap.set_defaults(handler=cmd_vap)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="policy file (default: .evictguard.yaml found upwards, else the packaged default)",
+    )
+    parser.add_argument(
+        "--kubernetes-version",
+        type=kubernetes_version,
+        default=OLDEST,
+        metavar="X.Y",
+        help="the oldest Kubernetes version the objects must work on (default: 1.30)",
+    )
+    parser.add_argument("--output", metavar="FILE", help="write the YAML to FILE (default: stdout)")
+
+
+def cmd_vap(args: argparse.Namespace) -> int:
+    from ..export.vap import export_vap
+
+    policy = resolve_policy(args.config)
+    export = export_vap(policy, args.kubernetes_version)
+    header = [
+        f"ValidatingAdmissionPolicies exported by evictguard from {policy.source}, for "
+        f"Kubernetes >= {_version(export.kubernetes_version)}.",
+        "The API server evaluates them itself (README: Native admission). Regenerate after "
+        "every change of the policy.",
+        f"Exported rules ({len(export.exported)}): {', '.join(export.exported) or 'none'}.",
+    ]
+    if export.webhook_only:
+        header.append(
+            f"Webhook-only rules ({len(export.webhook_only)}), on in the policy but NOT in "
+            "these objects (run the webhook or lint for them):"
+        )
+        header += [f"  {rule}: {why}" for rule, why in export.webhook_only]
+    _write(args.output, header, export.objects)
+    if export.webhook_only:
+        rules = ", ".join(rule for rule, _ in export.webhook_only)
+        print(f"evictguard: export vap: webhook-only, not exported: {rules}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _version(version: tuple[int, int]) -> str:
+    return f"{version[0]}.{version[1]}"
+
+
+def _write(output: str | None, header: Sequence[str], objects: list[dict[str, Any]]) -> None:
+    import yaml
+
+    class _NoAliases(yaml.SafeDumper):
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+    text = "".join(f"# {line}\n" for line in header)
+    text += yaml.dump_all(
+        objects, Dumper=_NoAliases, sort_keys=False, width=2**16, explicit_start=True
+    )
+    if output:
+        with open(output, "w", encoding="utf-8") as stream:
+            stream.write(text)
+    else:
+        sys.stdout.write(text)

@@ -1,0 +1,2 @@
+"""Native admission: the policy exported as Kubernetes ValidatingAdmissionPolicies (and
+MutatingAdmissionPolicies), CEL the API server evaluates in process."""

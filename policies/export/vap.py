@@ -1,0 +1,292 @@
+"""`evictguard export vap`: the policy as ValidatingAdmissionPolicies and their bindings.
+
+One policy (and binding) per exported rule that is on, named `evictguard-<rule>`, so that
+each rule can be switched, bound and read on its own; its parameters are inlined (the
+exported objects are built from the evictguard policy, its one source of truth: no
+parameter CRD to install, no param object that can go missing and fail every request).
+
+How the webhook's decisions are restated (`webhook.admission.validate`):
+- modes: enforce -> a `Deny` binding, warn -> `Warn`, audit -> `Audit`;
+- UPDATE: only violations the change introduced deny (each violation names its container
+  or toleration and values; those already on `oldObject` are pre-existing). An enforced
+  rule gets a second policy, `evictguard-<rule>-pre-existing`, bound with `Warn`, for the
+  pre-existing ones the webhook warns about, and for objects kube-controller-manager makes
+  from a template (`controllerObjectsOnTemplate`: judged on the template, warned);
+- exemptions and the `evictguard.io/exempt` annotation -> `matchConditions`;
+  `admission.ignoredNamespaces` -> a `namespaceSelector`;
+- `failurePolicy: Fail`: an object too large to evaluate within the API server's CEL cost
+  limits is refused by an enforced rule (the webhook denies one over its time budget).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..engine.exemptions import ANNOTATION_ALL, EXEMPT_ANNOTATION
+from ..k8s.controllers import CONTROLLER_MANAGER, SERVED_TEMPLATE_OWNERS, TEMPLATE_CONTROLLERS
+from ..k8s.podspec import POD_SPEC_PATHS, api_group
+from ..model import Mode
+from ..policy.model import Exemption, Policy
+from .cel import all_of, any_of, literal, matches_any, strings
+from .rules import EXPORTS, why_webhook_only
+from .rules.base import BUDGETS, CelRule, ExportContext
+from .subject import OBJECT, OLD_OBJECT, SUBJECTS, Subject, shared_variables, template_metadata
+
+API_VERSION = "admissionregistration.k8s.io/v1"
+PREFIX = "evictguard-"
+MANAGED_BY = {"app.kubernetes.io/managed-by": "evictguard"}
+RULE_LABEL = "evictguard.io/rule"
+ACTIONS = {Mode.ENFORCE: "Deny", Mode.WARN: "Warn", Mode.AUDIT: "Audit"}
+OPERATIONS = ["CREATE", "UPDATE"]
+
+# (API group, version) -> the resources of the kinds with a pod spec (`k8s.podspec
+# POD_SPEC_PATHS`), in their served version; `pods/resize` carries a whole Pod (an in-place
+# resize changes its resources) and is judged as a Pod UPDATE, as the webhook does.
+POD_RESOURCES: dict[tuple[str, str], list[str]] = {
+    ("", "v1"): ["pods", "pods/resize", "podtemplates", "replicationcontrollers"],
+    ("apps", "v1"): ["deployments", "statefulsets", "daemonsets", "replicasets"],
+    ("batch", "v1"): ["jobs", "cronjobs"],
+}
+BUDGET_RESOURCES: dict[tuple[str, str], list[str]] = {("policy", "v1"): ["poddisruptionbudgets"]}
+
+
+@dataclass(frozen=True)
+class Export:
+    objects: list[dict[str, Any]]
+    exported: list[str]  # rule ids, in the registry's order
+    webhook_only: list[tuple[str, str]]  # (rule id, why) of the rules on but not exported
+    kubernetes_version: tuple[int, int]
+
+
+def export_vap(policy: Policy, kubernetes_version: tuple[int, int] = (1, 30)) -> Export:
+    objects: list[dict[str, Any]] = []
+    exported: list[str] = []
+    webhook_only: list[tuple[str, str]] = []
+    for rule_id in policy.active_rules():
+        cel_rule = EXPORTS.get(rule_id)
+        if cel_rule is None:
+            webhook_only.append((rule_id, why_webhook_only(rule_id)))
+            continue
+        exported.append(rule_id)
+        objects += _rule_objects(cel_rule, policy)
+    return Export(objects, exported, webhook_only, kubernetes_version)
+
+
+def _rule_objects(cel_rule: CelRule, policy: Policy) -> list[dict[str, Any]]:
+    mode = policy.mode(cel_rule.rule)
+    context = ExportContext(policy.params(cel_rule.rule), policy)
+    variables = _variables(cel_rule, context, policy)
+    name = PREFIX + cel_rule.rule
+    conditions = _match_conditions(cel_rule, policy)
+    if mode is not Mode.ENFORCE:
+        found = _validation("variables.found.size() == 0", "variables.found", cel_rule)
+        return _pair(name, cel_rule, policy, conditions, variables, found, ACTIONS[mode])
+    deny = _validation(
+        "variables.controllerMade || variables.introduced.size() == 0",
+        "variables.introduced",
+        cel_rule,
+    )
+    pre_existing = _validation(
+        "variables.controllerMade ? variables.found.size() == 0"
+        " : !variables.found.exists(f, f in variables.foundBefore)",
+        "variables.controllerMade ? variables.found"
+        " : variables.found.filter(f, f in variables.foundBefore)",
+        cel_rule,
+        label="'pre-existing (kept on UPDATE) or enforced on the template that made it: '",
+    )
+    return [
+        *_pair(name, cel_rule, policy, conditions, variables, deny, "Deny"),
+        *_pair(
+            name + "-pre-existing", cel_rule, policy, conditions, variables, pre_existing, "Warn"
+        ),
+    ]
+
+
+def _pair(
+    name: str,
+    cel_rule: CelRule,
+    policy: Policy,
+    conditions: list[dict[str, str]],
+    variables: list[dict[str, str]],
+    validation: dict[str, str],
+    action: str,
+) -> list[dict[str, Any]]:
+    labels = {**MANAGED_BY, RULE_LABEL: cel_rule.rule}
+    spec: dict[str, Any] = {
+        "failurePolicy": "Fail",
+        "matchConstraints": _match_constraints(cel_rule, policy),
+    }
+    if conditions:
+        spec["matchConditions"] = conditions
+    spec["variables"] = variables
+    spec["validations"] = [validation]
+    vap = {
+        "apiVersion": API_VERSION,
+        "kind": "ValidatingAdmissionPolicy",
+        "metadata": {"name": name, "labels": labels},
+        "spec": spec,
+    }
+    binding = {
+        "apiVersion": API_VERSION,
+        "kind": "ValidatingAdmissionPolicyBinding",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {"policyName": name, "validationActions": [action]},
+    }
+    return [vap, binding]
+
+
+def _match_constraints(cel_rule: CelRule, policy: Policy) -> dict[str, Any]:
+    resources = BUDGET_RESOURCES if cel_rule.judges == BUDGETS else POD_RESOURCES
+    constraints: dict[str, Any] = {
+        "resourceRules": [
+            {
+                "apiGroups": [group],
+                "apiVersions": [version],
+                "operations": OPERATIONS,
+                "resources": names,
+            }
+            for (group, version), names in resources.items()
+        ]
+    }
+    if policy.ignored_namespaces:
+        constraints["namespaceSelector"] = {
+            "matchExpressions": [
+                {
+                    "key": "kubernetes.io/metadata.name",
+                    "operator": "NotIn",
+                    "values": list(policy.ignored_namespaces),
+                }
+            ]
+        }
+    return constraints
+
+
+def _describe(subject: Subject) -> str:
+    """`Pod shop/web`, as the engine's messages name an object (`ObjectRef.describe`)."""
+    meta = subject.metadata
+    return (
+        f"{subject.obj}.kind + ' ' + request.?namespace.orValue('') + '/' + "
+        f"{meta}.?name.orValue({meta}.?generateName.orValue('') + '*')"
+    )
+
+
+def _validation(
+    expression: str, listed: str, cel_rule: CelRule, label: str = "''"
+) -> dict[str, str]:
+    return {
+        "expression": expression,
+        "messageExpression": f"'[{cel_rule.rule}] ' + {_describe(OBJECT)} + ': ' + {label}"
+        f" + ({listed}).join('; ')",
+        "message": f"violates {cel_rule.rule} (run `evictguard explain {cel_rule.rule}`)",
+        "reason": "Forbidden",
+    }
+
+
+def _variables(cel_rule: CelRule, context: ExportContext, policy: Policy) -> list[dict[str, str]]:
+    """The shared ones (pod spec, containers, ...), then `found` on the object and
+    `foundBefore` on the old one (UPDATE only, and only where the old object was not exempt
+    from the rule: removing an exemption makes its violations new), `introduced`, and
+    `controllerMade`."""
+    out: list[tuple[str, str]] = []
+    if cel_rule.judges != BUDGETS:
+        for subject in SUBJECTS:
+            out += shared_variables(subject)
+    old_exempt = _exempt(cel_rule.rule, policy, OLD_OBJECT)
+    out += [
+        ("found", cel_rule.findings(OBJECT, context)),
+        (
+            "foundBefore",
+            f"request.operation == 'UPDATE' && oldObject != null && !({old_exempt})"
+            f" ? ({cel_rule.findings(OLD_OBJECT, context)}) : []",
+        ),
+        ("introduced", "variables.found.filter(f, !(f in variables.foundBefore))"),
+        ("controllerMade", _controller_made(policy)),
+    ]
+    return [{"name": name, "expression": expression} for name, expression in out]
+
+
+def _controller_made(policy: Policy) -> str:
+    """`webhook.admission.controller_owner`: kube-controller-manager made this object from a
+    template (its controller ownerReference names a kind with a pod spec, in a served
+    version) and was judged there."""
+    if not policy.controller_objects_on_template:
+        return "false"
+    owners = sorted(
+        f"{version}/{kind}"
+        for kind, (groups, _) in POD_SPEC_PATHS.items()
+        for version in SERVED_TEMPLATE_OWNERS
+        if api_group(version) in groups
+    )
+    users = sorted({CONTROLLER_MANAGER, *TEMPLATE_CONTROLLERS})
+    return (
+        "request.?subResource.orValue('') == ''"
+        f" && request.userInfo.?username.orValue('') in {strings(users)}"
+        " && object.metadata.?ownerReferences.orValue([]).exists(o,"
+        " o.?controller.orValue(false) == true"
+        f" && o.apiVersion + '/' + o.kind in {strings(owners)})"
+    )
+
+
+def _annotation_exempt(rule_id: str, obj: str) -> str:
+    """The `evictguard.io/exempt` annotation on the object or its pod template lists the
+    rule (or `*`, `all`): comma-separated, spaces trimmed (`engine.exemptions`)."""
+    names = strings([*ANNOTATION_ALL, rule_id])
+    return (
+        f"[{obj}.metadata, {template_metadata(obj)}].exists(m,"
+        f" m.?annotations[{literal(EXEMPT_ANNOTATION)}].orValue('').split(',')"
+        f".exists(p, p.trim() in {names}))"
+    )
+
+
+def _applies(exemption: Exemption, subject: Subject) -> str:
+    """`engine.exemptions._exemption_applies`: namespace, name and kind globs (the object's
+    own: a Pod made with generateName has no name to match) and annotation globs."""
+    meta = subject.metadata
+    parts = []
+    if exemption.namespaces is not None:
+        parts.append("request.?namespace.orValue('') != ''")
+        parts.append(matches_any("request.?namespace.orValue('')", exemption.namespaces))
+    if exemption.names is not None:
+        parts.append(f"{meta}.?name.orValue('') != ''")
+        parts.append(matches_any(f"{meta}.?name.orValue('')", exemption.names))
+    if exemption.kinds is not None:
+        parts.append(matches_any(f"{subject.obj}.kind", exemption.kinds))
+    for key, glob in exemption.annotations or ():
+        value = f"{meta}.?annotations[{literal(key)}]"
+        parts.append(f"{value}.hasValue()")
+        parts.append(matches_any(f"{value}.value()", [glob]))
+    return all_of(parts)
+
+
+def _exempt(rule_id: str, policy: Policy, subject: Subject) -> str:
+    """Whether `subject` is exempt from the rule by the policy's exemptions or its
+    annotation (`engine.exemptions.exempted_rules`)."""
+    parts = [
+        _applies(e, subject) for e in policy.exemptions if e.rules is None or rule_id in e.rules
+    ]
+    if policy.annotation_exemptions:
+        parts.append(_annotation_exempt(rule_id, subject.obj))
+    return any_of(parts)
+
+
+def _match_conditions(cel_rule: CelRule, policy: Policy) -> list[dict[str, str]]:
+    """The object is not exempt: one condition per exemption that names the rule (or every
+    rule), one for the annotation. A request matching none is not evaluated at all."""
+    out = []
+    applicable = [e for e in policy.exemptions if e.rules is None or cel_rule.rule in e.rules]
+    for index, exemption in enumerate(applicable):
+        out.append(
+            {
+                "name": f"not-exemption-{index + 1}",
+                "expression": f"!({_applies(exemption, OBJECT)})",
+            }
+        )
+    if policy.annotation_exemptions:
+        out.append(
+            {
+                "name": "not-exempt-by-annotation",
+                "expression": f"!({_annotation_exempt(cel_rule.rule, 'object')})",
+            }
+        )
+    return out
