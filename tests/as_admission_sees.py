@@ -1,0 +1,106 @@
+"""An object as the API server hands it to validating admission, for the parity tests of
+the exported policies (tests/test_export_parity.py): both doors, the webhook and the
+ValidatingAdmissionPolicies, then judge the very same object.
+
+What happens before validating admission, in the API server's order, as far as the rules
+can tell: decoding (an object that does not decode, or that validation refuses, never
+reaches admission: `None` and why), API defaulting of a Pod (`SetDefaults_Pod`: a container
+limit with no request key is copied into requests; the pod-level memory request), the
+DefaultTolerationSeconds plugin (Pods), quantities in canonical form (`Quantity.String()`:
+the object is encoded from its decoded form), and the request's namespace (`default` where
+the manifest names none, as `kubectl apply` does).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from evictguard import pointer as jp
+from evictguard.k8s.admission.decoding import decodable, resource_quantity
+from evictguard.k8s.admission.defaults import pod_memory_request_default
+from evictguard.k8s.admission.defaulttolerationseconds import default_tolerations
+from evictguard.k8s.features import COMPARISON_GATE, POD_LEVEL_GATE
+from evictguard.k8s.pdb_validation import refusal
+from evictguard.k8s.podspec import extract_pod_specs
+from evictguard.k8s.toleration_validation import validate_toleration
+from evictguard.policy.model import Policy
+
+SECTIONS = ("limits", "requests")
+
+
+def as_admission_sees(obj: Mapping[str, Any], policy: Policy) -> tuple[dict | None, str]:
+    """(the object admission sees, "") or (None, why the API server refuses it first)."""
+    out = copy.deepcopy(dict(obj))
+    metadata = out.setdefault("metadata", {})
+    if not isinstance(metadata, dict):
+        return None, "metadata is not an object"
+    metadata.setdefault("namespace", "default")
+    if out.get("kind") == "PodDisruptionBudget":
+        spec = out.get("spec")
+        why = refusal(spec) if isinstance(spec, Mapping) else "spec is not an object"
+        return (None, why) if why else (out, "")
+    pods, problems = extract_pod_specs(out)
+    if not pods:
+        return out, ""
+    comparison = policy.feature(COMPARISON_GATE)
+    for pod in pods:
+        if pod.main is not None or not decodable(pod, problems):  # an operator's CR: as written
+            return None, "does not decode"
+        for view in pod.tolerations:
+            if view.toleration is None or view.problems:
+                return None, f"{view.describe()} does not decode"
+            if validate_toleration(view.toleration, view.field_path(), comparison):
+                return None, f"{view.describe()} is refused by ValidateTolerations"
+    pod = pods[0]
+    if pod.is_pod:
+        _default_requests(pod.spec)
+        default = pod_memory_request_default(pod, policy.feature(POD_LEVEL_GATE))
+        if default is not None:
+            pointer, value, _ = default
+            _set(out, pointer, value)
+        existing = [view.toleration for view in pod.tolerations if view.toleration]
+        added = default_tolerations(existing)
+        if added:
+            pod.spec.setdefault("tolerations", [])
+            pod.spec["tolerations"] += [t.as_dict() for t in added]
+    _canonical_quantities(pod.spec)
+    return out, ""
+
+
+def _default_requests(spec: dict[str, Any]) -> None:
+    """`SetDefaults_Pod`: each limit whose key is missing from requests is copied there."""
+    for container in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]:
+        resources = container.get("resources")
+        limits = resources.get("limits") if isinstance(resources, dict) else None
+        if not limits:
+            continue
+        requests = resources.setdefault("requests", {})
+        for key, value in limits.items():
+            requests.setdefault(key, value)
+
+
+def _canonical_quantities(spec: dict[str, Any]) -> None:
+    owners = [*(spec.get("initContainers") or []), *(spec.get("containers") or []), spec]
+    for owner in owners:
+        resources = owner.get("resources")
+        if not isinstance(resources, dict):
+            continue
+        for name in SECTIONS:
+            section = resources.get(name)
+            if isinstance(section, dict):
+                for key, value in list(section.items()):
+                    section[key] = resource_quantity(value).canonical()
+    for volume in spec.get("volumes") or []:
+        empty_dir = volume.get("emptyDir") if isinstance(volume, dict) else None
+        if isinstance(empty_dir, dict) and empty_dir.get("sizeLimit") is not None:
+            empty_dir["sizeLimit"] = resource_quantity(empty_dir["sizeLimit"]).canonical()
+
+
+def _set(obj: dict[str, Any], pointer: str, value: Any) -> None:
+    tokens = jp.split(pointer)
+    node = obj
+    for token in tokens[:-1]:
+        node = node.setdefault(token, {})
+    node[tokens[-1]] = value
