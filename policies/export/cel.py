@@ -13,7 +13,7 @@ from typing import Any
 
 def literal(value: Any) -> str:
     """A CEL literal: strings (double-quoted, JSON escapes are CEL escapes for the
-    characters JSON escapes), ints, bools, null, lists of those."""
+    characters JSON escapes), ints, bools, null, lists and maps of those."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -22,6 +22,8 @@ def literal(value: Any) -> str:
         return str(value)
     if isinstance(value, str):
         return json.dumps(value)  # \" \\ \n \t \uXXXX: all valid CEL string escapes
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple, frozenset, set)):
         items = sorted(value) if isinstance(value, (set, frozenset)) else value
         return "[" + ", ".join(literal(v) for v in items) + "]"

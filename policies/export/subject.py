@@ -49,7 +49,7 @@ class Subject:
 
     @property
     def tolerations(self) -> str:
-        return f"{self.spec}.?tolerations.orValue([])"
+        return self.var("tolerations")
 
     @property
     def volumes(self) -> str:
@@ -90,6 +90,11 @@ def pod_spec(obj: str) -> str:
     return _by_kind(obj, lambda path: ".".join((obj, *path)))
 
 
+def pod_spec_path(obj: str) -> str:
+    """The JSON Pointer of the pod spec (`/spec/template/spec`), for JSON Patch paths."""
+    return _by_kind(obj, lambda path: literal("/" + "/".join(path)))
+
+
 def template_metadata(obj: str) -> str:
     """The metadata Pods made from `obj` get (a Pod's own; `{}` where a template has none):
     the `evictguard.io/exempt` annotation counts there too (`engine.exemptions`)."""
@@ -114,4 +119,8 @@ def shared_variables(subject: Subject) -> list[tuple[str, str]]:
             f"{subject.init} + {subject.regular}",
         ),
         (subject.var("daemon")[len("variables.") :], daemon),
+        (
+            subject.var("tolerations")[len("variables.") :],
+            f"{subject.spec}.?tolerations.orValue([])",
+        ),
     ]

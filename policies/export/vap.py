@@ -78,7 +78,7 @@ def _rule_objects(cel_rule: CelRule, policy: Policy) -> list[dict[str, Any]]:
     context = ExportContext(policy.params(cel_rule.rule), policy)
     variables = _variables(cel_rule, context, policy)
     name = PREFIX + cel_rule.rule
-    conditions = _match_conditions(cel_rule, policy)
+    conditions = match_conditions(cel_rule, policy)
     if mode is not Mode.ENFORCE:
         found = _validation("variables.found.size() == 0", "variables.found", cel_rule)
         return _pair(name, cel_rule, policy, conditions, variables, found, ACTIONS[mode])
@@ -115,7 +115,7 @@ def _pair(
     labels = {**MANAGED_BY, RULE_LABEL: cel_rule.rule}
     spec: dict[str, Any] = {
         "failurePolicy": "Fail",
-        "matchConstraints": _match_constraints(cel_rule, policy),
+        "matchConstraints": match_constraints(cel_rule, policy),
     }
     if conditions:
         spec["matchConditions"] = conditions
@@ -136,7 +136,7 @@ def _pair(
     return [vap, binding]
 
 
-def _match_constraints(cel_rule: CelRule, policy: Policy) -> dict[str, Any]:
+def match_constraints(cel_rule: CelRule, policy: Policy) -> dict[str, Any]:
     resources = BUDGET_RESOURCES if cel_rule.judges == BUDGETS else POD_RESOURCES
     constraints: dict[str, Any] = {
         "resourceRules": [
@@ -270,7 +270,7 @@ def _exempt(rule_id: str, policy: Policy, subject: Subject) -> str:
     return any_of(parts)
 
 
-def _match_conditions(cel_rule: CelRule, policy: Policy) -> list[dict[str, str]]:
+def match_conditions(cel_rule: CelRule, policy: Policy) -> list[dict[str, str]]:
     """The object is not exempt: one condition per exemption that names the rule (or every
     rule), one for the annotation. A request matching none is not evaluated at all."""
     out = []

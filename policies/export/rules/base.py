@@ -35,8 +35,16 @@ PODS = "pods"  # every pod spec: Pods and the workload kinds with a pod template
 BUDGETS = "budgets"  # PodDisruptionBudgets, whole
 
 
+# The context -> (variables, CEL): a list of `JSONPatch{op, path, value}` for a
+# MutatingAdmissionPolicy, over `object`, the variables `spec` (its pod spec), `specPath`
+# (that spec's JSON Pointer), `daemon`, and its own (name, expression) variables: the rule's
+# fixes, as the mutating webhook applies them (`engine.remedy`).
+MutationExpression = Callable[[ExportContext], tuple[list[tuple[str, str]], str]]
+
+
 @dataclass(frozen=True)
 class CelRule:
     rule: str
     findings: FindingsExpression
     judges: str = PODS
+    mutation: MutationExpression | None = None
