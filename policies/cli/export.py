@@ -10,7 +10,7 @@ from typing import Any
 
 from ..policy.load import resolve_policy
 
-EXIT_OK = 0
+EXIT_OK, EXIT_ERROR = 0, 2
 # ValidatingAdmissionPolicy is GA (admissionregistration.k8s.io/v1) since 1.30.
 OLDEST = (1, 30)
 
@@ -37,9 +37,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     _common(vap)
     vap.set_defaults(handler=cmd_vap)
+    map_ = kinds.add_parser(
+        "map",
+        help="MutatingAdmissionPolicies and bindings (Kubernetes >= 1.34, beta; v1 from 1.36) "
+        "for the fixes the policy lets the mutating webhook apply",
+    )
+    _common(map_, default=(1, 34))
+    map_.set_defaults(handler=cmd_map)
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+def _common(parser: argparse.ArgumentParser, default: tuple[int, int] = OLDEST) -> None:
     parser.add_argument(
         "--config",
         metavar="FILE",
@@ -48,9 +55,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--kubernetes-version",
         type=kubernetes_version,
-        default=OLDEST,
+        default=default,
         metavar="X.Y",
-        help="the oldest Kubernetes version the objects must work on (default: 1.30)",
+        help="the oldest Kubernetes version the objects must work on (default: "
+        f"{_version(default)})",
     )
     parser.add_argument("--output", metavar="FILE", help="write the YAML to FILE (default: stdout)")
 
@@ -77,6 +85,36 @@ def cmd_vap(args: argparse.Namespace) -> int:
     if export.webhook_only:
         rules = ", ".join(rule for rule, _ in export.webhook_only)
         print(f"evictguard: export vap: webhook-only, not exported: {rules}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_map(args: argparse.Namespace) -> int:
+    from ..export.map import export_map
+
+    policy = resolve_policy(args.config)
+    try:
+        export = export_map(policy, args.kubernetes_version)
+    except ValueError as exc:
+        print(f"evictguard: export map: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    header = [
+        f"MutatingAdmissionPolicies exported by evictguard from {policy.source} "
+        f"({export.api_version}).",
+        "They apply the fixes of the rules the policy marks `mutate: true`, on CREATE of "
+        f"{', '.join(policy.mutate_kinds)} (admission.mutateKinds), as the mutating webhook does.",
+    ]
+    if export.api_version.endswith("v1beta1"):
+        header.append(
+            "v1beta1 is served only with the MutatingAdmissionPolicy feature gate and "
+            "--runtime-config=admissionregistration.k8s.io/v1beta1=true on the API server."
+        )
+    header.append(
+        f"Exported fixes ({len(export.exported)}): {', '.join(export.exported) or 'none'}."
+    )
+    if export.not_exported:
+        header.append("Fixes NOT exported (the mutating webhook still applies them):")
+        header += [f"  {rule}: {why}" for rule, why in export.not_exported]
+    _write(args.output, header, export.objects)
     return EXIT_OK
 
 
