@@ -211,3 +211,20 @@ def test_the_export_passes_evictguard_lint(tmp_path: Path) -> None:
         check=False,
     )
     assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_the_same_requests_reach_the_policies_as_the_webhook(default_export: list[dict]) -> None:
+    """The namespaces left out, and the kubelet's mirror Pods spared, as in manifests/."""
+    root = Path(__file__).resolve().parent.parent
+    configuration = yaml.safe_load(
+        (root / "manifests" / "base" / "validatingwebhookconfiguration.yaml").read_text("utf-8")
+    )
+    (webhook,) = configuration["webhooks"]
+    for obj in default_export:
+        if obj["kind"] != "ValidatingAdmissionPolicy":
+            continue
+        spec = obj["spec"]
+        assert spec["matchConstraints"]["namespaceSelector"] == webhook["namespaceSelector"]
+        names = [c["name"] for c in spec.get("matchConditions", [])]
+        budgets = spec["matchConstraints"]["resourceRules"][0]["apiGroups"] == ["policy"]
+        assert ("not-a-mirror-pod" in names) != budgets, obj["metadata"]["name"]

@@ -21,7 +21,7 @@ from ..policy.model import Policy
 from .rules import EXPORTS
 from .rules.base import CelRule, ExportContext
 from .subject import OBJECT, pod_spec_path, shared_variables
-from .vap import MANAGED_BY, PREFIX, RULE_LABEL, match_conditions
+from .vap import MANAGED_BY, PREFIX, RULE_LABEL, match_conditions, namespace_selector
 
 OLDEST = (1, 34)  # v1beta1; v1 from 1.36
 
@@ -97,16 +97,7 @@ def _objects(cel_rule: CelRule, policy: Policy, version: str) -> list[dict[str, 
             for group, resources in by_group.items()
         ]
     }
-    if policy.ignored_namespaces:
-        constraints["namespaceSelector"] = {
-            "matchExpressions": [
-                {
-                    "key": "kubernetes.io/metadata.name",
-                    "operator": "NotIn",
-                    "values": list(policy.ignored_namespaces),
-                }
-            ]
-        }
+    constraints["namespaceSelector"] = namespace_selector(policy)
     spec: dict[str, Any] = {"failurePolicy": "Fail", "matchConstraints": constraints}
     conditions = match_conditions(cel_rule, policy)
     if conditions:

@@ -39,6 +39,14 @@ MANAGED_BY = {"app.kubernetes.io/managed-by": "evictguard"}
 RULE_LABEL = "evictguard.io/rule"
 ACTIONS = {Mode.ENFORCE: "Deny", Mode.WARN: "Warn", Mode.AUDIT: "Audit"}
 OPERATIONS = ["CREATE", "UPDATE"]
+OPT_OUT_LABEL = "evictguard.io/webhook"  # a namespace labelled `ignore` opts out
+# The kubelet's mirror Pods (static pods) are spared, as the webhook configuration spares
+# them: the kubelet cannot change them, and refusing one only hides the static pod.
+NOT_A_MIRROR_POD = {
+    "name": "not-a-mirror-pod",
+    "expression": "!(object.kind == 'Pod'"
+    " && object.metadata.?annotations[?'kubernetes.io/config.mirror'].hasValue())",
+}
 
 # (API group, version) -> the resources of the kinds with a pod spec (`k8s.podspec
 # POD_SPEC_PATHS`), in their served version; `pods/resize` carries a whole Pod (an in-place
@@ -149,17 +157,25 @@ def match_constraints(cel_rule: CelRule, policy: Policy) -> dict[str, Any]:
             for (group, version), names in resources.items()
         ]
     }
-    if policy.ignored_namespaces:
-        constraints["namespaceSelector"] = {
-            "matchExpressions": [
-                {
-                    "key": "kubernetes.io/metadata.name",
-                    "operator": "NotIn",
-                    "values": list(policy.ignored_namespaces),
-                }
-            ]
-        }
+    constraints["namespaceSelector"] = namespace_selector(policy)
     return constraints
+
+
+def namespace_selector(policy: Policy) -> dict[str, Any]:
+    """The namespaces the webhook configurations in manifests/ leave out: the policy's
+    `admission.ignoredNamespaces`, and any namespace labelled `evictguard.io/webhook=ignore`
+    (tests/test_export_vap.py holds them to the manifests' selector)."""
+    expressions: list[dict[str, Any]] = []
+    if policy.ignored_namespaces:
+        expressions.append(
+            {
+                "key": "kubernetes.io/metadata.name",
+                "operator": "NotIn",
+                "values": list(policy.ignored_namespaces),
+            }
+        )
+    expressions.append({"key": OPT_OUT_LABEL, "operator": "NotIn", "values": ["ignore"]})
+    return {"matchExpressions": expressions}
 
 
 def _describe(subject: Subject) -> str:
@@ -273,7 +289,7 @@ def _exempt(rule_id: str, policy: Policy, subject: Subject) -> str:
 def match_conditions(cel_rule: CelRule, policy: Policy) -> list[dict[str, str]]:
     """The object is not exempt: one condition per exemption that names the rule (or every
     rule), one for the annotation. A request matching none is not evaluated at all."""
-    out = []
+    out = [] if cel_rule.judges == BUDGETS else [NOT_A_MIRROR_POD]
     applicable = [e for e in policy.exemptions if e.rules is None or cel_rule.rule in e.rules]
     for index, exemption in enumerate(applicable):
         out.append(
