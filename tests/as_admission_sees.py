@@ -14,7 +14,8 @@ the manifest names none, as `kubectl apply` does).
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from evictguard import pointer as jp
@@ -26,8 +27,29 @@ from evictguard.k8s.pdb_validation import refusal
 from evictguard.k8s.podspec import extract_pod_specs
 from evictguard.k8s.toleration_validation import validate_toleration
 from evictguard.policy.model import Policy
+from evictguard.yaml.loader import load_text
 
 SECTIONS = ("limits", "requests")
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+DAEMONSET_CONTROLLER = "system:serviceaccount:kube-system:daemon-set-controller"
+
+
+def documents(path: Path) -> Iterator[Mapping[str, Any]]:
+    """The objects of a YAML file (mappings only)."""
+    for item in load_text(path.read_text("utf-8"), str(path)).objects:
+        if isinstance(item.data, Mapping):
+            yield item.data
+
+
+def username_for(obj: Mapping[str, Any]) -> str:
+    """Who sends the request: the DaemonSet controller for a Pod that names a DaemonSet as
+    its controller (only its word is believed at admission), anyone else otherwise."""
+    owners = (obj.get("metadata") or {}).get("ownerReferences") or []
+    daemon = any(
+        isinstance(o, Mapping) and o.get("kind") == "DaemonSet" and o.get("controller") is True
+        for o in owners
+    )
+    return DAEMONSET_CONTROLLER if obj.get("kind") == "Pod" and daemon else "alice"
 
 
 def as_admission_sees(obj: Mapping[str, Any], policy: Policy) -> tuple[dict | None, str]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +26,8 @@ from evictguard.k8s.podspec import api_group
 from evictguard.policy.load import load_preset
 from evictguard.policy.model import Policy
 from evictguard.webhook import admission
-from evictguard.yaml.loader import load_text
 
-from tests.as_admission_sees import as_admission_sees
+from tests.as_admission_sees import EXAMPLES, as_admission_sees, documents, username_for
 from tests.conftest import DATA
 
 pytest.importorskip("cel_expr_python", reason="cel-expr-python needs Python >= 3.11")
@@ -37,13 +35,6 @@ vap_eval = pytest.importorskip("tests.k8s_cel.vap", reason="tests/k8s_cel not th
 
 from tests.test_rules_data import RULES_DATA, policy_for  # noqa: E402
 
-# Set when tests/k8s_cel landed (this module had been skipped until then): the comparison
-# itself does not run yet (`LoadedObject` has no `.data` here; tests/as_admission_sees.py
-# reads `PodSpecView.main`, which does not exist), and rules not exported yet differ.
-# Non-strict so that it reports XPASS once those are fixed: then delete this line.
-pytestmark = pytest.mark.xfail(reason="parity comparison not runnable yet", strict=False)
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 # (apiVersion, kind) the exported policies match: the served versions of `POD_RESOURCES`
 # and `BUDGET_RESOURCES` in export/vap.py.
 MATCHED = {
@@ -58,7 +49,6 @@ MATCHED = {
     ("batch/v1", "CronJob"),
     ("policy/v1", "PodDisruptionBudget"),
 }
-DAEMONSET_CONTROLLER = "system:serviceaccount:kube-system:daemon-set-controller"
 _POLICY_NAME = re.compile(r"ValidatingAdmissionPolicy '([^']+)'")
 
 
@@ -71,23 +61,6 @@ class Tally:
     unmatched: int = 0  # kinds the exported policies do not match
     verdicts: Counter[str] = dataclasses.field(default_factory=Counter)
     fired: Counter[str] = dataclasses.field(default_factory=Counter)  # rule -> objects
-
-
-def _documents(path: Path) -> Iterator[Mapping[str, Any]]:
-    for item in load_text(path.read_text("utf-8"), str(path)).objects:
-        if isinstance(item.data, Mapping):
-            yield item.data
-
-
-def _username(obj: Mapping[str, Any]) -> str:
-    """The DaemonSet controller for a Pod that names a DaemonSet as its controller (only its
-    word is believed at admission), anyone else otherwise."""
-    owners = (obj.get("metadata") or {}).get("ownerReferences") or []
-    daemon = any(
-        isinstance(o, Mapping) and o.get("kind") == "DaemonSet" and o.get("controller") is True
-        for o in owners
-    )
-    return DAEMONSET_CONTROLLER if obj.get("kind") == "Pod" and daemon else "alice"
 
 
 def _rule_of(policy_name: str) -> str:
@@ -133,7 +106,7 @@ def _engine_verdict(obj: dict[str, Any], policy: Policy, username: str) -> tuple
 def _compare(path: Path, policy: Policy, exported: list[dict[str, Any]], tally: Tally) -> list[str]:
     mismatches = []
     tally.files += 1
-    for index, document in enumerate(_documents(path)):
+    for index, document in enumerate(documents(path)):
         tally.objects += 1
         if (document.get("apiVersion"), document.get("kind")) not in MATCHED:
             tally.unmatched += 1
@@ -142,7 +115,7 @@ def _compare(path: Path, policy: Policy, exported: list[dict[str, Any]], tally: 
         if obj is None:
             tally.refused += 1
             continue
-        username = _username(obj)
+        username = username_for(obj)
         engine_denied, engine_rules = _engine_verdict(obj, policy, username)
         cel_denied, cel_rules, errors = _cel_verdict(exported, obj, username)
         tally.compared += 1
