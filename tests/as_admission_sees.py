@@ -25,6 +25,7 @@ from evictguard.k8s.admission.defaulttolerationseconds import default_toleration
 from evictguard.k8s.features import COMPARISON_GATE, POD_LEVEL_GATE
 from evictguard.k8s.pdb_validation import refusal
 from evictguard.k8s.podspec import extract_pod_specs
+from evictguard.k8s.quantity import QuantityError
 from evictguard.k8s.toleration_validation import validate_toleration
 from evictguard.policy.model import Policy
 from evictguard.yaml.loader import load_text
@@ -37,8 +38,8 @@ DAEMONSET_CONTROLLER = "system:serviceaccount:kube-system:daemon-set-controller"
 def documents(path: Path) -> Iterator[Mapping[str, Any]]:
     """The objects of a YAML file (mappings only)."""
     for item in load_text(path.read_text("utf-8"), str(path)).objects:
-        if isinstance(item.data, Mapping):
-            yield item.data
+        if isinstance(item.obj, Mapping):
+            yield item.obj
 
 
 def username_for(obj: Mapping[str, Any]) -> str:
@@ -68,7 +69,7 @@ def as_admission_sees(obj: Mapping[str, Any], policy: Policy) -> tuple[dict | No
         return out, ""
     comparison = policy.feature(COMPARISON_GATE)
     for pod in pods:
-        if pod.main is not None or not decodable(pod, problems):  # an operator's CR: as written
+        if not decodable(pod, problems):
             return None, "does not decode"
         for view in pod.tolerations:
             if view.toleration is None or view.problems:
@@ -87,8 +88,22 @@ def as_admission_sees(obj: Mapping[str, Any], policy: Policy) -> tuple[dict | No
         if added:
             pod.spec.setdefault("tolerations", [])
             pod.spec["tolerations"] += [t.as_dict() for t in added]
-    _canonical_quantities(pod.spec)
-    return out, ""
+    try:
+        _canonical_quantities(pod.spec)
+    except QuantityError as error:  # an emptyDir sizeLimit that does not decode
+        return None, str(error)
+    return _without_nulls(out), ""
+
+
+def _without_nulls(node: Any) -> Any:
+    """JSON null decodes to a field's zero value, which the API server encodes as absent
+    (pointers, omitempty strings and lists) or as the zero value: the object admission sees
+    has no null in it (a null list item, a toleration, is an empty object)."""
+    if isinstance(node, dict):
+        return {k: _without_nulls(v) for k, v in node.items() if v is not None}
+    if isinstance(node, list):
+        return [{} if item is None else _without_nulls(item) for item in node]
+    return node
 
 
 def _default_requests(spec: dict[str, Any]) -> None:

@@ -13,12 +13,14 @@ kinds the exported policies do not match (custom resources) are counted, not com
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from evictguard.engine.check import check_object
 from evictguard.export.rules import EXPORTS
 from evictguard.export.vap import PREFIX, export_vap
@@ -33,7 +35,13 @@ from tests.conftest import DATA
 pytest.importorskip("cel_expr_python", reason="cel-expr-python needs Python >= 3.11")
 vap_eval = pytest.importorskip("tests.k8s_cel.vap", reason="tests/k8s_cel not there")
 
+
+from tests.k8s_cel.request import cel_request  # noqa: E402
 from tests.test_rules_data import RULES_DATA, policy_for  # noqa: E402
+
+WEBHOOK_CONFIGURATION = (
+    Path(__file__).resolve().parent.parent / "manifests/base/validatingwebhookconfiguration.yaml"
+)
 
 # (apiVersion, kind) the exported policies match: the served versions of `POD_RESOURCES`
 # and `BUDGET_RESOURCES` in export/vap.py.
@@ -75,12 +83,44 @@ def _cel_verdict(
     namespace = obj["metadata"]["namespace"]
     request = vap_eval.admission_request(obj, username=username, namespace=namespace)
     outcome = vap_eval.evaluate(policies, bindings, request, vap_eval.namespace_object(namespace))
-    said = [*outcome.messages, *outcome.warnings, *(str(a) for a in outcome.audit)]
+    said = [*outcome.messages, *outcome.warnings]
     fired = {_rule_of(m) for text in said for m in _POLICY_NAME.findall(text)}
+    # Audit: the `validation_failure` annotation, a JSON list naming each policy
+    fired |= {
+        _rule_of(failure["policy"])
+        for _, value in outcome.audit
+        for failure in json.loads(value)
+        if isinstance(failure, dict) and "policy" in failure
+    }
     return outcome.denied, fired, list(outcome.errors)
 
 
+def _webhook_conditions() -> list[dict[str, str]]:
+    """The shipped validating webhook's matchConditions: requests they turn away (the
+    kubelet's mirror Pods) never reach the webhook."""
+    configuration = yaml.safe_load(WEBHOOK_CONFIGURATION.read_text("utf-8"))
+    (webhook,) = configuration["webhooks"]
+    return webhook["matchConditions"]
+
+
+def _reaches_webhook(obj: dict[str, Any], username: str) -> bool:
+    request = vap_eval.admission_request(obj, username=username)
+    base = {
+        "object": obj,
+        "oldObject": None,
+        "request": cel_request(request),
+        "params": None,
+        "namespaceObject": None,
+    }
+    activation = vap_eval.Activation(vap_eval.DEFAULT_VERSION, base, [])
+    matched, error, _ = vap_eval.match_conditions(_webhook_conditions(), activation, "Fail")
+    assert error is None, error
+    return matched
+
+
 def _engine_verdict(obj: dict[str, Any], policy: Policy, username: str) -> tuple[bool, set[str]]:
+    if not _reaches_webhook(obj, username):
+        return False, set()
     namespace = obj["metadata"]["namespace"]
     review = admission.Review(
         api_version="admission.k8s.io/v1",
@@ -100,7 +140,9 @@ def _engine_verdict(obj: dict[str, Any], policy: Policy, username: str) -> tuple
     trust = admission.trusts_owner_references(review)
     result = check_object(obj, policy, trust_owner_references=trust)
     rules = {f.rule for f in result.findings} | {left.rule for _, left in result.superseded}
-    return not decision.allowed, rules & set(EXPORTS)
+    # Denied by an exported rule: the others are the webhook's alone.
+    denied = any(f.rule in EXPORTS for f in decision.denied_by)
+    return denied, rules & set(EXPORTS)
 
 
 def _compare(path: Path, policy: Policy, exported: list[dict[str, Any]], tally: Tally) -> list[str]:

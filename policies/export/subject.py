@@ -87,7 +87,9 @@ def _by_kind(obj: str, path_of: Callable[[tuple[str, ...]], str]) -> str:
 
 
 def pod_spec(obj: str) -> str:
-    return _by_kind(obj, lambda path: ".".join((obj, *path)))
+    """The pod spec; `{}` where a template has none (the API server refuses such an object,
+    but an expression must not fail on it)."""
+    return _by_kind(obj, lambda path: f"{obj}.?{'.?'.join(path)}.orValue({{}})")
 
 
 def pod_spec_path(obj: str) -> str:
@@ -98,7 +100,7 @@ def pod_spec_path(obj: str) -> str:
 def template_metadata(obj: str) -> str:
     """The metadata Pods made from `obj` get (a Pod's own; `{}` where a template has none):
     the `evictguard.io/exempt` annotation counts there too (`engine.exemptions`)."""
-    return _by_kind(obj, lambda path: ".".join((obj, *path[:-1])) + ".?metadata.orValue({})")
+    return _by_kind(obj, lambda path: f"{obj}.?{'.?'.join((*path[:-1], 'metadata'))}.orValue({{}})")
 
 
 def shared_variables(subject: Subject) -> list[tuple[str, str]]:
@@ -116,7 +118,7 @@ def shared_variables(subject: Subject) -> list[tuple[str, str]]:
         (subject.var("spec")[len("variables.") :], pod_spec(obj)),
         (
             subject.var("containers")[len("variables.") :],
-            f"{subject.init} + {subject.regular}",
+            f"{subject.init} + {subject.spec}.?containers.orValue([])",
         ),
         (subject.var("daemon")[len("variables.") :], daemon),
         (

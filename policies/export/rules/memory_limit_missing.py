@@ -15,8 +15,9 @@ def limit(resources: str) -> str:
 
 
 def positive(value: str) -> str:
-    """An optional quantity that is set and above 0 (a zero limit is no limit)."""
-    return f"({value}.hasValue() && quantity({value}.value()).sign() > 0)"
+    """An optional quantity that is set and above 0 (a zero limit is no limit). `sign` is a
+    global function of the quantity library (`cel.Overload`, not a member)."""
+    return f"({value}.hasValue() && sign(quantity({value}.value())) > 0)"
 
 
 def findings(subject: Subject, ctx: ExportContext) -> str:
