@@ -23,15 +23,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..engine.exemptions import ANNOTATION_ALL, EXEMPT_ANNOTATION
 from ..k8s.controllers import CONTROLLER_MANAGER, SERVED_TEMPLATE_OWNERS, TEMPLATE_CONTROLLERS
 from ..k8s.podspec import POD_SPEC_PATHS, api_group
 from ..model import Mode
-from ..policy.model import Exemption, Policy
-from .cel import all_of, any_of, literal, matches_any, strings
+from ..policy.model import Policy
+from .cel import strings
+from .exemptions import annotation_exempt, applies, exempt
 from .rules import EXPORTS, why_webhook_only
 from .rules.base import BUDGETS, CelRule, ExportContext
-from .subject import OBJECT, OLD_OBJECT, SUBJECTS, Subject, shared_variables, template_metadata
+from .subject import OBJECT, OLD_OBJECT, SUBJECTS, Subject, shared_variables
 
 API_VERSION = "admissionregistration.k8s.io/v1"
 PREFIX = "evictguard-"
@@ -208,7 +208,7 @@ def _variables(cel_rule: CelRule, context: ExportContext, policy: Policy) -> lis
     if cel_rule.judges != BUDGETS:
         for subject in SUBJECTS:
             out += shared_variables(subject)
-    old_exempt = _exempt(cel_rule.rule, policy, OLD_OBJECT)
+    old_exempt = exempt(cel_rule.rule, policy, OLD_OBJECT)
     out += [
         ("found", cel_rule.findings(OBJECT, context)),
         (
@@ -244,48 +244,6 @@ def _controller_made(policy: Policy) -> str:
     )
 
 
-def _annotation_exempt(rule_id: str, obj: str) -> str:
-    """The `evictguard.io/exempt` annotation on the object or its pod template lists the
-    rule (or `*`, `all`): comma-separated, spaces trimmed (`engine.exemptions`)."""
-    names = strings([*ANNOTATION_ALL, rule_id])
-    return (
-        f"[{obj}.metadata, {template_metadata(obj)}].exists(m,"
-        f" m.?annotations[{literal(EXEMPT_ANNOTATION)}].orValue('').split(',')"
-        f".exists(p, p.trim() in {names}))"
-    )
-
-
-def _applies(exemption: Exemption, subject: Subject) -> str:
-    """`engine.exemptions._exemption_applies`: namespace, name and kind globs (the object's
-    own: a Pod made with generateName has no name to match) and annotation globs."""
-    meta = subject.metadata
-    parts = []
-    if exemption.namespaces is not None:
-        parts.append("request.?namespace.orValue('') != ''")
-        parts.append(matches_any("request.?namespace.orValue('')", exemption.namespaces))
-    if exemption.names is not None:
-        parts.append(f"{meta}.?name.orValue('') != ''")
-        parts.append(matches_any(f"{meta}.?name.orValue('')", exemption.names))
-    if exemption.kinds is not None:
-        parts.append(matches_any(f"{subject.obj}.kind", exemption.kinds))
-    for key, glob in exemption.annotations or ():
-        value = f"{meta}.?annotations[{literal(key)}]"
-        parts.append(f"{value}.hasValue()")
-        parts.append(matches_any(f"{value}.value()", [glob]))
-    return all_of(parts)
-
-
-def _exempt(rule_id: str, policy: Policy, subject: Subject) -> str:
-    """Whether `subject` is exempt from the rule by the policy's exemptions or its
-    annotation (`engine.exemptions.exempted_rules`)."""
-    parts = [
-        _applies(e, subject) for e in policy.exemptions if e.rules is None or rule_id in e.rules
-    ]
-    if policy.annotation_exemptions:
-        parts.append(_annotation_exempt(rule_id, subject.obj))
-    return any_of(parts)
-
-
 def match_conditions(cel_rule: CelRule, policy: Policy) -> list[dict[str, str]]:
     """The object is not exempt: one condition per exemption that names the rule (or every
     rule), one for the annotation. A request matching none is not evaluated at all."""
@@ -295,14 +253,14 @@ def match_conditions(cel_rule: CelRule, policy: Policy) -> list[dict[str, str]]:
         out.append(
             {
                 "name": f"not-exemption-{index + 1}",
-                "expression": f"!({_applies(exemption, OBJECT)})",
+                "expression": f"!({applies(exemption, OBJECT)})",
             }
         )
     if policy.annotation_exemptions:
         out.append(
             {
                 "name": "not-exempt-by-annotation",
-                "expression": f"!({_annotation_exempt(cel_rule.rule, 'object')})",
+                "expression": f"!({annotation_exempt(cel_rule.rule, 'object')})",
             }
         )
     return out
