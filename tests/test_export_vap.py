@@ -41,13 +41,6 @@ PENDING = {
     "memory-limit-ratio",
     "memory-critical-overcommit",
     "memory-limit-too-high",
-    "volume-mount-hides-image-files",
-    "pdb-no-disruptions",
-    "pdb-unhealthy-pods-block-drains",
-    "emptydir-size-limit-missing",
-    "emptydir-memory-unbounded",
-    "ephemeral-storage-limit-missing",
-    "ephemeral-storage-limit-zero",
 }
 
 

@@ -11,12 +11,14 @@ from .cel import all_of, any_of, literal, matches_any, strings
 from .subject import Subject, template_metadata
 
 
-def annotation_exempt(rule_id: str, obj: str) -> str:
-    """The `evictguard.io/exempt` annotation on the object or its pod template lists the
-    rule (or `*`, `all`): comma-separated, spaces trimmed (`engine.exemptions`)."""
+def annotation_exempt(rule_id: str, obj: str, template: bool = True) -> str:
+    """The `evictguard.io/exempt` annotation on the object or (`template`: for pod specs; a
+    budget has none, the engine reads its own) its pod template lists the rule (or `*`,
+    `all`): comma-separated, spaces trimmed (`engine.exemptions`)."""
     names = strings([*ANNOTATION_ALL, rule_id])
+    where = [f"{obj}.metadata", *([template_metadata(obj)] if template else [])]
     return (
-        f"[{obj}.metadata, {template_metadata(obj)}].exists(m,"
+        f"[{', '.join(where)}].exists(m,"
         f" m.?annotations[{literal(EXEMPT_ANNOTATION)}].orValue('').split(',')"
         f".exists(p, p.trim() in {names}))"
     )
@@ -42,12 +44,12 @@ def applies(exemption: Exemption, subject: Subject) -> str:
     return all_of(parts)
 
 
-def exempt(rule_id: str, policy: Policy, subject: Subject) -> str:
+def exempt(rule_id: str, policy: Policy, subject: Subject, template: bool = True) -> str:
     """Whether `subject` is exempt from the rule by the policy's exemptions or its
     annotation (`engine.exemptions.exempted_rules`)."""
     parts = [
         applies(e, subject) for e in policy.exemptions if e.rules is None or rule_id in e.rules
     ]
     if policy.annotation_exemptions:
-        parts.append(annotation_exempt(rule_id, subject.obj))
+        parts.append(annotation_exempt(rule_id, subject.obj, template))
     return any_of(parts)

@@ -208,7 +208,7 @@ def _variables(cel_rule: CelRule, context: ExportContext, policy: Policy) -> lis
     if cel_rule.judges != BUDGETS:
         for subject in SUBJECTS:
             out += shared_variables(subject)
-    old_exempt = exempt(cel_rule.rule, policy, OLD_OBJECT)
+    old_exempt = exempt(cel_rule.rule, policy, OLD_OBJECT, cel_rule.judges != BUDGETS)
     out += [
         ("found", cel_rule.findings(OBJECT, context)),
         (
@@ -260,7 +260,9 @@ def match_conditions(cel_rule: CelRule, policy: Policy) -> list[dict[str, str]]:
         out.append(
             {
                 "name": "not-exempt-by-annotation",
-                "expression": f"!({annotation_exempt(cel_rule.rule, 'object')})",
+                "expression": "!("
+                + annotation_exempt(cel_rule.rule, "object", cel_rule.judges != BUDGETS)
+                + ")",
             }
         )
     return out
