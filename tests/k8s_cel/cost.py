@@ -125,6 +125,13 @@ def _join(t: Shape, args: list[Shape]) -> tuple[int, Shape]:
 def _traverse(t: Shape, args: list[Shape]) -> tuple[int, Shape]:
     if t.kind == "string":
         return t.traversal or 0, SCALAR
+    if t.traversal is None and t.kind == "list" and t.elem is not None:
+        # a list the expression built (`.map(c, c.name)`, `.map(c, ...).sum()`): each element
+        # as traversalCost charges it, 1 for a number, a string by its length
+        if t.elem.kind == "scalar":
+            return t.size, SCALAR
+        if t.elem.kind == "string":
+            return t.size * (1 + (t.elem.traversal or 0)), SCALAR
     if t.traversal is None:
         raise TypeError(f"no traversal cost known for this {t.kind} (sizes.FIELDS)")
     return t.traversal, SCALAR
@@ -165,6 +172,8 @@ def _same(t: Shape, args: list[Shape]) -> tuple[int, Shape]:
     return 1, t
 
 
+TYPE_NAMES = frozenset({"int", "uint", "double", "bool", "string", "bytes", "list", "map"})
+
 # function -> (receiver: the target, or a global call's first argument; the other
 # arguments' shapes) -> (the call's own cost, the result's shape).
 CALLS: dict[str, Callable[..., tuple[int, Shape]]] = {
@@ -175,6 +184,7 @@ CALLS: dict[str, Callable[..., tuple[int, Shape]]] = {
     "uint": _nominal(SCALAR),
     "double": _nominal(SCALAR),
     "bool": _nominal(SCALAR),
+    "type": _nominal(SCALAR),
     "startsWith": _traversal_of_target,
     "endsWith": _traversal_of_target,
     "contains": _product,
@@ -245,6 +255,8 @@ class CostModel:
             return Estimate(1, self.inputs[node.name])
         if node.name == "variables":
             return Estimate(1, Shape("node", role="variables"))
+        if node.name in TYPE_NAMES:  # `type(x) == int`: a type constant, charged as an ident
+            return Estimate(1, SCALAR)
         if node.name in ROOTS:
             return Estimate(1, Shape("node", self.sizes.fields, role=node.name))
         raise NameError(f"unknown identifier {node.name}")

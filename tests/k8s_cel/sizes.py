@@ -68,6 +68,8 @@ def join(a: Shape, b: Shape) -> Shape:
     if a.kind != b.kind:
         if {a.kind, b.kind} <= {"node", "map"}:  # `{}` as the default of an object
             return a if a.kind == "node" else b
+        if {a.kind, b.kind} == {"node", "string"}:  # an IntOrString read as its string
+            return a if a.kind == "string" else b
         if "scalar" in (a.kind, b.kind) and a.size == 1:  # null or a bool: the other
             return b
         if "scalar" in (a.kind, b.kind) and b.size == 1:
@@ -162,6 +164,10 @@ FIELDS: dict[str, Callable[[Sizes], Shape]] = {
     "tolerationSeconds": lambda s: SCALAR,
     "controller": lambda s: SCALAR,
     "sizeLimit": lambda s: string(s.quantity),
+    # IntOrString: an int, or a percentage the API server validated (digits and `%`)
+    "maxUnavailable": lambda s: string(21),
+    "minAvailable": lambda s: string(21),
+    "priority": lambda s: SCALAR,
     **{
         name: (lambda s: string(s.name))
         for name in (
