@@ -1,0 +1,9 @@
+"""memory-pod-level-conflict is not exported: CEL cannot state it exactly."""
+
+WEBHOOK_ONLY = (
+    "compares the pod-level request with the containers' aggregate request (component-"
+    "helpers AggregateContainerRequests: a sum over any number of containers): Kubernetes"
+    " CEL has no fold over quantities, and its list sum() takes int, uint, double or"
+    " duration only, where exact 1m-precise sums overflow int64 (an error, which"
+    " failurePolicy Fail turns into a denial) and doubles round"
+)
