@@ -25,7 +25,7 @@ from evictguard.k8s.admission.defaulttolerationseconds import default_toleration
 from evictguard.k8s.features import COMPARISON_GATE, POD_LEVEL_GATE
 from evictguard.k8s.pdb_validation import refusal
 from evictguard.k8s.podspec import extract_pod_specs
-from evictguard.k8s.quantity import QuantityError
+from evictguard.k8s.quantity import QuantityError, round_up_to_milli
 from evictguard.k8s.toleration_validation import validate_toleration
 from evictguard.policy.model import Policy
 from evictguard.yaml.loader import load_text
@@ -128,7 +128,12 @@ def _canonical_quantities(spec: dict[str, Any]) -> None:
             section = resources.get(name)
             if isinstance(section, dict):
                 for key, value in list(section.items()):
-                    section[key] = resource_quantity(value).canonical()
+                    # validation refuses a negative value; SetDefaults_ResourceList rounds
+                    # every one up to 1m before it is stored (Pods and templates alike)
+                    quantity = resource_quantity(value)
+                    if quantity.value < 0:
+                        raise QuantityError(f"resources.{name}.{key} must not be negative")
+                    section[key] = round_up_to_milli(quantity).canonical()
     for volume in spec.get("volumes") or []:
         empty_dir = volume.get("emptyDir") if isinstance(volume, dict) else None
         if isinstance(empty_dir, dict) and empty_dir.get("sizeLimit") is not None:
