@@ -195,6 +195,8 @@ def field_shape(parent: Shape, name: str, s: Sizes) -> Shape:
     other object its field from `FIELDS`, an object when the table does not name it."""
     if parent.kind == "map" and parent.role in ("quantities", "strings") and parent.elem:
         return parent.elem
+    if parent.kind == "map" and parent.role == "literal" and parent.elem:
+        return parent.elem  # a map the expression built: any of its values, the largest
     if parent.kind not in ("node", "map"):
         raise TypeError(f"selecting {name!r} of a {parent.kind}")
     return FIELDS.get(name, _node())(s)
