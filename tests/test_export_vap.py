@@ -201,3 +201,30 @@ def test_the_same_requests_reach_the_policies_as_the_webhook(default_export: lis
         names = [c["name"] for c in spec.get("matchConditions", [])]
         budgets = spec["matchConstraints"]["resourceRules"][0]["apiGroups"] == ["policy"]
         assert ("not-a-mirror-pod" in names) != budgets, obj["metadata"]["name"]
+
+
+TABLE_START = "<!-- native-admission-table:"
+TABLE_END = "<!-- /native-admission-table -->"
+
+
+def native_admission_table() -> str:
+    """README's table of every rule: exported (and whether its fix is), or why not."""
+    rows = ["| rule | native admission |", "|---|---|"]
+    for rule_id in RULES:
+        cel_rule = EXPORTS.get(rule_id)
+        if cel_rule is None:
+            rows.append(f"| `{rule_id}` | webhook only: {why_webhook_only(rule_id)} |")
+        elif cel_rule.mutation is not None:
+            rows.append(f"| `{rule_id}` | `export vap`; its fix: `export map` |")
+        else:
+            rows.append(f"| `{rule_id}` | `export vap` |")
+    return "\n".join(rows)
+
+
+def test_readme_table_lists_every_rule() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    start = readme.index(TABLE_START)
+    start = readme.index("\n", start) + 1
+    end = readme.index(TABLE_END)
+    expected = native_admission_table()
+    assert readme[start:end].strip() == expected, "README's table should read:\n" + expected
