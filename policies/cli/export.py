@@ -75,6 +75,12 @@ def cmd_vap(args: argparse.Namespace) -> int:
         "every change of the policy.",
         f"Exported rules ({len(export.exported)}): {', '.join(export.exported) or 'none'}.",
     ]
+    if export.nothing_to_check:
+        header.append(
+            "On, with nothing to check under this policy (no policy exported): "
+            + ", ".join(export.nothing_to_check)
+            + "."
+        )
     if export.webhook_only:
         header.append(
             f"Webhook-only rules ({len(export.webhook_only)}), on in the policy but NOT in "

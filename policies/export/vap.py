@@ -20,7 +20,7 @@ How the webhook's decisions are restated (`webhook.admission.validate`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..k8s.controllers import CONTROLLER_MANAGER, SERVED_TEMPLATE_OWNERS, TEMPLATE_CONTROLLERS
@@ -65,20 +65,28 @@ class Export:
     exported: list[str]  # rule ids, in the registry's order
     webhook_only: list[tuple[str, str]]  # (rule id, why) of the rules on but not exported
     kubernetes_version: tuple[int, int]
+    # Rules on whose check is empty under this policy (toleration-not-allowed with no
+    # allowlist): no policy that could never fire is installed.
+    nothing_to_check: list[str] = field(default_factory=list)
 
 
 def export_vap(policy: Policy, kubernetes_version: tuple[int, int] = (1, 30)) -> Export:
     objects: list[dict[str, Any]] = []
     exported: list[str] = []
     webhook_only: list[tuple[str, str]] = []
+    nothing: list[str] = []
     for rule_id in policy.active_rules():
         cel_rule = EXPORTS.get(rule_id)
         if cel_rule is None:
             webhook_only.append((rule_id, why_webhook_only(rule_id)))
             continue
+        context = ExportContext(policy.params(rule_id), policy)
+        if cel_rule.findings(OBJECT, context).strip() == "[]":
+            nothing.append(rule_id)
+            continue
         exported.append(rule_id)
         objects += _rule_objects(cel_rule, policy)
-    return Export(objects, exported, webhook_only, kubernetes_version)
+    return Export(objects, exported, webhook_only, kubernetes_version, nothing)
 
 
 def _rule_objects(cel_rule: CelRule, policy: Policy) -> list[dict[str, Any]]:
