@@ -9,7 +9,7 @@ from ...k8s.features import COMPARISON_GATE
 from ...k8s.taints import DEAD_NODE_NOEXECUTE_TAINTS, EFFECTS, NO_EXECUTE, WELL_KNOWN_TAINTS
 from ..cel import literal
 from ..subject import OBJECT, Subject
-from ..tolerations import bounded, describe, tolerates
+from ..tolerations import bounded, describe, first_of, tolerates
 from .base import CelRule, ExportContext
 
 
@@ -18,10 +18,10 @@ def findings(subject: Subject, ctx: ExportContext) -> str:
     parts = []
     for taint in DEAD_NODE_NOEXECUTE_TAINTS:
         matching = f"{subject.tolerations}.filter(t, {tolerates('t', taint, comparison)})"
-        first = f"{matching}[0]"
+        # the first match, filtered once (`first_of`) however often it is read
         parts.append(
-            f"({matching}.size() > 0 && !{bounded(first)}"
-            f" ? [{describe(first)} + ' tolerates {taint['key']}:NoExecute forever'] : [])"
+            f"{first_of(matching)}.filter(f, !{bounded('f')})"
+            f".map(f, {describe('f')} + ' tolerates {taint['key']}:NoExecute forever')"
         )
     return f"{subject.daemon} ? [] : " + " + ".join(parts)
 
