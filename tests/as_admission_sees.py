@@ -24,10 +24,11 @@ from evictguard.k8s.admission.defaults import pod_memory_request_default
 from evictguard.k8s.admission.defaulttolerationseconds import default_tolerations
 from evictguard.k8s.features import COMPARISON_GATE, POD_LEVEL_GATE
 from evictguard.k8s.pdb_validation import refusal
-from evictguard.k8s.podspec import extract_pod_specs
+from evictguard.k8s.podspec import api_group, extract_pod_specs
 from evictguard.k8s.quantity import QuantityError, round_up_to_milli
 from evictguard.k8s.toleration_validation import validate_toleration
 from evictguard.policy.model import Policy
+from evictguard.webhook import admission
 from evictguard.yaml.loader import load_text
 
 SECTIONS = ("limits", "requests")
@@ -146,3 +147,28 @@ def _set(obj: dict[str, Any], pointer: str, value: Any) -> None:
     for token in tokens[:-1]:
         node = node.setdefault(token, {})
     node[tokens[-1]] = value
+
+
+def webhook_review(
+    obj: Mapping[str, Any],
+    username: str,
+    old: Mapping[str, Any] | None = None,
+    sub_resource: str = "",
+) -> admission.Review:
+    """The review the webhook gets for `obj` (an UPDATE from `old` when given), in the
+    object's namespace, from `username`."""
+    metadata = obj.get("metadata") or {}
+    return admission.Review(
+        api_version="admission.k8s.io/v1",
+        uid="parity",
+        operation="UPDATE" if old is not None else "CREATE",
+        kind=str(obj.get("kind")),
+        group=api_group(str(obj.get("apiVersion", ""))),
+        sub_resource=sub_resource,
+        namespace=metadata.get("namespace"),
+        name=metadata.get("name"),
+        obj=obj,
+        old_obj=old,
+        dry_run=False,
+        username=username,
+    )

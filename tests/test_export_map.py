@@ -16,12 +16,17 @@ import kubernetes_validate
 import pytest
 import yaml
 from evictguard.export.map import export_map
-from evictguard.k8s.podspec import api_group
 from evictguard.policy.load import load_preset
 from evictguard.policy.model import Policy
 from evictguard.webhook import admission
 
-from tests.as_admission_sees import EXAMPLES, as_admission_sees, documents, username_for
+from tests.as_admission_sees import (
+    EXAMPLES,
+    as_admission_sees,
+    documents,
+    username_for,
+    webhook_review,
+)
 from tests.conftest import DATA
 
 MUTATED = admission.MUTATED_ANNOTATION
@@ -69,20 +74,7 @@ def _harness() -> Any:
 
 def _webhook(obj: dict[str, Any], username: str, policy: Policy) -> dict[str, Any]:
     """The object after the webhook's patch, without the annotation recording it."""
-    review = admission.Review(
-        api_version="admission.k8s.io/v1",
-        uid="parity",
-        operation="CREATE",
-        kind=str(obj.get("kind")),
-        group=api_group(str(obj.get("apiVersion", ""))),
-        sub_resource="",
-        namespace=obj["metadata"]["namespace"],
-        name=obj["metadata"].get("name"),
-        obj=obj,
-        old_obj=None,
-        dry_run=False,
-        username=username,
-    )
+    review = webhook_review(obj, username)
     decision = admission.mutate(review, policy)
     out = jsonpatch.apply_patch(obj, decision.patch or [])
     annotations = out["metadata"].get("annotations") or {}

@@ -24,12 +24,17 @@ import yaml
 from evictguard.engine.check import check_object
 from evictguard.export.rules import EXPORTS
 from evictguard.export.vap import PREFIX, export_vap
-from evictguard.k8s.podspec import api_group
 from evictguard.policy.load import load_preset
 from evictguard.policy.model import Policy
 from evictguard.webhook import admission
 
-from tests.as_admission_sees import EXAMPLES, as_admission_sees, documents, username_for
+from tests.as_admission_sees import (
+    EXAMPLES,
+    as_admission_sees,
+    documents,
+    username_for,
+    webhook_review,
+)
 from tests.conftest import DATA
 
 pytest.importorskip("cel_expr_python", reason="cel-expr-python needs Python >= 3.11")
@@ -121,21 +126,7 @@ def _reaches_webhook(obj: dict[str, Any], username: str) -> bool:
 def _engine_verdict(obj: dict[str, Any], policy: Policy, username: str) -> tuple[bool, set[str]]:
     if not _reaches_webhook(obj, username):
         return False, set()
-    namespace = obj["metadata"]["namespace"]
-    review = admission.Review(
-        api_version="admission.k8s.io/v1",
-        uid="parity",
-        operation="CREATE",
-        kind=str(obj.get("kind")),
-        group=api_group(str(obj.get("apiVersion", ""))),
-        sub_resource="",
-        namespace=namespace,
-        name=obj["metadata"].get("name"),
-        obj=obj,
-        old_obj=None,
-        dry_run=False,
-        username=username,
-    )
+    review = webhook_review(obj, username)
     decision = admission.validate(review, policy)
     trust = admission.trusts_owner_references(review)
     result = check_object(obj, policy, trust_owner_references=trust)

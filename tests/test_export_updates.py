@@ -16,9 +16,10 @@ from typing import Any
 
 import pytest
 from evictguard.export.vap import export_vap
-from evictguard.k8s.podspec import api_group
 from evictguard.policy.load import load_preset
 from evictguard.webhook import admission
+
+from tests.as_admission_sees import webhook_review
 
 vap = pytest.importorskip("tests.k8s_cel.vap", reason="needs cel-expr-python (Python >= 3.11)")
 
@@ -66,20 +67,7 @@ def both(
 ) -> tuple[tuple[bool, bool], tuple[bool, bool]]:
     """((denied, warned) by the webhook, (denied, warned) by the exported policies)."""
     operation = "UPDATE" if old is not None else "CREATE"
-    review = admission.Review(
-        api_version="admission.k8s.io/v1",
-        uid="u",
-        operation=operation,
-        kind=obj["kind"],
-        group=api_group(obj["apiVersion"]),
-        sub_resource=sub_resource,
-        namespace="shop",
-        name=obj["metadata"]["name"],
-        obj=obj,
-        old_obj=old,
-        dry_run=False,
-        username=username,
-    )
+    review = webhook_review(obj, username, old, sub_resource)
     decision = admission.validate(review, POLICY)
     request = vap.admission_request(
         obj, old, operation=operation, username=username, sub_resource=sub_resource

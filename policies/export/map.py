@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..k8s.podspec import POD_SPEC_PATHS
 from ..policy.model import Policy
+from .resources import KIND_RESOURCES, resource_rules
 from .rules import EXPORTS
 from .rules.base import CelRule, ExportContext
 from .subject import OBJECT, pod_spec_path, shared_variables
@@ -44,21 +44,6 @@ def api_version(kubernetes_version: tuple[int, int]) -> str:
     return f"admissionregistration.k8s.io/{version}"
 
 
-# kind -> (group, resource): the kinds `admission.mutateKinds` may name.
-RESOURCES: dict[str, tuple[str, str]] = {
-    "Pod": ("", "pods"),
-    "PodTemplate": ("", "podtemplates"),
-    "ReplicationController": ("", "replicationcontrollers"),
-    "Deployment": ("apps", "deployments"),
-    "StatefulSet": ("apps", "statefulsets"),
-    "DaemonSet": ("apps", "daemonsets"),
-    "ReplicaSet": ("apps", "replicasets"),
-    "Job": ("batch", "jobs"),
-    "CronJob": ("batch", "cronjobs"),
-}
-assert set(RESOURCES) == set(POD_SPEC_PATHS)
-
-
 def export_map(policy: Policy, kubernetes_version: tuple[int, int] = OLDEST) -> MutationExport:
     version = api_version(kubernetes_version)
     objects: list[dict[str, Any]] = []
@@ -81,21 +66,9 @@ def _objects(cel_rule: CelRule, policy: Policy, version: str) -> list[dict[str, 
     name = PREFIX + cel_rule.rule
     labels = {**MANAGED_BY, RULE_LABEL: cel_rule.rule}
     context = ExportContext(policy.params(cel_rule.rule), policy)
-    by_group: dict[str, list[str]] = {}
-    for kind in policy.mutate_kinds:
-        if kind in RESOURCES:
-            group, resource = RESOURCES[kind]
-            by_group.setdefault(group, []).append(resource)
+    kinds = [kind for kind in policy.mutate_kinds if kind in KIND_RESOURCES]
     constraints: dict[str, Any] = {
-        "resourceRules": [
-            {
-                "apiGroups": [group],
-                "apiVersions": ["v1"],
-                "operations": ["CREATE"],
-                "resources": resources,
-            }
-            for group, resources in by_group.items()
-        ]
+        "resourceRules": resource_rules(kinds, ["CREATE"], subresources=False)
     }
     constraints["namespaceSelector"] = namespace_selector(policy)
     spec: dict[str, Any] = {"failurePolicy": "Fail", "matchConstraints": constraints}

@@ -29,6 +29,7 @@ from ..model import Mode
 from ..policy.model import Policy
 from .cel import strings
 from .exemptions import annotation_exempt, applies, exempt
+from .resources import BUDGET_KINDS, KIND_RESOURCES, resource_rules
 from .rules import EXPORTS, why_webhook_only
 from .rules.base import BUDGETS, CelRule, ExportContext
 from .subject import OBJECT, OLD_OBJECT, SUBJECTS, Subject, shared_variables
@@ -47,16 +48,6 @@ NOT_A_MIRROR_POD = {
     "expression": "!(object.kind == 'Pod'"
     " && object.metadata.?annotations[?'kubernetes.io/config.mirror'].hasValue())",
 }
-
-# (API group, version) -> the resources of the kinds with a pod spec (`k8s.podspec
-# POD_SPEC_PATHS`), in their served version; `pods/resize` carries a whole Pod (an in-place
-# resize changes its resources) and is judged as a Pod UPDATE, as the webhook does.
-POD_RESOURCES: dict[tuple[str, str], list[str]] = {
-    ("", "v1"): ["pods", "pods/resize", "podtemplates", "replicationcontrollers"],
-    ("apps", "v1"): ["deployments", "statefulsets", "daemonsets", "replicasets"],
-    ("batch", "v1"): ["jobs", "cronjobs"],
-}
-BUDGET_RESOURCES: dict[tuple[str, str], list[str]] = {("policy", "v1"): ["poddisruptionbudgets"]}
 
 
 @dataclass(frozen=True)
@@ -153,18 +144,8 @@ def _pair(
 
 
 def match_constraints(cel_rule: CelRule, policy: Policy) -> dict[str, Any]:
-    resources = BUDGET_RESOURCES if cel_rule.judges == BUDGETS else POD_RESOURCES
-    constraints: dict[str, Any] = {
-        "resourceRules": [
-            {
-                "apiGroups": [group],
-                "apiVersions": [version],
-                "operations": OPERATIONS,
-                "resources": names,
-            }
-            for (group, version), names in resources.items()
-        ]
-    }
+    kinds = list(BUDGET_KINDS) if cel_rule.judges == BUDGETS else list(KIND_RESOURCES)
+    constraints: dict[str, Any] = {"resourceRules": resource_rules(kinds, OPERATIONS)}
     constraints["namespaceSelector"] = namespace_selector(policy)
     return constraints
 
