@@ -93,7 +93,20 @@ def as_admission_sees(obj: Mapping[str, Any], policy: Policy) -> tuple[dict | No
         _canonical_quantities(pod.spec)
     except QuantityError as error:  # an emptyDir sizeLimit that does not decode
         return None, str(error)
-    return _without_nulls(out), ""
+    out = _without_nulls(out)
+    _omit_empty_toleration_fields(out, pod.pointer)
+    return out, ""
+
+
+def _omit_empty_toleration_fields(obj: dict[str, Any], spec_pointer: str) -> None:
+    """A toleration's string fields are `omitempty`: the API server encodes `""` as absent."""
+    node: Any = obj
+    for token in jp.split(spec_pointer):
+        node = node.get(token) if isinstance(node, dict) else None
+    for toleration in (node or {}).get("tolerations") or []:
+        for name in ("key", "operator", "value", "effect"):
+            if toleration.get(name) == "":
+                del toleration[name]
 
 
 def _without_nulls(node: Any) -> Any:

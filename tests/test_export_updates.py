@@ -142,3 +142,10 @@ def test_a_daemonset_owner_is_believed_from_the_daemonset_controller_only() -> N
     from_anyone = both(obj, username="alice")
     assert from_controller[0] == from_controller[1] == (False, False)
     assert from_anyone[0] == from_anyone[1] == (True, True)  # noexecute-unbounded; wildcard
+
+
+def test_the_exemption_list_is_trimmed_as_go_trims_it() -> None:
+    """`\\x1f` is space to Python's `str.strip()` but not to Go's `unicode.IsSpace` (CEL's
+    `trim()`): both doors read `\\x1fall` as no rule at all, and ` all ` as every rule."""
+    assert both(pod(annotations={"evictguard.io/exempt": "\x1fall"})) == ((True, False),) * 2
+    assert both(pod(annotations={"evictguard.io/exempt": "\u2003all\n"})) == ((False, False),) * 2

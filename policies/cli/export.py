@@ -87,7 +87,8 @@ def cmd_vap(args: argparse.Namespace) -> int:
             "these objects (run the webhook or lint for them):"
         )
         header += [f"  {rule}: {why}" for rule, why in export.webhook_only]
-    _write(args.output, header, export.objects)
+    if _written("vap", args.output, header, export.objects) != EXIT_OK:
+        return EXIT_ERROR
     if export.webhook_only:
         rules = ", ".join(rule for rule, _ in export.webhook_only)
         print(f"evictguard: export vap: webhook-only, not exported: {rules}", file=sys.stderr)
@@ -120,8 +121,7 @@ def cmd_map(args: argparse.Namespace) -> int:
     if export.not_exported:
         header.append("Fixes NOT exported (the mutating webhook still applies them):")
         header += [f"  {rule}: {why}" for rule, why in export.not_exported]
-    _write(args.output, header, export.objects)
-    return EXIT_OK
+    return _written("map", args.output, header, export.objects)
 
 
 def _version(version: tuple[int, int]) -> str:
@@ -144,3 +144,15 @@ def _write(output: str | None, header: Sequence[str], objects: list[dict[str, An
             stream.write(text)
     else:
         sys.stdout.write(text)
+
+
+def _written(command: str, output: str | None, header: Sequence[str], objects: Any) -> int:
+    """Write, or say why it could not be written (exit 2), never a traceback."""
+    try:
+        _write(output, header, objects)
+    except OSError as exc:
+        print(
+            f"evictguard: export {command}: cannot write {output}: {exc.strerror}", file=sys.stderr
+        )
+        return EXIT_ERROR
+    return EXIT_OK

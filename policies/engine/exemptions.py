@@ -17,6 +17,14 @@ ALL = "*"
 # In the annotation, `all` means every rule as `*` does: it always has, and annotations
 # written with it are in use (README: Suppressing findings). Policy files take `*` only.
 ANNOTATION_ALL = (ALL, "all")
+# The spaces trimmed around each listed rule: Go's `unicode.IsSpace`, which the exported
+# admission policies' CEL `trim()` uses too (Python's `str.strip()` also trims \x1c-\x1f,
+# which would make the two doors read `\x1fall` differently).
+SPACE = (
+    "\t\n\v\f\r \x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + ("\u2028\u2029\u202f\u205f\u3000")
+)
 
 
 def _matches(value: str | None, patterns: tuple[str, ...] | None) -> bool:
@@ -57,7 +65,7 @@ def _annotation_rules(obj: Mapping[str, Any], metadata_pointer: str) -> set[str]
     value = annotations.get(EXEMPT_ANNOTATION) if isinstance(annotations, Mapping) else None
     if not isinstance(value, str):
         return set()
-    parts = {part.strip() for part in value.split(",") if part.strip()}
+    parts = {part.strip(SPACE) for part in value.split(",") if part.strip(SPACE)}
     return {ALL if part in ANNOTATION_ALL else part for part in parts}
 
 

@@ -36,10 +36,12 @@ def strings(values: Iterable[str]) -> str:
     return literal(list(values))
 
 
-def glob_regex(glob: str) -> str:
+def glob_regex(glob: str) -> str | None:
     """An fnmatch glob (the policy's namespaces, names, kinds, annotation values) as an RE2
-    pattern matching the whole text: `*` any run, `?` one character, `[...]` a set
-    (`[!...]` its complement); everything else literal."""
+    pattern matching the whole text, as `fnmatch.translate` reads it: `*` any run, `?` one
+    character, `[...]` a set (`[!...]` its complement; an empty range such as `z-a` is
+    dropped, as fnmatch drops it, for RE2 refuses it), everything else literal. None: the
+    glob matches nothing (a set left empty)."""
     out: list[str] = ["^"]
     i, n = 0, len(glob)
     while i < n:
@@ -60,16 +62,40 @@ def glob_regex(glob: str) -> str:
             if j >= n:  # no closing bracket: fnmatch reads `[` literally
                 out.append("\\[")
                 continue
-            body = glob[i:j]
-            i = j + 1
+            body, i = glob[i:j], j + 1
             negate = body.startswith("!")
-            body = body[1:] if negate else body
-            body = body.replace("\\", "\\\\").replace("^", "\\^").replace("[", "\\[")
-            out.append("[" + ("^" if negate else "") + body + "]")
+            members = _set_members(body[1:] if negate else body)
+            if not members:
+                if not negate:
+                    return None  # an empty set: nothing matches
+                out.append(".")  # the complement of nothing: any character
+                continue
+            out.append("[" + ("^" if negate else "") + members + "]")
         else:
             out.append(_escape(c))
     out.append("$")
     return "(?s)" + "".join(out)
+
+
+def _set_members(body: str) -> str:
+    """A bracket set's members as RE2 text: ranges kept in order, empty ones (`z-a`)
+    dropped, as `fnmatch._translate` does; every member escaped."""
+    members: list[str] = []
+    k = 0
+    while k < len(body):
+        if k + 2 < len(body) and body[k + 1] == "-":
+            low, high = body[k], body[k + 2]
+            if low <= high:
+                members.append(_escape_in_set(low) + "-" + _escape_in_set(high))
+            k += 3
+        else:
+            members.append(_escape_in_set(body[k]))
+            k += 1
+    return "".join(members)
+
+
+def _escape_in_set(c: str) -> str:
+    return "\\" + c if c in "\\^[]-" else c
 
 
 def _escape(c: str) -> str:
@@ -85,7 +111,8 @@ def matches_any(value: str, globs: Iterable[str]) -> str:
     parts = []
     if exact:
         parts.append(f"{value} in {strings(exact)}")
-    parts += [f"{value}.matches({literal(glob_regex(g))})" for g in patterns]
+    regexes = [r for r in (glob_regex(g) for g in patterns) if r is not None]
+    parts += [f"{value}.matches({literal(r)})" for r in regexes]
     return "(" + " || ".join(parts) + ")" if parts else "false"
 
 

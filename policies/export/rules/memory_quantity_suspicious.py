@@ -10,7 +10,11 @@ from ..subject import Subject
 from .base import CelRule, ExportContext
 
 # `rules.memory_quantity_suspicious._suffix` in {m, u, n}: after the leading run of signs,
-# digits and dots, the text is one sub-byte suffix.
+# digits and dots, the text is one sub-byte suffix. Admission sees quantities in canonical
+# form (`Quantity.String()`), where a fraction of a byte is written with one of those
+# suffixes or, in exponent form, with a negative exponent (`1500e-3`): so a fraction is
+# told by its text. Not by `isInteger()`, which in Go is `AsInt64()`: false for any value
+# Go keeps as an inf.Dec (`1Pi`, 19-digit values), whole or not.
 SUB_BYTE = literal("^[-+0-9.]*[mun]$")
 
 
@@ -21,7 +25,7 @@ def findings(subject: Subject, ctx: ExportContext) -> str:
         value = f"quantity({key})"
         why = (
             f"{key}.matches({SUB_BYTE}) ? 'has a sub-byte suffix'"
-            f" : !{value}.isInteger() ? 'is a fractional number of bytes'"
+            f" : {key}.contains('e-') ? 'is a fractional number of bytes'"
             f" : {value}.isLessThan({quantity_literal(floor)})"
             f" ? {literal('is below the policy floor of ' + str(floor))}"
             f" : {value}.isGreaterThan({quantity_literal(ceiling)})"
