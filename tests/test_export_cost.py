@@ -239,7 +239,7 @@ def test_the_parser_reads_cels_grammar() -> None:
     assert parse("-1") == Lit(-1, "int")
     assert parse("18446744073709551615u") == Lit(2**64 - 1, "uint")
     assert parse("x.?y[?'z']") == Index(Select(Ident("x"), "y", True), Lit("z", "string"), True)
-    assert parse("{?'k': v}") == MapLit(((Lit("k", "string"), Ident("v")),))
+    assert parse("{?'k': v}") == MapLit(((Lit("k", "string"), Ident("v")),), (0,))
     assert parse("JSONPatch{op: 'add'}") == StructLit("JSONPatch", (("op", Lit("add", "string")),))
     assert parse(r'"\u00e9\n\""') == Lit('é\n"', "string")
     for broken in ("a +", "f(", "[1, 2", "a ? b", "x.all(1, true)", "'unterminated"):

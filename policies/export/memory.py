@@ -46,10 +46,13 @@ def places(subject: Subject) -> str:
 
 
 def _place(what: str, resources: str) -> str:
+    """A map literal whose values are all `string`: Kubernetes' CEL refuses a literal mixing
+    `string` with the `dyn` read from the object (ValidateHomogeneousAggregateLiterals), so
+    the values read are converted (`string()` of a string is itself)."""
     return (
         f"{{'what': {what},"
-        f" 'limit': {resources}.?limits.?memory.orValue({ABSENT}),"
-        f" 'request': {resources}.?requests.?memory.orValue({ABSENT})}}"
+        f" 'limit': string({resources}.?limits.?memory.orValue({ABSENT})),"
+        f" 'request': string({resources}.?requests.?memory.orValue({ABSENT}))}}"
     )
 
 

@@ -184,6 +184,7 @@ CALLS: dict[str, Callable[..., tuple[int, Shape]]] = {
     "uint": _nominal(SCALAR),
     "double": _nominal(SCALAR),
     "bool": _nominal(SCALAR),
+    "dyn": _same,
     "type": _nominal(SCALAR),
     "startsWith": _traversal_of_target,
     "endsWith": _traversal_of_target,

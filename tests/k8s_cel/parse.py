@@ -69,6 +69,7 @@ class ListLit:
 @dataclass(frozen=True)
 class MapLit:
     entries: tuple[tuple[Node, Node], ...]
+    optional: tuple[int, ...] = ()  # the indices of `?key: value` entries
 
 
 @dataclass(frozen=True)
@@ -311,15 +312,17 @@ class _Parser:
             return ListLit(tuple(elements))
         if text == "{":
             entries = []
+            optional = []
             while not self.accept("}"):
-                self.accept("?")
+                if self.accept("?"):
+                    optional.append(len(entries))
                 key = self.expression()
                 self.take(":")
                 entries.append((key, self.expression()))
                 if not self.accept(","):
                     self.take("}")
                     break
-            return MapLit(tuple(entries))
+            return MapLit(tuple(entries), tuple(optional))
         raise CelSyntaxError(f"unexpected {text!r} (token {self.pos - 1})")
 
     def struct(self, name: str) -> Node:

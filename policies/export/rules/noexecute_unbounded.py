@@ -43,11 +43,15 @@ def _other_effects(t: str) -> str:
 
 def _patch(t: str, index: str, seconds: int) -> str:
     """The fix of toleration `t` at `index`: its tolerationSeconds; an empty-effect one also
-    becomes NoExecute, with a copy appended for each other effect it covered."""
+    becomes NoExecute, with a copy appended for each other effect it covered. The copy's
+    values are all `dyn` (its effect too): Kubernetes' CEL refuses a map literal mixing
+    types (ValidateHomogeneousAggregateLiterals)."""
     base = f"variables.specPath + '/tolerations/' + string({index})"
     set_seconds = f"JSONPatch{{op: 'add', path: {base} + '/tolerationSeconds', value: {seconds}}}"
     set_effect = f"JSONPatch{{op: 'add', path: {base} + '/effect', value: 'NoExecute'}}"
-    copy = f"{{?'key': {t}.?key, ?'operator': {t}.?operator, ?'value': {t}.?value, 'effect': e}}"
+    copy = (
+        f"{{?'key': {t}.?key, ?'operator': {t}.?operator, ?'value': {t}.?value, 'effect': dyn(e)}}"
+    )
     copies = (
         f"{_other_effects(t)}.map(e, JSONPatch{{op: 'add',"
         f" path: variables.specPath + '/tolerations/-', value: {copy}}})"
