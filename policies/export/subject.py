@@ -21,11 +21,13 @@ class Subject:
     obj: str  # `object` or `oldObject`
     prefix: str  # variables of this subject: `variables.<prefix>Spec`, ...
 
+    def name(self, name: str) -> str:
+        """The policy variable's own name: `spec` for the object, `oldSpec` for the old one."""
+        return f"{self.prefix}{name[0].upper()}{name[1:]}" if self.prefix else name
+
     def var(self, name: str) -> str:
         """`variables.spec` for the object, `variables.oldSpec` for the old one."""
-        if not self.prefix:
-            return f"variables.{name}"
-        return f"variables.{self.prefix}{name[0].upper()}{name[1:]}"
+        return f"variables.{self.name(name)}"
 
     @property
     def spec(self) -> str:
@@ -115,14 +117,14 @@ def shared_variables(subject: Subject) -> list[tuple[str, str]]:
         f" && o.apiVersion in {strings(sorted(SERVED_DAEMONSET_VERSIONS))}))"
     )
     return [
-        (subject.var("spec")[len("variables.") :], pod_spec(obj)),
+        (subject.name("spec"), pod_spec(obj)),
         (
-            subject.var("containers")[len("variables.") :],
+            subject.name("containers"),
             f"{subject.init} + {subject.spec}.?containers.orValue([])",
         ),
-        (subject.var("daemon")[len("variables.") :], daemon),
+        (subject.name("daemon"), daemon),
         (
-            subject.var("tolerations")[len("variables.") :],
+            subject.name("tolerations"),
             f"{subject.spec}.?tolerations.orValue([])",
         ),
     ]

@@ -217,6 +217,31 @@ def first_used_for(
     return "(" + " + ".join(keys) + ").join(' and ')"
 
 
+def written_first_matches(
+    subject: Subject,
+    taints: Sequence[Mapping[str, str]],
+    comparison: bool,
+    conditions: Sequence[str],
+    message: str,
+) -> str:
+    """For each of `taints`, the toleration the taint manager uses for it, as `f`, when its
+    author wrote it so (`used_as_written`) and `conditions` hold; once, at the first taint
+    it is used for; mapped to `message`: the findings of the seconds rules."""
+    parts = []
+    for index, taint in enumerate(taints):
+        judged = [
+            *conditions,
+            used_as_written(subject, taint, "f"),
+            # one used for an earlier taint of the list is reported there already
+            *(f"!{is_used_for(subject, other, 'f', comparison)}" for other in taints[:index]),
+        ]
+        parts.append(
+            f"{first_of(matching(subject, taint, comparison))}"
+            f".filter(f, {' && '.join(judged)}).map(f, {message})"
+        )
+    return " + ".join(parts)
+
+
 def tolerates_own_key(t: str) -> str:
     """`t` tolerates the NoSchedule taint of its own key with no value (how the node
     lifecycle controller sets the pressure and unavailable taints): Lt/Gt compare numbers,

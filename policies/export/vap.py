@@ -72,18 +72,20 @@ def export_vap(policy: Policy, kubernetes_version: tuple[int, int] = (1, 30)) ->
             webhook_only.append((rule_id, why_webhook_only(rule_id)))
             continue
         context = ExportContext(policy.params(rule_id), policy)
-        if cel_rule.findings(OBJECT, context).strip() == "[]":
+        found = cel_rule.findings(OBJECT, context)
+        if found.strip() == "[]":
             nothing.append(rule_id)
             continue
         exported.append(rule_id)
-        objects += _rule_objects(cel_rule, policy)
+        objects += _rule_objects(cel_rule, context, found)
     return Export(objects, exported, webhook_only, kubernetes_version, nothing)
 
 
-def _rule_objects(cel_rule: CelRule, policy: Policy) -> list[dict[str, Any]]:
+def _rule_objects(cel_rule: CelRule, context: ExportContext, found: str) -> list[dict[str, Any]]:
+    """`found`: the rule's findings on `object`, as `export_vap` built them."""
+    policy = context.policy
     mode = policy.mode(cel_rule.rule)
-    context = ExportContext(policy.params(cel_rule.rule), policy)
-    variables = _variables(cel_rule, context, policy)
+    variables = _variables(cel_rule, context, found)
     name = PREFIX + cel_rule.rule
     conditions = match_conditions(cel_rule, policy)
     if mode is not Mode.ENFORCE:
@@ -188,18 +190,19 @@ def _validation(
     }
 
 
-def _variables(cel_rule: CelRule, context: ExportContext, policy: Policy) -> list[dict[str, str]]:
+def _variables(cel_rule: CelRule, context: ExportContext, found: str) -> list[dict[str, str]]:
     """The shared ones (pod spec, containers, ...), then `found` on the object and
     `foundBefore` on the old one (UPDATE only, and only where the old object was not exempt
     from the rule: removing an exemption makes its violations new), `introduced`, and
     `controllerMade`."""
+    policy = context.policy
     out: list[tuple[str, str]] = []
     if cel_rule.judges != BUDGETS:
         for subject in SUBJECTS:
             out += shared_variables(subject)
     old_exempt = exempt(cel_rule.rule, policy, OLD_OBJECT, cel_rule.judges != BUDGETS)
     out += [
-        ("found", cel_rule.findings(OBJECT, context)),
+        ("found", found),
         (
             "foundBefore",
             f"request.operation == 'UPDATE' && oldObject != null && !({old_exempt})"

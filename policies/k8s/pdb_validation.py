@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .drain import MAX_UNAVAILABLE, MIN_AVAILABLE, is_int_or_string
-from .selectors import parse_selector
+from .selectors import budget_selector, parse_selector
 
 PERCENT = re.compile(r"[0-9]+%")  # IsValidPercent's percentFmt, anchored (fullmatch)
 INT32 = range(-(2**31), 2**31)  # IntOrString.IntVal: json.Unmarshal into an int32
@@ -60,3 +60,14 @@ def _int_or_percent(value: Any) -> Iterator[str]:
         yield "a valid percent string must be a numeric string followed by an ending '%'"
     elif int(value[:-1]) > 100:
         yield "must not be greater than 100%"
+
+
+def protecting_spec(obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The spec of a PodDisruptionBudget that can keep a pod from eviction: one the API
+    server accepts (else it never exists) whose selector selects some pod (not null, nor
+    `{}` in policy/v1beta1: `selectors.budget_selector`). None for any other."""
+    spec = obj.get("spec")
+    if not isinstance(spec, Mapping) or refusal(spec) is not None:
+        return None
+    selector = budget_selector(str(obj.get("apiVersion", "")), spec.get("selector"))
+    return None if selector is None or selector.nothing else spec

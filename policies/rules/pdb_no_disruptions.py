@@ -14,26 +14,21 @@ one the API server refuses (k8s.pdb_validation)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from .. import pointer as jp
 from ..k8s.drain import MAX_UNAVAILABLE, MIN_AVAILABLE, Budget, never_allows
 from ..k8s.eviction_api import refuses
-from ..k8s.pdb_validation import refusal
-from ..k8s.selectors import budget_selector
+from ..k8s.pdb_validation import protecting_spec
+from ..k8s.workloads import BUDGET
 from ..model import Mode, Violation
 from .base import Context, Rule
 
-PDB = ("policy", "PodDisruptionBudget")
-
 
 def check(ctx: Context) -> Iterator[Violation]:
-    spec = ctx.obj.get("spec")
-    if not isinstance(spec, Mapping) or refusal(spec) is not None:
-        return  # the API server refuses it (k8s.pdb_validation): it never exists
-    selector = budget_selector(str(ctx.obj.get("apiVersion", "")), spec.get("selector"))
-    if selector is None or selector.nothing:
-        return  # selects no pod (null; `{}` in v1beta1): it keeps no pod from eviction
+    spec = protecting_spec(ctx.obj)
+    if spec is None:
+        return  # refused by the API server, or selects no pod: it keeps none from eviction
     budget = Budget.of(spec)
     field = MAX_UNAVAILABLE if budget.max_unavailable is not None else MIN_AVAILABLE
     value = spec.get(field)
@@ -75,7 +70,7 @@ spec:
     matchLabels: {app: web}
 """,
     check=check,
-    kinds=(PDB,),
+    kinds=(BUDGET,),
     # Corpus (../shared/corpus, 20 files with PodDisruptionBudgets): 0 findings, so no
     # sample to judge; the harm is certain (every drain of those nodes stalls) and the
     # budget may be deliberate (a singleton whose eviction is a manual step): warn, which

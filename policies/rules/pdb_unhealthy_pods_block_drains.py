@@ -15,25 +15,20 @@ must not lose a not-yet-Ready member (a quorum still syncing)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from .. import pointer as jp
 from ..k8s.eviction_api import IF_HEALTHY_BUDGET_RULE
-from ..k8s.pdb_validation import ALWAYS_ALLOW, UNHEALTHY_POD_EVICTION_POLICY, refusal
-from ..k8s.selectors import budget_selector
+from ..k8s.pdb_validation import ALWAYS_ALLOW, UNHEALTHY_POD_EVICTION_POLICY, protecting_spec
+from ..k8s.workloads import BUDGET
 from ..model import Mode, Violation
 from .base import Context, Rule
 
-PDB = ("policy", "PodDisruptionBudget")
-
 
 def check(ctx: Context) -> Iterator[Violation]:
-    spec = ctx.obj.get("spec")
-    if not isinstance(spec, Mapping) or refusal(spec) is not None:
-        return  # the API server refuses it (k8s.pdb_validation): it never exists
-    selector = budget_selector(str(ctx.obj.get("apiVersion", "")), spec.get("selector"))
-    if selector is None or selector.nothing:
-        return  # selects no pod: it keeps none from eviction
+    spec = protecting_spec(ctx.obj)
+    if spec is None:
+        return  # refused by the API server, or selects no pod: it keeps none from eviction
     policy = spec.get(UNHEALTHY_POD_EVICTION_POLICY)
     if policy == ALWAYS_ALLOW:
         return
@@ -81,7 +76,7 @@ spec:
   # no unhealthyPodEvictionPolicy: two crash-looping pods of web stall every drain
 """,
     check=check,
-    kinds=(PDB,),
+    kinds=(BUDGET,),
     # Corpus (../shared/corpus, with the rule on): 17 findings, every budget there (none sets
     # AlwaysAllow): true by definition, but IfHealthyBudget is sometimes deliberate
     # and the field needs 1.26+: off (opt in); strict warns.

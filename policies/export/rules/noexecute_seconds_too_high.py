@@ -11,14 +11,7 @@ from ...k8s.eviction import MAX_EXACT_SECONDS
 from ...k8s.features import COMPARISON_GATE
 from ...k8s.taints import DEAD_NODE_NOEXECUTE_TAINTS
 from ..subject import Subject
-from ..tolerations import (
-    describe,
-    first_of,
-    first_used_for,
-    is_used_for,
-    matching,
-    used_as_written,
-)
+from ..tolerations import describe, first_used_for, written_first_matches
 from .base import CelRule, ExportContext
 
 
@@ -31,23 +24,15 @@ def findings(subject: Subject, ctx: ExportContext) -> str:
         f"{describe('f')} + ' is used for ' + {used_for}"
         f" + ', above the policy ceiling of {ceiling} s'"
     )
-    parts = []
-    for index, taint in enumerate(DEAD_NODE_NOEXECUTE_TAINTS):
-        judged = [
-            "f.?tolerationSeconds.hasValue()",
-            f"{seconds} <= {MAX_EXACT_SECONDS}",  # not a wrap, nor int64's "unset"
-            f"{seconds} > {ceiling}",
-            used_as_written(subject, taint, "f"),
-            *(
-                f"!{is_used_for(subject, other, 'f', comparison)}"
-                for other in DEAD_NODE_NOEXECUTE_TAINTS[:index]
-            ),
-        ]
-        parts.append(
-            f"{first_of(matching(subject, taint, comparison))}"
-            f".filter(f, {' && '.join(judged)}).map(f, {message})"
-        )
-    return f"{subject.daemon} ? [] : " + " + ".join(parts)
+    conditions = [
+        "f.?tolerationSeconds.hasValue()",
+        f"{seconds} <= {MAX_EXACT_SECONDS}",  # not a wrap, nor int64's "unset"
+        f"{seconds} > {ceiling}",
+    ]
+    found = written_first_matches(
+        subject, DEAD_NODE_NOEXECUTE_TAINTS, comparison, conditions, message
+    )
+    return f"{subject.daemon} ? [] : {found}"
 
 
 RULE = CelRule("noexecute-seconds-too-high", findings)

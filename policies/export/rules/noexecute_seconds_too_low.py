@@ -14,7 +14,7 @@ from ...k8s.eviction import MAX_EXACT_SECONDS
 from ...k8s.features import COMPARISON_GATE
 from ...k8s.taints import LIFECYCLE_NOEXECUTE_TAINTS
 from ..subject import Subject
-from ..tolerations import describe, first_of, forever, is_used_for, matching, used_as_written
+from ..tolerations import describe, forever, written_first_matches
 from .base import CelRule, ExportContext
 
 
@@ -29,24 +29,10 @@ def findings(subject: Subject, ctx: ExportContext) -> str:
         f" ? ' overflows the taint manager int64 nanoseconds (at most {MAX_EXACT_SECONDS})'"
         f" : ' evicts below the policy floor of {floor} s')"
     )
-    parts = []
-    for index, taint in enumerate(LIFECYCLE_NOEXECUTE_TAINTS):
-        judged = [
-            "f.?tolerationSeconds.hasValue()",
-            f"!{forever(seconds)}",
-            f"({wraps} || {low})",
-            used_as_written(subject, taint, "f"),
-            # one used for an earlier taint of the list is reported there already
-            *(
-                f"!{is_used_for(subject, other, 'f', comparison)}"
-                for other in LIFECYCLE_NOEXECUTE_TAINTS[:index]
-            ),
-        ]
-        parts.append(
-            f"{first_of(matching(subject, taint, comparison))}"
-            f".filter(f, {' && '.join(judged)}).map(f, {message})"
-        )
-    return " + ".join(parts)
+    conditions = ["f.?tolerationSeconds.hasValue()", f"!{forever(seconds)}", f"({wraps} || {low})"]
+    return written_first_matches(
+        subject, LIFECYCLE_NOEXECUTE_TAINTS, comparison, conditions, message
+    )
 
 
 RULE = CelRule("noexecute-seconds-too-low", findings)
