@@ -149,3 +149,35 @@ def test_the_exemption_list_is_trimmed_as_go_trims_it() -> None:
     `trim()`): both doors read `\\x1fall` as no rule at all, and ` all ` as every rule."""
     assert both(pod(annotations={"evictguard.io/exempt": "\x1fall"})) == ((True, False),) * 2
     assert both(pod(annotations={"evictguard.io/exempt": "\u2003all\n"})) == ((False, False),) * 2
+
+
+def _moved(resources: dict[str, Any], to_regular: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(old, new): container `a` (with `resources`) moves between initContainers and
+    containers; `b`, limited, stays regular."""
+    a = {"name": "a", "image": "busybox", "resources": resources}
+    b = {"name": "b", "image": "nginx", "resources": {"limits": {"memory": "1Gi"}}}
+    old, new = pod(), pod()
+    old["spec"]["containers"], new["spec"]["containers"] = [b], [b, a]
+    old["spec"]["initContainers"] = [a]
+    if not to_regular:
+        old, new = new, old
+    return old, new
+
+
+@pytest.mark.parametrize("to_regular", [True, False])
+@pytest.mark.parametrize(
+    "resources",
+    [
+        {"requests": {"memory": "64Mi"}},  # memory-limit-missing
+        {"limits": {"memory": "1Gi", "ephemeral-storage": "0"}},  # ephemeral-storage-limit-zero
+    ],
+)
+def test_moving_a_container_between_its_lists_is_a_change(
+    resources: dict[str, Any], to_regular: bool
+) -> None:
+    """The webhook keys a violation by its place (initContainers/a is not containers/a):
+    moving a violating container is a new violation, denied through both doors."""
+    old, new = _moved(resources, to_regular)
+    webhook, policies = both(new, old)
+    assert webhook == policies
+    assert webhook[0] is True

@@ -40,7 +40,7 @@ def places(subject: Subject) -> str:
     """Every place memory may be set (`k8s.memory.all_memory`): the containers (init and
     sidecar, then regular) and the pod-level resources, each a map of `what` (how a finding
     names it), `limit` and `request` (the quantity as a string, or '' when not set)."""
-    container = _place(literal("container ") + " + c.name", "c.?resources")
+    container = _place(subject.label("c"), "c.?resources")
     pod = _place(literal("pod-level resources"), f"{subject.spec}.?resources")
     return f"({subject.containers}.map(c, {container}) + [{pod}])"
 

@@ -41,6 +41,15 @@ class Subject:
         resources count (ephemeral containers may not set resources)."""
         return self.var("containers")
 
+    def label(self, c: str) -> str:
+        """`init container a` or `container a` for container `c` of `containers`: a
+        violation names the list it is in, so that moving a container between
+        initContainers and containers is a change on UPDATE, as the webhook's finding key
+        (its JSON Pointer) makes it. Names are unique across both lists (the API checks)."""
+        return (
+            f"({c}.name in {self.var('initNames')} ? 'init container ' : 'container ') + {c}.name"
+        )
+
     @property
     def regular(self) -> str:
         return f"{self.spec}.containers"
@@ -123,6 +132,7 @@ def shared_variables(subject: Subject) -> list[tuple[str, str]]:
             f"{subject.init} + {subject.spec}.?containers.orValue([])",
         ),
         (subject.name("daemon"), daemon),
+        (subject.name("initNames"), f"{subject.init}.map(c, c.name)"),
         (
             subject.name("tolerations"),
             f"{subject.spec}.?tolerations.orValue([])",

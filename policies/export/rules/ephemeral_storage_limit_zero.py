@@ -66,7 +66,8 @@ def findings(subject: Subject, ctx: ExportContext) -> str:
     written = limit("c", EPHEMERAL)
     listed = (
         f"{subject.containers}.filter(c, {written}.hasValue())"
-        f".map(c, c.name + ' ' + ({written}.value() == null ? 'null' : string({written}.value())))"
+        f".map(c, {subject.label('c')} + ' '"
+        f" + ({written}.value() == null ? 'null' : string({written}.value())))"
     )
     return (
         f"{has_ephemeral_limit(subject)} && !{_critical(subject)} && {below_one_byte(subject)}"

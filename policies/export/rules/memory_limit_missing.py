@@ -23,7 +23,7 @@ def positive(value: str) -> str:
 def findings(subject: Subject, ctx: ExportContext) -> str:
     items = (
         f"{subject.containers}.filter(c, !{positive(limit('c.?resources'))})"
-        f".map(c, 'container ' + c.name + ({limit('c.?resources')}.hasValue()"
+        f".map(c, {subject.label('c')} + ({limit('c.?resources')}.hasValue()"
         f" ? ' has a memory limit of ' + {limit('c.?resources')}.value() + ' (no limit)'"
         " : ' has no memory limit'))"
     )
